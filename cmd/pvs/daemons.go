@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/preprocess"
+	"github.com/pvs/pvs/pkg/queue"
+	"github.com/pvs/pvs/pkg/register"
+	"github.com/pvs/pvs/pkg/registry"
+	"github.com/pvs/pvs/pkg/render"
+	"github.com/pvs/pvs/pkg/seed"
+	"github.com/pvs/pvs/pkg/tile"
+	"github.com/pvs/pvs/pkg/tilecache"
+	"github.com/pvs/pvs/pkg/wms"
+	"github.com/pvs/pvs/pkg/wmts"
+)
+
+type workerFlags struct {
+	concurrency int
+	heartbeat   time.Duration
+	deadAfter   time.Duration
+	grace       time.Duration
+}
+
+func (w *workerFlags) add(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&w.concurrency, "concurrency", 0, "items worked on at once (default from config, else 1)")
+	cmd.Flags().DurationVar(&w.heartbeat, "heartbeat", 5*time.Second, "how often the worker says it is alive")
+	cmd.Flags().DurationVar(&w.deadAfter, "dead-after", 30*time.Second, "a worker silent this long is dead and its items are redelivered")
+	cmd.Flags().DurationVar(&w.grace, "shutdown-grace", 30*time.Second, "time in-flight items get to finish on shutdown")
+}
+
+func (w *workerFlags) options(log *slog.Logger, concurrency int) queue.ConsumerOptions {
+	if w.concurrency > 0 {
+		concurrency = w.concurrency
+	}
+	return queue.ConsumerOptions{Concurrency: concurrency, Heartbeat: w.heartbeat, DeadAfter: w.deadAfter,
+		ShutdownGrace: w.grace, Logger: log}
+}
+
+func newPreprocessorCmd(g *globals) *cobra.Command {
+	var wf workerFlags
+	cmd := &cobra.Command{
+		Use:   "preprocessor",
+		Short: "Convert product packages from preprocess_queue and preprocess-md_queue to COGs",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := g.connect("preprocessor", true)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			initGDAL()
+			src, err := openStore(e.cfg, e.cfg.Storage.Source)
+			if err != nil {
+				return err
+			}
+			out, err := openStore(e.cfg, e.cfg.Storage.Output)
+			if err != nil {
+				return err
+			}
+			p := &preprocess.Preprocessor{Source: src, Output: out, Next: e.q, Collection: e.cfg.Collection,
+				Options: e.cfg.Preprocessor, Limits: preprocess.Limits{MaxBytes: 64 << 30, MaxEntries: 100000}, Log: e.log}
+			c := e.q.NewConsumer(queue.Preprocess, wf.options(e.log, e.cfg.Preprocessor.Concurrency))
+			e.log.Info("preprocessor started", "worker", c.WorkerID(), "source", src.URL(), "output", out.URL())
+			return c.Run(cmd.Context(), p.Handle)
+		},
+	}
+	wf.add(cmd)
+	return cmd
+}
+
+func newRegistrarCmd(g *globals) *cobra.Command {
+	var wf workerFlags
+	cmd := &cobra.Command{
+		Use:   "registrar",
+		Short: "Register preprocessed products from register_queue in PostGIS",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := g.connect("registrar", true)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			initGDAL()
+			out, err := openStore(e.cfg, e.cfg.Storage.Output)
+			if err != nil {
+				return err
+			}
+			reg, err := openRegistry(cmd.Context(), e.cfg, e.log)
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			r := &register.Registrar{Output: out, Catalogue: reg, Collection: e.cfg.Collection.Name,
+				Replace: *e.cfg.Registrar.Replace, Log: e.log}
+			if *e.cfg.Registrar.Seed {
+				r.Next = e.q
+			}
+			c := e.q.NewConsumer(queue.Register, wf.options(e.log, 1))
+			e.log.Info("registrar started", "worker", c.WorkerID(), "output", out.URL())
+			return c.Run(cmd.Context(), r.Handle)
+		},
+	}
+	wf.add(cmd)
+	return cmd
+}
+
+func newTiler(e *env) (*tilecache.Tiler, error) {
+	cs, err := openStore(e.cfg, e.cfg.Storage.Cache)
+	if err != nil {
+		return nil, err
+	}
+	return &tilecache.Tiler{
+		Cache:  tilecache.StoreCache{Store: cs},
+		Source: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL},
+	}, nil
+}
+
+func newSeederCmd(g *globals) *cobra.Command {
+	var wf workerFlags
+	cmd := &cobra.Command{
+		Use:   "seeder",
+		Short: "Seed the tile cache for intervals from seed_queue",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := g.connect("seeder", true)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			reg, err := openRegistry(cmd.Context(), e.cfg, e.log)
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			tiler, err := newTiler(e)
+			if err != nil {
+				return err
+			}
+			grid, ok := tile.Lookup(e.cfg.Seeder.Grid)
+			if !ok {
+				return fmt.Errorf("config seeder.grid: unknown grid %q", e.cfg.Seeder.Grid)
+			}
+			s := &seed.Seeder{Products: reg, Tiles: tiler, Collection: e.cfg.Collection.Name, Grid: grid,
+				MinZoom: e.cfg.Seeder.MinZoom, MaxZoom: e.cfg.Seeder.MaxZoom, Format: e.cfg.Cache.Format,
+				Concurrency: e.cfg.Seeder.Concurrency, Log: e.log}
+			c := e.q.NewConsumer(queue.Seed, wf.options(e.log, 1))
+			e.log.Info("seeder started", "worker", c.WorkerID(), "grid", grid.Name,
+				"zoom", fmt.Sprintf("%d-%d", s.MinZoom, s.MaxZoom), "renderer", e.cfg.Cache.RendererURL)
+			return c.Run(cmd.Context(), s.Handle)
+		},
+	}
+	wf.add(cmd)
+	return cmd
+}
+
+// backend joins the layer catalog and the renderer for the WMS handler.
+type backend struct {
+	layer.Catalog
+	r *render.Renderer
+}
+
+func (b backend) Render(ctx context.Context, req render.Request) (*image.NRGBA, int, error) {
+	return b.r.Render(ctx, req)
+}
+
+func newRendererCmd(g *globals) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "renderer",
+		Short: "Serve WMS over the registered products",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := g.connect("renderer", true)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			initGDAL()
+			if listen != "" {
+				e.cfg.Renderer.Listen = listen
+			}
+			out, err := openStore(e.cfg, e.cfg.Storage.Output)
+			if err != nil {
+				return err
+			}
+			reg, err := openRegistry(cmd.Context(), e.cfg, e.log)
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			b := backend{
+				Catalog: layer.Catalog{Summaries: reg, Collections: []config.Collection{e.cfg.Collection}},
+				r:       &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log},
+			}
+			h := &wms.Handler{Backend: b, Log: e.log, Service: wms.Service{
+				Title: e.cfg.Collection.Title, Abstract: "pvs renderer for collection " + e.cfg.Collection.Name,
+				PublicURL: publicURL(e.cfg.Renderer.PublicURL, "/ows"), MaxSize: e.cfg.Renderer.MaxSize}}
+			mux := http.NewServeMux()
+			mux.Handle("/ows", h)
+			mux.Handle("/wms", h)
+			mux.HandleFunc("/healthz", health(reg))
+			return serve(cmd.Context(), e.log, e.cfg.Renderer.Listen, mux)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default renderer.listen)")
+	return cmd
+}
+
+func publicURL(base, path string) string {
+	if base == "" {
+		return ""
+	}
+	return base + path
+}
+
+func newCacheCmd(g *globals) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "cache",
+		Short: "Serve WMTS tiles from the tile cache, rendering misses through the renderer",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := g.connect("cache", true)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			if listen != "" {
+				e.cfg.Cache.Listen = listen
+			}
+			reg, err := openRegistry(cmd.Context(), e.cfg, e.log)
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			tiler, err := newTiler(e)
+			if err != nil {
+				return err
+			}
+			h := &wmts.Handler{Tiles: tiler, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
+				Layers: layer.Catalog{Summaries: reg, Collections: []config.Collection{e.cfg.Collection}}}
+			mux := http.NewServeMux()
+			mux.Handle("/wmts", h)
+			mux.Handle("/wmts/", h)
+			mux.HandleFunc("/healthz", health(reg))
+			return serve(cmd.Context(), e.log, e.cfg.Cache.Listen, mux)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default cache.listen)")
+	return cmd
+}
+
+func health(reg *registry.Registry) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := reg.Pool().Ping(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	}
+}
+
+// serve runs an HTTP server until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pvs/pvs/pkg/queue"
+	"github.com/pvs/pvs/pkg/registry"
+)
+
+func newEnqueueCmd(g *globals) *cobra.Command {
+	var queueName string
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "enqueue ITEM...",
+		Short: "Push items onto a PVS queue (default preprocess_queue)",
+		Long: `Push items onto a queue. For preprocess_queue an item is the object path of
+a product package in the source store; for preprocess-md_queue a JSON
+document {"path": ..., "identifier": ..., "begin_time": ..., "end_time": ...,
+"footprint": GeoJSON}; for register_queue the prefix <collection>/<identifier>
+of a preprocessed product; for seed_queue an interval start/end.
+
+With --wait, pvs follows each item through the pipeline until it is
+registered (or fails) and exits non-zero if any failed.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.connect("enqueue", false)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			ctx := cmd.Context()
+			if queueName == "preprocess-md_queue" {
+				for _, a := range args {
+					if !json.Valid([]byte(a)) {
+						return fmt.Errorf("preprocess-md_queue items are JSON documents; %q is not", a)
+					}
+				}
+			}
+			for _, a := range args {
+				if err := e.q.Enqueue(ctx, queueName, a); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "queued on %s: %s\n", queueName, a)
+			}
+			if wait <= 0 {
+				return nil
+			}
+			ctx, cancel := context.WithTimeout(ctx, wait)
+			defer cancel()
+			failed := 0
+			for _, a := range args {
+				if !follow(ctx, e.q, cmd.OutOrStdout(), a) {
+					failed++
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d items did not make it through", failed, len(args))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&queueName, "queue", "q", "preprocess_queue", "queue to push onto")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "follow the items until registered or failed, at most this long")
+	return cmd
+}
+
+// follow waits for item's outcome in each stage it passes through and
+// reports whether it ended well.
+func follow(ctx context.Context, q *queue.Client, w io.Writer, item string) bool {
+	stage := ""
+	for {
+		hs, err := q.History(ctx, item)
+		if err != nil {
+			fmt.Fprintf(w, "%s: %v\n", item, err)
+			return false
+		}
+		var h *queue.History
+		for i := range hs {
+			if stage == "" || hs[i].Stage == stage {
+				h = &hs[i]
+				break
+			}
+		}
+		if h != nil {
+			switch h.Status {
+			case queue.StatusFailure:
+				fmt.Fprintf(w, "%s: %s failed: %s\n", item, h.Stage, h.Error)
+				return false
+			case queue.StatusSuccess:
+				fmt.Fprintf(w, "%s: %s done: %s\n", item, h.Stage, h.Result)
+				if h.Stage == queue.Preprocess.Name && h.Result != "" {
+					item, stage = h.Result, queue.Register.Name
+					continue
+				}
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(w, "%s: still not done: %v\n", item, ctx.Err())
+			return false
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [ITEM...]",
+		Short: "Show queue lengths and set sizes, or the history of items",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.connect("status", false)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			ctx := cmd.Context()
+			out := cmd.OutOrStdout()
+			if len(args) == 0 {
+				counts, err := e.q.Counts(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return json.NewEncoder(out).Encode(counts)
+				}
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "KEY\tTYPE\tCOUNT")
+				for _, c := range counts {
+					fmt.Fprintf(tw, "%s\t%s\t%d\n", c.Key, c.Kind, c.Count)
+				}
+				return tw.Flush()
+			}
+			missing := 0
+			var all []queue.History
+			for _, item := range args {
+				hs, err := e.q.History(ctx, item)
+				if err != nil {
+					return err
+				}
+				if len(hs) == 0 {
+					missing++
+					fmt.Fprintf(out, "%s: unknown item (never queued under prefix %q)\n", item, e.cfg.Redis.Prefix)
+					continue
+				}
+				all = append(all, hs...)
+				if asJSON {
+					continue
+				}
+				for _, h := range hs {
+					fmt.Fprintf(out, "item:      %s\nstage:     %s (%s)\nstatus:    %s\nattempts:  %d\n", h.Item, h.Stage, h.Queue, h.Status, h.Attempts)
+					fmt.Fprintf(out, "enqueued:  %s\nstarted:   %s\nfinished:  %s\nworker:    %s\n", h.EnqueuedAt, h.StartedAt, h.FinishedAt, h.Worker)
+					if h.Result != "" {
+						fmt.Fprintf(out, "result:    %s\n", h.Result)
+					}
+					if h.Error != "" {
+						fmt.Fprintf(out, "error:     %s\n", h.Error)
+					}
+					fmt.Fprintln(out)
+				}
+			}
+			if asJSON {
+				return json.NewEncoder(out).Encode(all)
+			}
+			if missing > 0 {
+				return fmt.Errorf("%d unknown item(s)", missing)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newRetryCmd(g *globals) *cobra.Command {
+	var stageName string
+	cmd := &cobra.Command{
+		Use:   "retry [ITEM...]",
+		Short: "Queue failed items again (all of a stage's failure set without arguments)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.connect("retry", false)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			var st *queue.Stage
+			for _, s := range queue.Stages {
+				if s.Name == stageName {
+					st = &s
+				}
+			}
+			if st == nil {
+				return fmt.Errorf("unknown stage %q (want preprocess, register or seed)", stageName)
+			}
+			ctx := cmd.Context()
+			items := args
+			if len(items) == 0 {
+				if items, err = e.q.Members(ctx, st.Failure); err != nil {
+					return err
+				}
+			}
+			for _, it := range items {
+				hs, err := e.q.History(ctx, it)
+				if err != nil {
+					return err
+				}
+				queueName := st.Queues[0]
+				for _, h := range hs {
+					if h.Stage == st.Name && h.Queue != "" {
+						queueName = h.Queue
+					}
+				}
+				if err := e.q.Enqueue(ctx, queueName, it); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "queued again on %s: %s\n", queueName, it)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&stageName, "stage", "preprocess", "stage whose failures to retry: preprocess, register or seed")
+	return cmd
+}
+
+func newMigrateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations embedded in this binary",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			reg, err := registry.Open(cmd.Context(), cfg.Database.URL)
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			applied, err := reg.Migrate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := reg.EnsureCollection(cmd.Context(), cfg.Collection.Name, cfg.Collection.Title); err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "database is up to date")
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "applied migrations %v\n", applied)
+			}
+			return nil
+		},
+	}
+}
+
+func newDeregisterCmd(g *globals) *cobra.Command {
+	var keepObjects bool
+	cmd := &cobra.Command{
+		Use:   "deregister IDENTIFIER...",
+		Short: "Remove products from the registry, their objects from the output store, and their cached tiles",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.connect("deregister", false)
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			ctx := cmd.Context()
+			reg, err := openRegistry(ctx, e.cfg, e.log)
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			out, err := openStore(e.cfg, e.cfg.Storage.Output)
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, id := range args {
+				rec, err := reg.Deregister(ctx, id)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if !keepObjects {
+					objs, err := out.List(ctx, rec.Collection+"/"+id+"/")
+					if err != nil {
+						errs = append(errs, err)
+					}
+					for _, o := range objs {
+						if err := out.Delete(ctx, o.Key); err != nil {
+							errs = append(errs, err)
+						}
+					}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deregistered %s\n", id)
+				// Cached tiles: reseed the product's interval, which redraws
+				// the tiles it covered without it.
+				interval := fmt.Sprintf("%s/%s", rec.BeginTime.UTC().Format(time.RFC3339), rec.EndTime.UTC().Format(time.RFC3339))
+				if err := e.q.Enqueue(ctx, "seed_queue", interval); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().BoolVar(&keepObjects, "keep-objects", false, "leave the product's COG and metadata in the output store")
+	return cmd
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "pvs %s\n", version)
+		},
+	}
+}

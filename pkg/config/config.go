@@ -1,0 +1,409 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of one collection's deployment.
+type Config struct {
+	Collection   Collection   `yaml:"collection"`
+	Redis        Redis        `yaml:"redis"`
+	Database     Database     `yaml:"database"`
+	Storage      Storage      `yaml:"storage"`
+	S3           S3           `yaml:"s3"`
+	Preprocessor Preprocessor `yaml:"preprocessor"`
+	Registrar    Registrar    `yaml:"registrar"`
+	Renderer     Renderer     `yaml:"renderer"`
+	Cache        Cache        `yaml:"cache"`
+	Seeder       Seeder       `yaml:"seeder"`
+}
+
+// Collection describes the collection served by the deployment.
+type Collection struct {
+	Name         string        `yaml:"name"`
+	Title        string        `yaml:"title"`
+	ProductTypes []ProductType `yaml:"product_types"`
+	Browses      []Browse      `yaml:"browses"`
+}
+
+// ProductType says how to recognise a product of one type in a package.
+type ProductType struct {
+	Name string `yaml:"name"`
+	// MetadataGlobs match the metadata file inside a package.
+	MetadataGlobs []string `yaml:"metadata_globs"`
+	// DataGlobs match the raster file(s) inside a package.
+	DataGlobs []string `yaml:"data_globs"`
+	// Match, when set, is a substring the package name must contain.
+	Match string `yaml:"match"`
+}
+
+// Browse is one way to draw the collection's products.
+type Browse struct {
+	Name string `yaml:"name"`
+	// Bands are 1-based band indexes mapped to red, green, blue (or one grey).
+	Bands []int `yaml:"bands"`
+	// Range is the value range stretched to 0..255; empty means the data
+	// type's natural range for Byte and no stretch needed.
+	Range []float64 `yaml:"range"`
+	// Resampling for rendering: nearest, bilinear, cubic, average.
+	Resampling string `yaml:"resampling"`
+}
+
+// Redis locates the queue server.
+type Redis struct {
+	URL    string `yaml:"url"`
+	Prefix string `yaml:"prefix"`
+}
+
+// Database locates PostGIS.
+type Database struct {
+	URL string `yaml:"url"`
+}
+
+// Storage names the stores, as file:///dir, a plain path or s3://bucket/prefix.
+type Storage struct {
+	Source string `yaml:"source"` // where packages are read from
+	Output string `yaml:"output"` // where preprocessed products are written
+	Cache  string `yaml:"cache"`  // where tiles are cached
+}
+
+// S3 holds the settings shared by every s3:// store. Keys may come from
+// files (Docker secrets) through AccessKeyFile and SecretKeyFile.
+type S3 struct {
+	Endpoint      string `yaml:"endpoint"`
+	Region        string `yaml:"region"`
+	AccessKey     string `yaml:"access_key"`
+	SecretKey     string `yaml:"secret_key"`
+	AccessKeyFile string `yaml:"access_key_file"`
+	SecretKeyFile string `yaml:"secret_key_file"`
+}
+
+// Preprocessor settings.
+type Preprocessor struct {
+	WorkDir     string        `yaml:"workdir"`
+	Concurrency int           `yaml:"concurrency"`
+	Timeout     time.Duration `yaml:"timeout"`
+	COG         COG           `yaml:"cog"`
+}
+
+// COG creation options.
+type COG struct {
+	Compress   string `yaml:"compress"`
+	BlockSize  int    `yaml:"blocksize"`
+	Resampling string `yaml:"overview_resampling"`
+	Threads    string `yaml:"num_threads"`
+	// Extra creation options, KEY=VALUE.
+	Options []string `yaml:"options"`
+}
+
+// Registrar settings.
+type Registrar struct {
+	// Replace makes re-registration of an identifier an update rather than
+	// a failure.
+	Replace *bool `yaml:"replace"`
+	// Seed pushes each registered product's interval to seed_queue.
+	Seed *bool `yaml:"seed"`
+}
+
+// Renderer settings.
+type Renderer struct {
+	Listen    string `yaml:"listen"`
+	PublicURL string `yaml:"public_url"`
+	MaxSize   int    `yaml:"max_size"`
+	// MaxProducts bounds how many products one request may stack.
+	MaxProducts int `yaml:"max_products"`
+}
+
+// Cache settings.
+type Cache struct {
+	Listen      string `yaml:"listen"`
+	PublicURL   string `yaml:"public_url"`
+	RendererURL string `yaml:"renderer_url"`
+	Format      string `yaml:"format"`
+}
+
+// Seeder settings.
+type Seeder struct {
+	MinZoom     int    `yaml:"min_zoom"`
+	MaxZoom     int    `yaml:"max_zoom"`
+	Grid        string `yaml:"grid"`
+	Concurrency int    `yaml:"concurrency"`
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// Expand replaces ${VAR} and ${VAR:-default} with values from lookup.
+func Expand(s string, lookup func(string) (string, bool)) string {
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		sub := envRef.FindStringSubmatch(m)
+		if v, ok := lookup(sub[1]); ok && v != "" {
+			return v
+		}
+		return sub[3]
+	})
+}
+
+// Load reads a configuration file, expands environment references, applies
+// defaults and environment overrides, and validates the result.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(raw, os.LookupEnv)
+}
+
+// Parse is Load on bytes, with an explicit environment.
+func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
+	expanded := Expand(string(raw), lookup)
+	var c Config
+	dec := yaml.NewDecoder(strings.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("parse config: %w", err)
+	}
+	c.ApplyEnv(lookup)
+	c.SetDefaults()
+	if err := c.ResolveSecrets(); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ApplyEnv lets the environment override connection settings.
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) {
+	set := func(dst *string, names ...string) {
+		for _, n := range names {
+			if v, ok := lookup(n); ok && v != "" {
+				*dst = v
+				return
+			}
+		}
+	}
+	set(&c.Redis.URL, "REDIS_URL")
+	set(&c.Redis.Prefix, "PVS_REDIS_PREFIX")
+	set(&c.Database.URL, "DATABASE_URL")
+	set(&c.S3.Endpoint, "S3_ENDPOINT", "AWS_ENDPOINT_URL")
+	set(&c.S3.Region, "S3_REGION", "AWS_REGION")
+	set(&c.S3.AccessKey, "S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
+	set(&c.S3.SecretKey, "S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY")
+	set(&c.S3.AccessKeyFile, "S3_ACCESS_KEY_FILE")
+	set(&c.S3.SecretKeyFile, "S3_SECRET_KEY_FILE")
+	set(&c.Storage.Source, "PVS_SOURCE")
+	set(&c.Storage.Output, "PVS_OUTPUT")
+	set(&c.Storage.Cache, "PVS_CACHE_STORE")
+	set(&c.Renderer.PublicURL, "PVS_PUBLIC_URL")
+	set(&c.Cache.PublicURL, "PVS_PUBLIC_URL")
+	set(&c.Cache.RendererURL, "PVS_RENDERER_URL")
+}
+
+// ResolveSecrets reads keys given as files (Docker secrets).
+func (c *Config) ResolveSecrets() error {
+	read := func(dst *string, file, field string) error {
+		if file == "" {
+			return nil
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("config %s: %w", field, err)
+		}
+		*dst = strings.TrimSpace(string(b))
+		return nil
+	}
+	if err := read(&c.S3.AccessKey, c.S3.AccessKeyFile, "s3.access_key_file"); err != nil {
+		return err
+	}
+	return read(&c.S3.SecretKey, c.S3.SecretKeyFile, "s3.secret_key_file")
+}
+
+// SetDefaults fills in unset values.
+func (c *Config) SetDefaults() {
+	if c.Collection.Title == "" {
+		c.Collection.Title = c.Collection.Name
+	}
+	for i := range c.Collection.ProductTypes {
+		pt := &c.Collection.ProductTypes[i]
+		if len(pt.DataGlobs) == 0 {
+			pt.DataGlobs = []string{"*.tif", "*.TIF", "*.tiff", "*.jp2"}
+		}
+		if len(pt.MetadataGlobs) == 0 {
+			pt.MetadataGlobs = []string{"*.xml"}
+		}
+	}
+	if len(c.Collection.Browses) == 0 {
+		c.Collection.Browses = []Browse{{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}}}
+	}
+	for i := range c.Collection.Browses {
+		if c.Collection.Browses[i].Resampling == "" {
+			c.Collection.Browses[i].Resampling = "nearest"
+		}
+	}
+	if c.Redis.URL == "" {
+		c.Redis.URL = "redis://127.0.0.1:6379/0"
+	}
+	if c.Database.URL == "" {
+		c.Database.URL = "postgres://postgres@127.0.0.1:5432/pvs"
+	}
+	if c.Storage.Source == "" {
+		c.Storage.Source = "var/data/incoming"
+	}
+	if c.Storage.Output == "" {
+		c.Storage.Output = "var/data/products"
+	}
+	if c.Storage.Cache == "" {
+		c.Storage.Cache = "var/data/cache"
+	}
+	if c.S3.Region == "" {
+		c.S3.Region = "us-east-1"
+	}
+	p := &c.Preprocessor
+	if p.WorkDir == "" {
+		p.WorkDir = os.TempDir()
+	}
+	if p.Concurrency <= 0 {
+		p.Concurrency = 1
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = 30 * time.Minute
+	}
+	if p.COG.Compress == "" {
+		p.COG.Compress = "DEFLATE"
+	}
+	if p.COG.BlockSize == 0 {
+		p.COG.BlockSize = 512
+	}
+	if p.COG.Resampling == "" {
+		p.COG.Resampling = "AVERAGE"
+	}
+	if p.COG.Threads == "" {
+		p.COG.Threads = "ALL_CPUS"
+	}
+	t := true
+	if c.Registrar.Replace == nil {
+		c.Registrar.Replace = &t
+	}
+	if c.Registrar.Seed == nil {
+		c.Registrar.Seed = &t
+	}
+	if c.Renderer.Listen == "" {
+		c.Renderer.Listen = "127.0.0.1:8081"
+	}
+	if c.Renderer.MaxSize == 0 {
+		c.Renderer.MaxSize = 4096
+	}
+	if c.Renderer.MaxProducts == 0 {
+		c.Renderer.MaxProducts = 50
+	}
+	if c.Cache.Listen == "" {
+		c.Cache.Listen = "127.0.0.1:8082"
+	}
+	if c.Cache.RendererURL == "" {
+		c.Cache.RendererURL = "http://" + c.Renderer.Listen + "/ows"
+	}
+	if c.Cache.Format == "" {
+		c.Cache.Format = "png"
+	}
+	if c.Seeder.Grid == "" {
+		c.Seeder.Grid = "GoogleMapsCompatible"
+	}
+	if c.Seeder.MaxZoom == 0 && c.Seeder.MinZoom == 0 {
+		c.Seeder.MinZoom, c.Seeder.MaxZoom = 0, 10
+	}
+	if c.Seeder.Concurrency <= 0 {
+		c.Seeder.Concurrency = 2
+	}
+}
+
+var collectionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+
+// Validate checks the configuration and names the first bad field.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if !collectionName.MatchString(c.Collection.Name) {
+		bad("collection.name", "%q is not a valid collection name (letters, digits, _ and -, starting with a letter)", c.Collection.Name)
+	}
+	if strings.Contains(c.Collection.Name, "__") {
+		bad("collection.name", "%q must not contain '__' (it separates layer name parts)", c.Collection.Name)
+	}
+	if len(c.Collection.ProductTypes) == 0 {
+		bad("collection.product_types", "at least one product type is required")
+	}
+	seen := map[string]bool{}
+	for i, pt := range c.Collection.ProductTypes {
+		if pt.Name == "" {
+			bad(fmt.Sprintf("collection.product_types[%d].name", i), "empty")
+		}
+		if seen[pt.Name] {
+			bad(fmt.Sprintf("collection.product_types[%d].name", i), "duplicate %q", pt.Name)
+		}
+		seen[pt.Name] = true
+	}
+	for i, b := range c.Collection.Browses {
+		f := fmt.Sprintf("collection.browses[%d]", i)
+		if b.Name == "" || strings.Contains(b.Name, "__") {
+			bad(f+".name", "%q is not a valid browse name", b.Name)
+		}
+		if n := len(b.Bands); n != 1 && n != 3 {
+			bad(f+".bands", "want 1 (grey) or 3 (red, green, blue) bands, got %d", n)
+		}
+		for _, bi := range b.Bands {
+			if bi < 1 {
+				bad(f+".bands", "band indexes start at 1, got %d", bi)
+			}
+		}
+		if len(b.Range) != 0 && (len(b.Range) != 2 || b.Range[0] >= b.Range[1]) {
+			bad(f+".range", "want [min, max] with min < max, got %v", b.Range)
+		}
+		switch b.Resampling {
+		case "nearest", "bilinear", "cubic", "average":
+		default:
+			bad(f+".resampling", "unknown resampling %q", b.Resampling)
+		}
+	}
+	if c.Seeder.MinZoom < 0 || c.Seeder.MaxZoom < c.Seeder.MinZoom || c.Seeder.MaxZoom > 24 {
+		bad("seeder.min_zoom/max_zoom", "want 0 <= min_zoom <= max_zoom <= 24, got %d..%d", c.Seeder.MinZoom, c.Seeder.MaxZoom)
+	}
+	if c.Renderer.MaxSize < 256 {
+		bad("renderer.max_size", "must be at least 256, got %d", c.Renderer.MaxSize)
+	}
+	switch c.Cache.Format {
+	case "png", "jpeg":
+	default:
+		bad("cache.format", "want png or jpeg, got %q", c.Cache.Format)
+	}
+	if c.Preprocessor.COG.BlockSize%16 != 0 || c.Preprocessor.COG.BlockSize < 16 {
+		bad("preprocessor.cog.blocksize", "must be a multiple of 16, got %d", c.Preprocessor.COG.BlockSize)
+	}
+	return errors.Join(errs...)
+}
+
+// Redact hides the secret parts of a connection URL for logging.
+func Redact(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	rest := raw[i+3:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return raw
+	}
+	userinfo := rest[:at]
+	if c := strings.Index(userinfo, ":"); c >= 0 {
+		userinfo = userinfo[:c] + ":xxxxx"
+	}
+	return raw[:i+3] + userinfo + rest[at:]
+}

@@ -1,0 +1,61 @@
+package layer
+
+import (
+	"context"
+	"time"
+
+	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/registry"
+)
+
+// Layer is one named layer.
+type Layer struct {
+	Name       string
+	Title      string
+	Collection string
+	Browse     config.Browse
+	// BBox is the layer's extent in EPSG:4326 lon/lat; nil when empty.
+	BBox *[4]float64
+	// Start and End are the layer's time extent; zero when empty.
+	Start, End time.Time
+}
+
+// Summaries reads collection summaries.
+type Summaries interface {
+	Collection(ctx context.Context, name string) (registry.Summary, error)
+}
+
+// Catalog lists the layers of configured collections.
+type Catalog struct {
+	Summaries   Summaries
+	Collections []config.Collection
+}
+
+// Sep separates the parts of a layer name, as EOxServer writes them.
+const Sep = "__"
+
+// Layers implements the listing used by WMS and WMTS.
+func (c Catalog) Layers(ctx context.Context) ([]Layer, error) {
+	var out []Layer
+	for _, coll := range c.Collections {
+		s, err := c.Summaries.Collection(ctx, coll.Name)
+		if err != nil {
+			return nil, err
+		}
+		base := Layer{Collection: coll.Name, BBox: s.BBox}
+		if s.BeginTime != nil {
+			base.Start, base.End = *s.BeginTime, *s.EndTime
+		}
+		def := base
+		def.Name, def.Title, def.Browse = coll.Name, coll.Title, coll.Browses[0]
+		out = append(out, def)
+		for _, b := range coll.Browses {
+			l := base
+			l.Name = coll.Name + Sep + b.Name
+			l.Title = coll.Title + " " + b.Name
+			l.Browse = b
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,313 @@
+package metadata
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Product is the normalised description of one product.
+type Product struct {
+	Identifier  string
+	Collection  string
+	ProductType string
+	BeginTime   time.Time
+	EndTime     time.Time
+	// Footprint is a list of polygons, each a list of rings (outer first),
+	// each ring closed, coordinates lon/lat in EPSG:4326.
+	Footprint [][][][2]float64
+	// Properties holds further EO properties found in the metadata
+	// (platform, instrument, cloudCover, ...).
+	Properties map[string]string
+}
+
+// Validate checks the fields every product needs.
+func (p *Product) Validate() error {
+	if p.Identifier == "" {
+		return errors.New("metadata has no identifier")
+	}
+	if strings.ContainsAny(p.Identifier, "/\\\x00") || p.Identifier == "." || p.Identifier == ".." {
+		return fmt.Errorf("identifier %q contains a path separator", p.Identifier)
+	}
+	if p.BeginTime.IsZero() || p.EndTime.IsZero() {
+		return errors.New("metadata has no begin/end time")
+	}
+	if p.EndTime.Before(p.BeginTime) {
+		return fmt.Errorf("end time %s is before begin time %s", p.EndTime.Format(time.RFC3339), p.BeginTime.Format(time.RFC3339))
+	}
+	for i, poly := range p.Footprint {
+		for j, ring := range poly {
+			if len(ring) < 4 {
+				return fmt.Errorf("footprint polygon %d ring %d has %d points, want at least 4", i, j, len(ring))
+			}
+			for _, pt := range ring {
+				if pt[0] < -180 || pt[0] > 180 || pt[1] < -90 || pt[1] > 90 {
+					return fmt.Errorf("footprint point %v is outside lon/lat range", pt)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// node is an element of a parsed XML document.
+type node struct {
+	space, local string
+	attrs        []xml.Attr
+	text         strings.Builder
+	children     []*node
+}
+
+// MaxDocumentSize bounds the metadata documents that are parsed.
+const MaxDocumentSize = 16 << 20
+
+func parseTree(r io.Reader) (*node, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxDocumentSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read metadata: %w", err)
+	}
+	if len(data) > MaxDocumentSize {
+		return nil, fmt.Errorf("metadata document larger than %d bytes", MaxDocumentSize)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	root := &node{}
+	stack := []*node{root}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("invalid XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
+				return nil, errors.New("invalid XML: DOCTYPE declarations (and so entities) are refused")
+			}
+		case xml.StartElement:
+			n := &node{space: t.Name.Space, local: t.Name.Local, attrs: t.Attr}
+			top := stack[len(stack)-1]
+			top.children = append(top.children, n)
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			stack[len(stack)-1].text.Write(t)
+		}
+	}
+	if len(root.children) != 1 {
+		return nil, errors.New("invalid XML: no root element")
+	}
+	return root.children[0], nil
+}
+
+func (n *node) Text() string { return strings.TrimSpace(n.text.String()) }
+
+func (n *node) attr(local string) string {
+	for _, a := range n.attrs {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// find returns the descendants reached by following local names, each step
+// matching at any depth below the previous.
+func (n *node) find(path ...string) []*node {
+	cur := []*node{n}
+	for _, step := range path {
+		var next []*node
+		for _, c := range cur {
+			c.walk(func(d *node) {
+				if d.local == step {
+					next = append(next, d)
+				}
+			})
+		}
+		cur = next
+	}
+	return cur
+}
+
+// walk visits the descendants of n (not n itself) in document order.
+func (n *node) walk(fn func(*node)) {
+	for _, c := range n.children {
+		fn(c)
+		c.walk(fn)
+	}
+}
+
+func (n *node) first(path ...string) string {
+	if f := n.find(path...); len(f) > 0 {
+		return f[0].Text()
+	}
+	return ""
+}
+
+// ParseXML reads an EOP 2.x (eop:EarthObservation and its opt/sar/...
+// variants) or GSC (gsc:report) document.
+func ParseXML(r io.Reader) (Product, error) {
+	root, err := parseTree(r)
+	if err != nil {
+		return Product{}, err
+	}
+	var p Product
+	switch {
+	case root.local == "EarthObservation":
+		err = readEOP(root, &p)
+	case root.local == "report" && strings.Contains(root.space, "earth.esa.int/gsc"):
+		err = readGSC(root, &p)
+	default:
+		return Product{}, fmt.Errorf("unsupported metadata document: root element {%s}%s", root.space, root.local)
+	}
+	if err != nil {
+		return Product{}, err
+	}
+	return p, nil
+}
+
+func readEOP(root *node, p *Product) error {
+	p.Identifier = root.first("EarthObservationMetaData", "identifier")
+	p.ProductType = root.first("EarthObservationMetaData", "productType")
+	p.Collection = root.first("EarthObservationMetaData", "parentIdentifier")
+	var err error
+	if p.BeginTime, p.EndTime, err = readPeriod(root, "phenomenonTime"); err != nil {
+		return err
+	}
+	if p.Footprint, err = readFootprint(root); err != nil {
+		return err
+	}
+	p.Properties = readProperties(root)
+	return nil
+}
+
+func readGSC(root *node, p *Product) error {
+	md := root.find("opt_metadata")
+	if len(md) == 0 {
+		md = root.find("sar_metadata")
+	}
+	if len(md) == 0 {
+		return errors.New("GSC report has neither opt_metadata nor sar_metadata")
+	}
+	m := md[0]
+	p.Identifier = m.first("metaDataProperty", "EarthObservationMetaData", "identifier")
+	p.ProductType = m.first("metaDataProperty", "EarthObservationMetaData", "productType")
+	p.Collection = m.first("metaDataProperty", "EarthObservationMetaData", "parentIdentifier")
+	var err error
+	if p.BeginTime, p.EndTime, err = readPeriod(m, "validTime"); err != nil {
+		return err
+	}
+	if p.Footprint, err = readFootprint(m); err != nil {
+		return err
+	}
+	p.Properties = readProperties(m)
+	return nil
+}
+
+func readPeriod(n *node, container string) (time.Time, time.Time, error) {
+	c := n.find(container)
+	if len(c) == 0 {
+		return time.Time{}, time.Time{}, fmt.Errorf("metadata has no %s", container)
+	}
+	b, e := c[0].first("beginPosition"), c[0].first("endPosition")
+	if b == "" {
+		b = c[0].first("timePosition")
+		e = b
+	}
+	begin, err := ParseTime(b)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s begin: %w", container, err)
+	}
+	end, err := ParseTime(e)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s end: %w", container, err)
+	}
+	return begin, end, nil
+}
+
+// ParseTime parses the ISO 8601 forms found in EO metadata.
+func ParseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05Z0700", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid time %q", s)
+}
+
+// readFootprint reads gml posLists (lat lon order, as EOP and GSC write
+// them) of the footprint's polygons; no footprint is not an error.
+func readFootprint(n *node) ([][][][2]float64, error) {
+	fps := n.find("Footprint")
+	if len(fps) == 0 {
+		return nil, nil
+	}
+	var out [][][][2]float64
+	for _, poly := range fps[0].find("Polygon") {
+		var rings [][][2]float64
+		for _, part := range []string{"exterior", "interior"} {
+			for _, ringNode := range poly.find(part) {
+				pl := ringNode.first("posList")
+				ring, err := parsePosList(pl, poly.attr("srsDimension"))
+				if err != nil {
+					return nil, fmt.Errorf("footprint: %w", err)
+				}
+				rings = append(rings, ring)
+			}
+		}
+		if len(rings) > 0 {
+			out = append(out, rings)
+		}
+	}
+	return out, nil
+}
+
+func parsePosList(s, dim string) ([][2]float64, error) {
+	f := strings.Fields(s)
+	step := 2
+	if dim == "3" {
+		step = 3
+	}
+	if len(f) == 0 || len(f)%step != 0 {
+		return nil, fmt.Errorf("posList has %d numbers, not pairs", len(f))
+	}
+	ring := make([][2]float64, 0, len(f)/step)
+	for i := 0; i < len(f); i += step {
+		lat, err1 := strconv.ParseFloat(f[i], 64)
+		lon, err2 := strconv.ParseFloat(f[i+1], 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("posList has a non-number near %q", f[i])
+		}
+		ring = append(ring, [2]float64{lon, lat})
+	}
+	if ring[0] != ring[len(ring)-1] {
+		ring = append(ring, ring[0])
+	}
+	return ring, nil
+}
+
+func readProperties(n *node) map[string]string {
+	props := map[string]string{}
+	take := func(key string, path ...string) {
+		if v := n.first(path...); v != "" {
+			props[key] = v
+		}
+	}
+	take("platform", "Platform", "shortName")
+	take("platformSerialIdentifier", "Platform", "serialIdentifier")
+	take("instrument", "Instrument", "shortName")
+	take("sensorType", "Sensor", "sensorType")
+	take("orbitNumber", "Acquisition", "orbitNumber")
+	take("orbitDirection", "Acquisition", "orbitDirection")
+	take("cloudCover", "cloudCoverPercentage")
+	take("acquisitionType", "EarthObservationMetaData", "acquisitionType")
+	return props
+}

@@ -1,0 +1,364 @@
+package preprocess
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pvs/pvs/pkg/cog"
+	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/metadata"
+	"github.com/pvs/pvs/pkg/queue"
+	"github.com/pvs/pvs/pkg/store"
+)
+
+// Enqueuer pushes an item onto a named queue.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, queueName, item string) error
+}
+
+// Preprocessor handles preprocess_queue and preprocess-md_queue items.
+type Preprocessor struct {
+	Source     store.Store
+	Output     store.Store
+	Next       Enqueuer
+	Collection config.Collection
+	Options    config.Preprocessor
+	Limits     Limits
+	Log        *slog.Logger
+}
+
+// MDItem is a preprocess-md_queue item: where the package is, plus metadata
+// that takes precedence over what the package's own metadata says.
+type MDItem struct {
+	Path        string          `json:"path"`
+	Identifier  string          `json:"identifier,omitempty"`
+	ProductType string          `json:"product_type,omitempty"`
+	BeginTime   string          `json:"begin_time,omitempty"`
+	EndTime     string          `json:"end_time,omitempty"`
+	Footprint   json.RawMessage `json:"footprint,omitempty"`
+}
+
+// Handle is the queue.Handler of the preprocessor. It returns the
+// register_queue item it pushed.
+func (p *Preprocessor) Handle(ctx context.Context, it queue.Item) (string, error) {
+	var md *MDItem
+	src := it.Value
+	if it.Queue == "preprocess-md_queue" {
+		md = &MDItem{}
+		dec := json.NewDecoder(strings.NewReader(it.Value))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(md); err != nil {
+			return "", queue.Permanent(fmt.Errorf("invalid preprocess-md_queue item: %w", err))
+		}
+		if md.Path == "" {
+			return "", queue.Permanent(errors.New("invalid preprocess-md_queue item: no path"))
+		}
+		src = md.Path
+	}
+	if p.Options.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.Options.Timeout)
+		defer cancel()
+	}
+	work, err := os.MkdirTemp(p.Options.WorkDir, "pvs-preprocess-*")
+	if err != nil {
+		return "", fmt.Errorf("create work dir: %w", err)
+	}
+	defer os.RemoveAll(work)
+	out, err := p.process(ctx, src, md, work)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "", queue.Permanent(fmt.Errorf("timeout after %s: %w", p.Options.Timeout, err))
+	}
+	return out, err
+}
+
+func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work string) (string, error) {
+	pkgDir := filepath.Join(work, "package")
+	if err := os.Mkdir(pkgDir, 0o755); err != nil {
+		return "", err
+	}
+	if err := p.fetch(ctx, src, work, pkgDir); err != nil {
+		return "", err
+	}
+	pt, metaFile, dataFile, err := p.detect(src, pkgDir)
+	if err != nil {
+		return "", queue.Permanent(err)
+	}
+	var prod metadata.Product
+	if metaFile != "" {
+		b, err := os.ReadFile(metaFile)
+		if err != nil {
+			return "", err
+		}
+		prod, err = metadata.ParseXML(bytes.NewReader(b))
+		if err != nil {
+			return "", queue.Permanent(fmt.Errorf("metadata %s: %w", filepath.Base(metaFile), err))
+		}
+	}
+	if md != nil {
+		if err := applyMD(&prod, md); err != nil {
+			return "", queue.Permanent(err)
+		}
+	}
+	prod.Collection = p.Collection.Name
+	prod.ProductType = pt.Name
+	if prod.Identifier == "" {
+		return "", queue.Permanent(fmt.Errorf("metadata %s has no identifier", filepath.Base(metaFile)))
+	}
+
+	cogPath := filepath.Join(work, prod.Identifier+".tif")
+	opts := cog.Options{Compress: p.Options.COG.Compress, BlockSize: p.Options.COG.BlockSize,
+		OverviewResampling: p.Options.COG.Resampling, Threads: p.Options.COG.Threads, Extra: p.Options.COG.Options}
+	t0 := time.Now()
+	if err := cog.Translate(dataFile, cogPath, opts, p.Log); err != nil {
+		return "", queue.Permanent(fmt.Errorf("convert %s to COG: %w", filepath.Base(dataFile), err))
+	}
+	info, err := cog.Describe(cogPath, p.Log)
+	if err != nil {
+		return "", queue.Permanent(fmt.Errorf("read COG of %s: %w", prod.Identifier, err))
+	}
+	p.Log.Debug("COG written", "identifier", prod.Identifier, "seconds", time.Since(t0).Seconds(),
+		"width", info.Width, "height", info.Height, "bands", len(info.Bands))
+	if len(prod.Footprint) == 0 {
+		prod.Footprint = [][][][2]float64{{info.Footprint}}
+	}
+	if err := prod.Validate(); err != nil {
+		return "", queue.Permanent(fmt.Errorf("product %s: %w", prod.Identifier, err))
+	}
+
+	prefix := p.Collection.Name + "/" + prod.Identifier
+	var gsc bytes.Buffer
+	if err := metadata.WriteGSC(&gsc, prod); err != nil {
+		return "", err
+	}
+	uploads := []upload{{key: prefix + "/" + prod.Identifier + ".tif", file: cogPath}}
+	if metaFile != "" {
+		uploads = append(uploads, upload{key: prefix + "/source/" + filepath.Base(metaFile), file: metaFile})
+	}
+	// The normalised metadata goes last: its presence marks a complete product.
+	uploads = append(uploads, upload{key: prefix + "/" + prod.Identifier + ".xml", data: gsc.Bytes()})
+	for _, u := range uploads {
+		if err := u.put(ctx, p.Output); err != nil {
+			return "", err
+		}
+	}
+	if err := p.Next.Enqueue(ctx, "register_queue", prefix); err != nil {
+		return "", fmt.Errorf("hand %s to the registrar: %w", prefix, err)
+	}
+	return prefix, nil
+}
+
+type upload struct {
+	key  string
+	file string // upload this local file, or
+	data []byte // these bytes
+}
+
+func (u upload) put(ctx context.Context, s store.Store) error {
+	var r io.Reader = bytes.NewReader(u.data)
+	if u.file != "" {
+		f, err := os.Open(u.file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	if err := s.Put(ctx, u.key, r); err != nil {
+		return fmt.Errorf("upload %s: %w", u.key, err)
+	}
+	return nil
+}
+
+// fetch copies the package named src from the source store and unpacks it
+// into pkgDir.
+func (p *Preprocessor) fetch(ctx context.Context, src, work, pkgDir string) error {
+	name := strings.ToLower(src)
+	archive := ""
+	switch {
+	case strings.HasSuffix(name, ".tar"):
+		archive = "tar"
+	case strings.HasSuffix(name, ".tar.gz"), strings.HasSuffix(name, ".tgz"):
+		archive = "tgz"
+	case strings.HasSuffix(name, ".zip"):
+		archive = "zip"
+	}
+	if _, err := p.Source.Stat(ctx, src); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if archive != "" {
+			return queue.Permanent(fmt.Errorf("package %s not found in %s", src, p.Source.URL()))
+		}
+		// Not an object: a directory-like prefix of objects.
+		return p.fetchPrefix(ctx, src, pkgDir)
+	}
+	if archive == "" {
+		// A single raster (or file) is its own package.
+		return p.download(ctx, src, filepath.Join(pkgDir, path.Base(src)))
+	}
+	local := filepath.Join(work, "download")
+	if err := p.download(ctx, src, local); err != nil {
+		return err
+	}
+	var err error
+	switch archive {
+	case "zip":
+		err = Unzip(local, pkgDir, p.Limits)
+	default:
+		f, ferr := os.Open(local)
+		if ferr != nil {
+			return ferr
+		}
+		err = Untar(f, pkgDir, archive == "tgz", p.Limits)
+		f.Close()
+	}
+	if err != nil {
+		return queue.Permanent(fmt.Errorf("unpack %s: %w", src, err))
+	}
+	return nil
+}
+
+func (p *Preprocessor) fetchPrefix(ctx context.Context, src, pkgDir string) error {
+	prefix := strings.TrimSuffix(src, "/") + "/"
+	objs, err := p.Source.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	if len(objs) == 0 {
+		return queue.Permanent(fmt.Errorf("package %s not found in %s", src, p.Source.URL()))
+	}
+	var total int64
+	for _, o := range objs {
+		total += o.Size
+		if p.Limits.MaxBytes > 0 && total > p.Limits.MaxBytes {
+			return queue.Permanent(fmt.Errorf("package %s is larger than %d bytes", src, p.Limits.MaxBytes))
+		}
+		dst, err := safePath(pkgDir, strings.TrimPrefix(o.Key, prefix))
+		if err != nil {
+			return queue.Permanent(err)
+		}
+		if err := p.download(ctx, o.Key, dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Preprocessor) download(ctx context.Context, key, dst string) error {
+	rc, err := p.Source.Get(ctx, key)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return queue.Permanent(fmt.Errorf("package %s not found in %s", key, p.Source.URL()))
+		}
+		return err
+	}
+	defer rc.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return fmt.Errorf("download %s: %w", key, err)
+	}
+	return f.Close()
+}
+
+// detect finds the product type whose globs match files of the package and
+// returns it with the metadata and data files it matched.
+func (p *Preprocessor) detect(src, dir string) (config.ProductType, string, string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(fp string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, fp)
+		}
+		return nil
+	})
+	if err != nil {
+		return config.ProductType{}, "", "", err
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		return config.ProductType{}, "", "", errors.New("package holds no files")
+	}
+	var tried []string
+	for _, pt := range p.Collection.ProductTypes {
+		if pt.Match != "" && !strings.Contains(src, pt.Match) {
+			continue
+		}
+		data := firstMatch(files, pt.DataGlobs)
+		meta := firstMatch(files, pt.MetadataGlobs)
+		if data != "" && meta != "" {
+			return pt, meta, data, nil
+		}
+		tried = append(tried, fmt.Sprintf("%s (data %v: %s, metadata %v: %s)", pt.Name,
+			pt.DataGlobs, found(data), pt.MetadataGlobs, found(meta)))
+	}
+	return config.ProductType{}, "", "", fmt.Errorf("no product type of collection %s matches the package: %s",
+		p.Collection.Name, strings.Join(tried, "; "))
+}
+
+func found(s string) string {
+	if s == "" {
+		return "missing"
+	}
+	return "found"
+}
+
+func firstMatch(files, globs []string) string {
+	for _, g := range globs {
+		for _, f := range files {
+			if ok, _ := filepath.Match(g, filepath.Base(f)); ok {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+func applyMD(prod *metadata.Product, md *MDItem) error {
+	if md.Identifier != "" {
+		prod.Identifier = md.Identifier
+	}
+	if md.BeginTime != "" {
+		t, err := metadata.ParseTime(md.BeginTime)
+		if err != nil {
+			return fmt.Errorf("preprocess-md_queue begin_time: %w", err)
+		}
+		prod.BeginTime = t
+	}
+	if md.EndTime != "" {
+		t, err := metadata.ParseTime(md.EndTime)
+		if err != nil {
+			return fmt.Errorf("preprocess-md_queue end_time: %w", err)
+		}
+		prod.EndTime = t
+	}
+	if len(md.Footprint) > 0 {
+		fp, err := metadata.ParseGeoJSONPolygons(md.Footprint)
+		if err != nil {
+			return fmt.Errorf("preprocess-md_queue footprint: %w", err)
+		}
+		prod.Footprint = fp
+	}
+	return nil
+}

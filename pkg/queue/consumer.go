@@ -1,0 +1,363 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Item is one unit of work taken from a queue.
+type Item struct {
+	Queue   string
+	Value   string
+	Attempt int
+}
+
+// Handler does the work for one item. A nil error records success; an error
+// marked Permanent records failure at once; any other error is retried with
+// backoff until MaxAttempts is reached.
+type Handler func(ctx context.Context, it Item) (result string, err error)
+
+// ConsumerOptions tunes a Consumer. Zero values take the defaults.
+type ConsumerOptions struct {
+	WorkerID      string        // unique per process; default host-pid-random
+	Concurrency   int           // items worked on at once; default 1
+	Heartbeat     time.Duration // how often the worker says it is alive; default 5s
+	DeadAfter     time.Duration // a worker silent this long is dead; default 30s
+	PollTimeout   time.Duration // blocking wait per BLMOVE; default 1s
+	MaxAttempts   int           // tries before a transient error becomes a failure; default 5
+	RetryBase     time.Duration // first retry delay, doubled each attempt; default 2s
+	ShutdownGrace time.Duration // in-flight work allowed to finish on shutdown; default 30s
+	Logger        *slog.Logger
+}
+
+func (o *ConsumerOptions) setDefaults() {
+	if o.WorkerID == "" {
+		host, _ := os.Hostname()
+		o.WorkerID = fmt.Sprintf("%s-%d-%06x", host, os.Getpid(), rand.IntN(1<<24))
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 5 * time.Second
+	}
+	if o.DeadAfter <= 0 {
+		o.DeadAfter = 30 * time.Second
+	}
+	if o.DeadAfter < 2*o.Heartbeat {
+		o.DeadAfter = 2 * o.Heartbeat
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 2 * time.Second
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Consumer takes items of one stage with at-least-once delivery.
+type Consumer struct {
+	c     *Client
+	stage Stage
+	opt   ConsumerOptions
+	log   *slog.Logger
+}
+
+// NewConsumer returns a consumer of stage's queues.
+func (c *Client) NewConsumer(stage Stage, opt ConsumerOptions) *Consumer {
+	opt.setDefaults()
+	return &Consumer{c: c, stage: stage, opt: opt,
+		log: opt.Logger.With("stage", stage.Name, "worker", opt.WorkerID)}
+}
+
+// WorkerID returns the consumer's worker id.
+func (w *Consumer) WorkerID() string { return w.opt.WorkerID }
+
+// Run consumes until ctx is cancelled, then stops taking items, lets
+// in-flight items finish within the shutdown grace, and returns the items it
+// could not finish to their queue. It returns nil on a clean shutdown.
+func (w *Consumer) Run(ctx context.Context, h Handler) error {
+	if err := w.beat(ctx); err != nil {
+		return fmt.Errorf("register worker %s: %w", w.opt.WorkerID, err)
+	}
+	// Work runs under its own context so that in-flight items survive the
+	// first signal for the length of the grace period.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	var bg sync.WaitGroup
+	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	bg.Add(1)
+	go func() { defer bg.Done(); w.maintain(bgCtx) }()
+
+	slots := make(chan struct{}, w.opt.Concurrency)
+	var work sync.WaitGroup
+	var fetch sync.WaitGroup
+	for _, q := range w.stage.Queues {
+		fetch.Add(1)
+		go func() {
+			defer fetch.Done()
+			w.fetchLoop(ctx, workCtx, q, slots, &work, h)
+		}()
+	}
+	fetch.Wait()
+
+	done := make(chan struct{})
+	go func() { work.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(w.opt.ShutdownGrace):
+		w.log.Warn("shutdown grace elapsed; cancelling in-flight items")
+		cancelWork()
+		<-done
+	}
+	stopBG()
+	bg.Wait()
+	// Whatever is still in our processing lists was not finished: give it
+	// back now rather than waiting for another worker to notice.
+	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := w.c.reclaim(final, w.stage, w.opt.WorkerID); err != nil {
+		return fmt.Errorf("return unfinished items of %s: %w", w.opt.WorkerID, err)
+	}
+	return nil
+}
+
+func (w *Consumer) fetchLoop(ctx, workCtx context.Context, q string, slots chan struct{}, work *sync.WaitGroup, h Handler) {
+	src := w.c.Key(q)
+	proc := w.c.processingKey(w.opt.WorkerID, q)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case slots <- struct{}{}:
+		}
+		v, err := w.c.rdb.BLMove(ctx, src, proc, "RIGHT", "LEFT", w.opt.PollTimeout).Result()
+		if err != nil {
+			<-slots
+			if errors.Is(err, redis.Nil) || ctx.Err() != nil {
+				continue
+			}
+			w.log.Error("take item", "queue", q, "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		work.Add(1)
+		go func() {
+			defer work.Done()
+			defer func() { <-slots }()
+			w.process(workCtx, Item{Queue: q, Value: v}, h)
+		}()
+	}
+}
+
+func (w *Consumer) process(ctx context.Context, it Item, h Handler) {
+	hk := w.c.historyKey(w.stage.Name, it.Value)
+	started := w.c.timestamp()
+	attempts, err := w.c.rdb.HIncrBy(ctx, hk, "attempts", 1).Result()
+	if err != nil {
+		w.log.Error("record start", "item", it.Value, "err", err)
+		return // stays in the processing list; reclaimed on restart
+	}
+	it.Attempt = int(attempts)
+	if err := w.c.rdb.HSet(ctx, hk, "stage", w.stage.Name, "queue", it.Queue, "status", StatusRunning,
+		"started_at", started, "worker", w.opt.WorkerID).Err(); err != nil {
+		w.log.Error("record start", "item", it.Value, "err", err)
+	}
+	if err := w.c.rdb.SAdd(ctx, w.c.Key(w.stage.Progress), it.Value).Err(); err != nil {
+		w.log.Error("record progress", "item", it.Value, "err", err)
+	}
+	log := w.log.With("item", it.Value, "attempt", it.Attempt)
+	log.Info("item started")
+	t0 := time.Now()
+	result, herr := safeCall(ctx, h, it)
+	if ctx.Err() != nil && herr != nil && !IsPermanent(herr) {
+		// Cancelled by shutdown: leave it in the processing list; Run
+		// returns it to the queue.
+		log.Warn("item interrupted by shutdown", "err", herr)
+		return
+	}
+	// Record the outcome even if the work context is gone.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	switch {
+	case herr == nil:
+		err = w.c.finish(rctx, w.stage, w.opt.WorkerID, it, StatusSuccess, "", result)
+		log.Info("item succeeded", "seconds", time.Since(t0).Seconds(), "result", result)
+	case IsPermanent(herr) || it.Attempt >= w.opt.MaxAttempts:
+		err = w.c.finish(rctx, w.stage, w.opt.WorkerID, it, StatusFailure, herr.Error(), "")
+		log.Warn("item failed", "seconds", time.Since(t0).Seconds(), "err", herr)
+	default:
+		delay := w.opt.RetryBase << (it.Attempt - 1)
+		err = w.c.retryLater(rctx, w.stage, w.opt.WorkerID, it, herr.Error(), delay)
+		log.Warn("item will be retried", "in", delay.String(), "err", herr)
+	}
+	if err != nil {
+		log.Error("record outcome", "err", err)
+	}
+}
+
+// safeCall runs the handler, turning a panic into a permanent failure so that
+// one bad product cannot take the daemon down.
+func safeCall(ctx context.Context, h Handler, it Item) (result string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Permanent(fmt.Errorf("panic: %v", r))
+		}
+	}()
+	return h(ctx, it)
+}
+
+func (c *Client) finish(ctx context.Context, stage Stage, worker string, it Item, status, reason, result string) error {
+	hk := c.historyKey(stage.Name, it.Value)
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SRem(ctx, c.Key(stage.Progress), it.Value)
+		if status == StatusSuccess {
+			p.SRem(ctx, c.Key(stage.Failure), it.Value)
+			p.SAdd(ctx, c.Key(stage.Success), it.Value)
+		} else {
+			p.SRem(ctx, c.Key(stage.Success), it.Value)
+			p.SAdd(ctx, c.Key(stage.Failure), it.Value)
+		}
+		p.HSet(ctx, hk, "status", status, "finished_at", c.timestamp(), "error", reason, "result", result)
+		p.LRem(ctx, c.processingKey(worker, it.Queue), 1, it.Value)
+		return nil
+	})
+	return err
+}
+
+func (c *Client) retryLater(ctx context.Context, stage Stage, worker string, it Item, reason string, delay time.Duration) error {
+	hk := c.historyKey(stage.Name, it.Value)
+	due := c.now().Add(delay)
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SRem(ctx, c.Key(stage.Progress), it.Value)
+		p.ZAdd(ctx, c.delayedKey(it.Queue), redis.Z{Score: float64(due.UnixMilli()), Member: it.Value})
+		p.HSet(ctx, hk, "status", StatusRetrying, "error", reason, "retry_at", due.UTC().Format(time.RFC3339))
+		p.LRem(ctx, c.processingKey(worker, it.Queue), 1, it.Value)
+		return nil
+	})
+	return err
+}
+
+// maintain keeps the heartbeat, promotes due retries and reclaims the items
+// of dead workers, until ctx ends.
+func (w *Consumer) maintain(ctx context.Context) {
+	tick := time.NewTicker(w.opt.Heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := w.beat(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("heartbeat", "err", err)
+		}
+		for _, q := range w.stage.Queues {
+			if _, err := w.c.promote(ctx, q); err != nil && ctx.Err() == nil {
+				w.log.Error("promote retries", "queue", q, "err", err)
+			}
+		}
+		if n, err := w.c.ReclaimDead(ctx, w.stage, w.opt.DeadAfter); err != nil && ctx.Err() == nil {
+			w.log.Error("reclaim dead workers", "err", err)
+		} else if n > 0 {
+			w.log.Info("returned items of dead workers to their queues", "items", n)
+		}
+	}
+}
+
+func (w *Consumer) beat(ctx context.Context) error {
+	return w.c.rdb.ZAdd(ctx, w.c.workersKey(w.stage.Name),
+		redis.Z{Score: float64(w.c.now().UnixMilli()), Member: w.opt.WorkerID}).Err()
+}
+
+var promoteScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+for _, v in ipairs(due) do
+  redis.call('ZREM', KEYS[1], v)
+  redis.call('RPUSH', KEYS[2], v)
+end
+return #due`)
+
+// promote moves retries whose time has come back to the consuming end of
+// their queue.
+func (c *Client) promote(ctx context.Context, q string) (int, error) {
+	n, err := promoteScript.Run(ctx, c.rdb, []string{c.delayedKey(q), c.Key(q)},
+		strconv.FormatInt(c.now().UnixMilli(), 10)).Int()
+	return n, err
+}
+
+// ReclaimDead returns to their queues the items held by workers of stage
+// whose last heartbeat is older than deadAfter, and forgets those workers.
+func (c *Client) ReclaimDead(ctx context.Context, stage Stage, deadAfter time.Duration) (int, error) {
+	cutoff := c.now().Add(-deadAfter).UnixMilli()
+	dead, err := c.rdb.ZRangeByScore(ctx, c.workersKey(stage.Name),
+		&redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(cutoff, 10)}).Result()
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, worker := range dead {
+		n, err := c.reclaim(ctx, stage, worker)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// reclaim moves every item in worker's processing lists back to the
+// consuming end of its queue. Each LMOVE is atomic, so two survivors
+// reclaiming the same worker never duplicate an item.
+func (c *Client) reclaim(ctx context.Context, stage Stage, worker string) (int, error) {
+	n := 0
+	for _, q := range stage.Queues {
+		for {
+			v, err := c.rdb.LMove(ctx, c.processingKey(worker, q), c.Key(q), "LEFT", "RIGHT").Result()
+			if errors.Is(err, redis.Nil) {
+				break
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+			if _, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.SRem(ctx, c.Key(stage.Progress), v)
+				p.HSet(ctx, c.historyKey(stage.Name, v), "status", StatusQueued,
+					"error", "redelivered: worker "+worker+" stopped before finishing")
+				return nil
+			}); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, c.rdb.ZRem(ctx, c.workersKey(stage.Name), worker).Err()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

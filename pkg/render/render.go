@@ -1,0 +1,188 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/airbusgeo/godal"
+
+	"github.com/pvs/pvs/pkg/cog"
+	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/registry"
+)
+
+// Finder finds the products to draw.
+type Finder interface {
+	Find(ctx context.Context, q registry.Query) ([]registry.Record, error)
+}
+
+// Locator names a stored object for GDAL.
+type Locator interface {
+	GDALPath(key string) string
+}
+
+// Request is one image to draw.
+type Request struct {
+	Collection string
+	Browse     config.Browse
+	CRS        CRS
+	BBox       [4]float64 // x/y order: easting/northing or lon/lat
+	Width      int
+	Height     int
+	Start, End time.Time // zero: open
+	// Identifier, when set, draws only that product.
+	Identifier string
+}
+
+// Renderer draws requests.
+type Renderer struct {
+	Products    Finder
+	Objects     Locator
+	MaxProducts int
+	Log         *slog.Logger
+}
+
+// ErrTooManyProducts is returned when a request would stack more products
+// than the renderer allows.
+var ErrTooManyProducts = errors.New("too many products")
+
+// Render draws req into a transparent canvas and returns it with the
+// number of products drawn.
+func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, error) {
+	if req.Width <= 0 || req.Height <= 0 {
+		return nil, 0, fmt.Errorf("invalid size %dx%d", req.Width, req.Height)
+	}
+	canvas := image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height))
+	wgs, err := ToWGS84(req.CRS, req.BBox)
+	if err != nil {
+		return canvas, 0, nil // outside the CRS's domain: nothing to draw
+	}
+	q := registry.Query{Collection: req.Collection, BBox: &wgs, Start: req.Start, End: req.End, Limit: r.MaxProducts + 1}
+	recs, err := r.Products.Find(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	if req.Identifier != "" {
+		var only []registry.Record
+		for _, rec := range recs {
+			if rec.Identifier == req.Identifier {
+				only = append(only, rec)
+			}
+		}
+		recs = only
+	}
+	if len(recs) > r.MaxProducts {
+		return nil, 0, fmt.Errorf("%w: more than %d products intersect the request; zoom in or narrow TIME", ErrTooManyProducts, r.MaxProducts)
+	}
+	drawn := 0
+	// Newest first from the registry: paint from the oldest up.
+	for i := len(recs) - 1; i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, drawn, err
+		}
+		for _, cov := range recs[i].Coverages {
+			if err := r.drawCoverage(canvas, req, cov); err != nil {
+				return nil, drawn, fmt.Errorf("draw %s: %w", recs[i].Identifier, err)
+			}
+		}
+		drawn++
+	}
+	return canvas, drawn, nil
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.Coverage) error {
+	src, err := godal.Open(r.Objects.GDALPath(cov.Location), godal.RasterOnly(), godal.ErrLogger(cog.Errors(r.Log)))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	nb := len(src.Bands())
+	bands := req.Browse.Bands
+	if len(bands) == 3 && nb < 3 {
+		bands = []int{1} // a grey product in a colour browse
+	}
+	for _, b := range bands {
+		if b > nb {
+			return fmt.Errorf("browse %s uses band %d but the product has %d", req.Browse.Name, b, nb)
+		}
+	}
+	switches := []string{"-of", "MEM", "-t_srs", req.CRS.String(),
+		"-te", ftoa(req.BBox[0]), ftoa(req.BBox[1]), ftoa(req.BBox[2]), ftoa(req.BBox[3]),
+		"-ts", strconv.Itoa(req.Width), strconv.Itoa(req.Height),
+		"-r", req.Browse.Resampling, "-ot", "Float32", "-dstalpha", "-wo", "SKIP_NOSOURCE=YES"}
+	// An alpha band in the source is a mask, not a band to warp as data.
+	if src.Bands()[nb-1].ColorInterp() == godal.CIAlpha {
+		switches = append(switches, "-srcalpha")
+	}
+	dst, err := godal.Warp("", []*godal.Dataset{src}, switches, godal.ErrLogger(cog.Errors(r.Log)))
+	if err != nil {
+		return fmt.Errorf("warp: %w", err)
+	}
+	defer dst.Close()
+	dstBands := dst.Bands()
+	alphaIdx := len(dstBands) - 1
+	read := make([]int, 0, 4)
+	for _, b := range bands {
+		read = append(read, b-1)
+	}
+	read = append(read, alphaIdx)
+	w, h := req.Width, req.Height
+	buf := make([]float32, w*h*len(read))
+	if err := dst.Read(0, 0, buf, w, h, godal.Bands(read...), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
+		return fmt.Errorf("read warped pixels: %w", err)
+	}
+	lo, hi := 0.0, 255.0
+	if len(req.Browse.Range) == 2 {
+		lo, hi = req.Browse.Range[0], req.Browse.Range[1]
+	}
+	scale := 255 / (hi - lo)
+	stretch := func(v float32) uint8 {
+		s := (float64(v) - lo) * scale
+		return uint8(math.Max(0, math.Min(255, math.Round(s))))
+	}
+	n := len(read)
+	for y := 0; y < h; y++ {
+		row := canvas.Pix[y*canvas.Stride:]
+		for x := 0; x < w; x++ {
+			px := buf[(y*w+x)*n:]
+			a := px[n-1]
+			if a <= 0 {
+				continue
+			}
+			var c color.NRGBA
+			if n == 2 {
+				g := stretch(px[0])
+				c = color.NRGBA{g, g, g, uint8(math.Min(255, float64(a)))}
+			} else {
+				c = color.NRGBA{stretch(px[0]), stretch(px[1]), stretch(px[2]), uint8(math.Min(255, float64(a)))}
+			}
+			over(row[x*4:x*4+4], c)
+		}
+	}
+	return nil
+}
+
+// over composites c over the non-premultiplied pixel dst.
+func over(dst []uint8, c color.NRGBA) {
+	if c.A == 255 || dst[3] == 0 {
+		dst[0], dst[1], dst[2], dst[3] = c.R, c.G, c.B, c.A
+		return
+	}
+	sa := float64(c.A) / 255
+	da := float64(dst[3]) / 255
+	oa := sa + da*(1-sa)
+	mix := func(s, d uint8) uint8 {
+		return uint8(math.Round((float64(s)*sa + float64(d)*da*(1-sa)) / oa))
+	}
+	dst[0], dst[1], dst[2] = mix(c.R, dst[0]), mix(c.G, dst[1]), mix(c.B, dst[2])
+	dst[3] = uint8(math.Round(oa * 255))
+}

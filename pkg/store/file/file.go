@@ -1,0 +1,200 @@
+package file
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pvs/pvs/pkg/store"
+)
+
+// Store keeps objects as files under Root.
+type Store struct {
+	root string
+}
+
+// New returns a Store rooted at dir, creating it if needed.
+func New(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("file store %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("file store %s: %w", dir, err)
+	}
+	return &Store{root: abs}, nil
+}
+
+// Root returns the directory holding the objects.
+func (s *Store) Root() string { return s.root }
+
+// URL implements store.Store.
+func (s *Store) URL() string { return "file://" + s.root }
+
+// path maps a key to a file, refusing keys that would leave the root.
+func (s *Store) path(key string) (string, error) {
+	clean := path.Clean("/" + key)
+	if key == "" || strings.HasSuffix(key, "/") || clean == "/" {
+		return "", fmt.Errorf("invalid key %q", key)
+	}
+	if strings.Contains(key, "\\") || clean != "/"+key {
+		return "", fmt.Errorf("invalid key %q: not a clean relative path", key)
+	}
+	return filepath.Join(s.root, filepath.FromSlash(clean)), nil
+}
+
+// GDALPath implements store.Store.
+func (s *Store) GDALPath(key string) string {
+	p, err := s.path(key)
+	if err != nil {
+		return filepath.Join(s.root, "invalid-key")
+	}
+	return p
+}
+
+// Get implements store.Store.
+func (s *Store) Get(_ context.Context, key string) (io.ReadCloser, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("get %s: is a prefix, not an object: %w", key, fs.ErrNotExist)
+	}
+	return f, nil
+}
+
+// Put implements store.Store.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
+	p, err := s.path(key)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := io.Copy(tmp, ctxReader{ctx, r}); err != nil {
+		tmp.Close()
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Stat implements store.Store.
+func (s *Store) Stat(_ context.Context, key string) (store.Object, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return store.Object{}, fmt.Errorf("stat %s: %w", key, err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return store.Object{}, fmt.Errorf("stat %s: %w", key, err)
+	}
+	if st.IsDir() {
+		return store.Object{}, fmt.Errorf("stat %s: is a prefix, not an object: %w", key, fs.ErrNotExist)
+	}
+	return store.Object{Key: key, Size: st.Size(), ModTime: st.ModTime()}, nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(_ context.Context, key string) error {
+	p, err := s.path(key)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	// Drop directories left empty, as an object store has no empty prefixes.
+	for dir := filepath.Dir(p); dir != s.root && strings.HasPrefix(dir, s.root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// List implements store.Store.
+func (s *Store) List(ctx context.Context, prefix string) ([]store.Object, error) {
+	var out []store.Object
+	// Walk only the deepest directory the prefix names.
+	start := s.root
+	if i := strings.LastIndex(prefix, "/"); i >= 0 {
+		dir, err := s.path(prefix[:i] + "/x")
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		start = filepath.Dir(dir)
+	}
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".put-") {
+			return nil
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, store.Object{Key: key, Size: info.Size(), ModTime: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

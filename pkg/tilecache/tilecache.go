@@ -1,0 +1,124 @@
+package tilecache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+
+	"github.com/pvs/pvs/pkg/store"
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+// ErrMiss is returned by Cache.Get for a tile that is not cached.
+var ErrMiss = errors.New("tile not cached")
+
+// Cache stores encoded tiles.
+type Cache interface {
+	Get(ctx context.Context, k tile.Key) ([]byte, error)
+	Set(ctx context.Context, k tile.Key, data []byte) error
+	Purge(ctx context.Context, k tile.Key) error
+}
+
+// StoreCache keeps tiles as objects of a store, under an optional prefix.
+type StoreCache struct {
+	Store  store.Store
+	Prefix string
+}
+
+func (c StoreCache) key(k tile.Key) string { return c.Prefix + k.Path() }
+
+// Get implements Cache.
+func (c StoreCache) Get(ctx context.Context, k tile.Key) ([]byte, error) {
+	rc, err := c.Store.Get(ctx, c.key(k))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrMiss
+		}
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// Set implements Cache.
+func (c StoreCache) Set(ctx context.Context, k tile.Key, data []byte) error {
+	return c.Store.Put(ctx, c.key(k), bytes.NewReader(data))
+}
+
+// Purge implements Cache.
+func (c StoreCache) Purge(ctx context.Context, k tile.Key) error {
+	return c.Store.Delete(ctx, c.key(k))
+}
+
+// Source draws a tile.
+type Source interface {
+	Tile(ctx context.Context, k tile.Key) ([]byte, error)
+}
+
+// Tiler serves tiles from the cache and renders misses once.
+type Tiler struct {
+	Cache  Cache
+	Source Source
+
+	mu     sync.Mutex
+	flight map[string]*call
+}
+
+type call struct {
+	done chan struct{}
+	data []byte
+	err  error
+}
+
+// Get returns the tile and whether it came from the cache.
+func (t *Tiler) Get(ctx context.Context, k tile.Key) ([]byte, bool, error) {
+	data, err := t.Cache.Get(ctx, k)
+	if err == nil {
+		return data, true, nil
+	}
+	if !errors.Is(err, ErrMiss) {
+		return nil, false, fmt.Errorf("read cached tile %s: %w", k, err)
+	}
+	data, err = t.Render(ctx, k)
+	return data, false, err
+}
+
+// Render draws the tile and stores it, replacing any cached copy. Concurrent
+// calls for the same key share one rendering.
+func (t *Tiler) Render(ctx context.Context, k tile.Key) ([]byte, error) {
+	path := k.Path()
+	t.mu.Lock()
+	if t.flight == nil {
+		t.flight = map[string]*call{}
+	}
+	if c, ok := t.flight[path]; ok {
+		t.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.data, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c := &call{done: make(chan struct{})}
+	t.flight[path] = c
+	t.mu.Unlock()
+
+	// The rendering outlives a caller that gives up: others may wait on it.
+	rctx := context.WithoutCancel(ctx)
+	c.data, c.err = t.Source.Tile(rctx, k)
+	if c.err == nil {
+		if err := t.Cache.Set(rctx, k, c.data); err != nil {
+			c.err = fmt.Errorf("store tile %s: %w", k, err)
+		}
+	}
+	t.mu.Lock()
+	delete(t.flight, path)
+	t.mu.Unlock()
+	close(c.done)
+	return c.data, c.err
+}

@@ -1,0 +1,186 @@
+package wms
+
+import (
+	"bytes"
+	"image/color"
+	"net/http"
+	"strconv"
+	"text/template"
+
+	"github.com/pvs/pvs/pkg/period"
+	"github.com/pvs/pvs/pkg/render"
+)
+
+type capsLayer struct {
+	Layer
+	MinX, MinY, MaxX, MaxY  string
+	TimeExtent, TimeDefault string
+}
+
+type capsData struct {
+	Service
+	URL    string
+	CRS    []string
+	Layers []capsLayer
+}
+
+func fmtf(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func (h *Handler) getCapabilities(w http.ResponseWriter, r *http.Request, p params) {
+	version := negotiate(p.get("VERSION"), p.get("WMTVER"))
+	layers, err := h.Backend.Layers(r.Context())
+	if err != nil {
+		h.Log.Error("list layers", "err", err)
+		writeException(w, &Error{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}, version, "", 0, 0, "", bgWhite, false)
+		return
+	}
+	d := capsData{Service: h.Service, CRS: render.SupportedCodes()}
+	d.URL = h.Service.PublicURL
+	if d.URL == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		d.URL = scheme + "://" + r.Host + r.URL.Path
+	}
+	for _, l := range layers {
+		cl := capsLayer{Layer: l}
+		b := [4]float64{-180, -90, 180, 90}
+		if l.BBox != nil {
+			b = *l.BBox
+		}
+		cl.MinX, cl.MinY, cl.MaxX, cl.MaxY = fmtf(b[0]), fmtf(b[1]), fmtf(b[2]), fmtf(b[3])
+		if !l.Start.IsZero() {
+			cl.TimeExtent = period.Period{Start: l.Start, End: l.End}.String()
+			cl.TimeDefault = l.End.UTC().Format(period.Layout)
+		}
+		d.Layers = append(d.Layers, cl)
+	}
+	tmpl := caps130
+	ctype := "text/xml"
+	if version == "1.1.1" {
+		tmpl = caps111
+		ctype = "application/vnd.ogc.wms_xml"
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, d); err != nil {
+		h.Log.Error("capabilities", "err", err)
+		writeException(w, &Error{Code: CodeNoApplicableCode, Message: "capabilities could not be written", Status: http.StatusInternalServerError}, version, "", 0, 0, "", bgWhite, false)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Write(buf.Bytes())
+}
+
+var funcs = template.FuncMap{"x": xmlAttr}
+
+var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml version="1.0" encoding="UTF-8"?>
+<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">
+  <Service>
+    <Name>WMS</Name>
+    <Title>{{x .Title}}</Title>
+    <Abstract>{{x .Abstract}}</Abstract>
+    <OnlineResource xlink:type="simple" xlink:href="{{x .URL}}"/>
+    <MaxWidth>{{.MaxSize}}</MaxWidth>
+    <MaxHeight>{{.MaxSize}}</MaxHeight>
+  </Service>
+  <Capability>
+    <Request>
+      <GetCapabilities>
+        <Format>text/xml</Format>
+        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </GetCapabilities>
+      <GetMap>
+        <Format>image/png</Format>
+        <Format>image/jpeg</Format>
+        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </GetMap>
+    </Request>
+    <Exception>
+      <Format>XML</Format>
+      <Format>INIMAGE</Format>
+      <Format>BLANK</Format>
+    </Exception>
+    <Layer>
+      <Title>{{x .Title}}</Title>
+{{- range .CRS}}
+      <CRS>{{.}}</CRS>
+{{- end}}
+      <EX_GeographicBoundingBox>
+        <westBoundLongitude>-180</westBoundLongitude>
+        <eastBoundLongitude>180</eastBoundLongitude>
+        <southBoundLatitude>-90</southBoundLatitude>
+        <northBoundLatitude>90</northBoundLatitude>
+      </EX_GeographicBoundingBox>
+{{- range .Layers}}
+      <Layer queryable="0" opaque="0">
+        <Name>{{x .Name}}</Name>
+        <Title>{{x .Title}}</Title>
+        <EX_GeographicBoundingBox>
+          <westBoundLongitude>{{.MinX}}</westBoundLongitude>
+          <eastBoundLongitude>{{.MaxX}}</eastBoundLongitude>
+          <southBoundLatitude>{{.MinY}}</southBoundLatitude>
+          <northBoundLatitude>{{.MaxY}}</northBoundLatitude>
+        </EX_GeographicBoundingBox>
+        <BoundingBox CRS="CRS:84" minx="{{.MinX}}" miny="{{.MinY}}" maxx="{{.MaxX}}" maxy="{{.MaxY}}"/>
+        <BoundingBox CRS="EPSG:4326" minx="{{.MinY}}" miny="{{.MinX}}" maxx="{{.MaxY}}" maxy="{{.MaxX}}"/>
+{{- if .TimeExtent}}
+        <Dimension name="time" units="ISO8601" default="{{.TimeDefault}}" nearestValue="0">{{.TimeExtent}}</Dimension>
+{{- end}}
+      </Layer>
+{{- end}}
+    </Layer>
+  </Capability>
+</WMS_Capabilities>
+`))
+
+var caps111 = template.Must(template.New("111").Funcs(funcs).Parse(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE WMT_MS_Capabilities SYSTEM "http://schemas.opengis.net/wms/1.1.1/WMS_MS_Capabilities.dtd">
+<WMT_MS_Capabilities version="1.1.1" xmlns:xlink="http://www.w3.org/1999/xlink">
+  <Service>
+    <Name>OGC:WMS</Name>
+    <Title>{{x .Title}}</Title>
+    <Abstract>{{x .Abstract}}</Abstract>
+    <OnlineResource xlink:type="simple" xlink:href="{{x .URL}}"/>
+  </Service>
+  <Capability>
+    <Request>
+      <GetCapabilities>
+        <Format>application/vnd.ogc.wms_xml</Format>
+        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </GetCapabilities>
+      <GetMap>
+        <Format>image/png</Format>
+        <Format>image/jpeg</Format>
+        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </GetMap>
+    </Request>
+    <Exception>
+      <Format>application/vnd.ogc.se_xml</Format>
+      <Format>application/vnd.ogc.se_inimage</Format>
+      <Format>application/vnd.ogc.se_blank</Format>
+    </Exception>
+    <Layer>
+      <Title>{{x .Title}}</Title>
+{{- range .CRS}}
+      <SRS>{{.}}</SRS>
+{{- end}}
+      <LatLonBoundingBox minx="-180" miny="-90" maxx="180" maxy="90"/>
+{{- range .Layers}}
+      <Layer queryable="0" opaque="0">
+        <Name>{{x .Name}}</Name>
+        <Title>{{x .Title}}</Title>
+        <LatLonBoundingBox minx="{{.MinX}}" miny="{{.MinY}}" maxx="{{.MaxX}}" maxy="{{.MaxY}}"/>
+        <BoundingBox SRS="EPSG:4326" minx="{{.MinX}}" miny="{{.MinY}}" maxx="{{.MaxX}}" maxy="{{.MaxY}}"/>
+{{- if .TimeExtent}}
+        <Dimension name="time" units="ISO8601"/>
+        <Extent name="time" default="{{.TimeDefault}}" nearestValue="0">{{.TimeExtent}}</Extent>
+{{- end}}
+      </Layer>
+{{- end}}
+    </Layer>
+  </Capability>
+</WMT_MS_Capabilities>
+`))
+
+var bgWhite = color.NRGBA{255, 255, 255, 255}

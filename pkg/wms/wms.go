@@ -1,0 +1,321 @@
+package wms
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/period"
+	"github.com/pvs/pvs/pkg/render"
+)
+
+// Layer is one named layer offered by the backend.
+type Layer = layer.Layer
+
+// Backend lists layers and draws images.
+type Backend interface {
+	Layers(ctx context.Context) ([]Layer, error)
+	Render(ctx context.Context, req render.Request) (*image.NRGBA, int, error)
+}
+
+// Service metadata for capabilities documents.
+type Service struct {
+	Title     string
+	Abstract  string
+	PublicURL string // advertised online resource; the request's own URL when empty
+	MaxSize   int
+}
+
+// Handler serves WMS requests.
+type Handler struct {
+	Backend Backend
+	Service Service
+	Log     *slog.Logger
+}
+
+// params is a case-insensitive view of the query string.
+type params map[string]string
+
+func parseParams(q url.Values) params {
+	p := params{}
+	for k, v := range q {
+		if len(v) > 0 {
+			p[strings.ToUpper(k)] = v[0]
+		}
+	}
+	return p
+}
+
+func (p params) get(k string) string { return p[k] }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	p := parseParams(r.URL.Query())
+	version := negotiate(p.get("VERSION"), p.get("WMTVER"))
+	if svc := p.get("SERVICE"); svc != "" && !strings.EqualFold(svc, "WMS") {
+		writeException(w, errorf(CodeInvalidParameterValue, "service", "SERVICE=%s is not served here; use SERVICE=WMS", svc), version, "", 0, 0, "", color.NRGBA{}, false)
+		return
+	}
+	switch strings.ToLower(p.get("REQUEST")) {
+	case "getcapabilities", "capabilities":
+		h.getCapabilities(w, r, p)
+	case "getmap", "map":
+		h.getMap(w, r, p, version)
+	case "":
+		writeException(w, errorf(CodeMissingParameterValue, "request", "REQUEST is missing"), version, "", 0, 0, "", color.NRGBA{}, false)
+	default:
+		writeException(w, errorf(CodeOperationNotSupported, "request", "REQUEST=%s is not supported", p.get("REQUEST")), version, "", 0, 0, "", color.NRGBA{}, false)
+	}
+}
+
+// negotiate picks the version to answer with: 1.1.1 for requests that ask
+// for anything below 1.3.0, 1.3.0 otherwise.
+func negotiate(version, wmtver string) string {
+	if version == "" {
+		version = wmtver
+	}
+	if version == "" {
+		return "1.3.0"
+	}
+	if compareVersion(version, "1.3.0") < 0 {
+		return "1.1.1"
+	}
+	return "1.3.0"
+}
+
+func compareVersion(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < 3; i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// mapRequest is a validated GetMap.
+type mapRequest struct {
+	layer       Layer
+	req         render.Request
+	format      string
+	transparent bool
+	bg          color.NRGBA
+}
+
+func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, version string) {
+	exceptions := p.get("EXCEPTIONS")
+	width, _ := strconv.Atoi(p.get("WIDTH"))
+	height, _ := strconv.Atoi(p.get("HEIGHT"))
+	format := p.get("FORMAT")
+	bg, _ := parseColor(p.get("BGCOLOR"))
+	transparent := strings.EqualFold(p.get("TRANSPARENT"), "TRUE")
+	fail := func(e *Error) {
+		okSize := width > 0 && height > 0 && width <= h.Service.MaxSize && height <= h.Service.MaxSize
+		if !okSize || (format != "image/png" && format != "image/jpeg") {
+			width, height = 0, 0 // no image can be drawn for this request
+		}
+		writeException(w, e, version, exceptions, width, height, format, bg, transparent)
+	}
+	mr, e := h.parseGetMap(r.Context(), p, version)
+	if e != nil {
+		fail(e)
+		return
+	}
+	img, _, err := h.Backend.Render(r.Context(), mr.req)
+	if err != nil {
+		if errors.Is(err, render.ErrTooManyProducts) {
+			fail(errorf(CodeInvalidParameterValue, "bbox", "%v", err))
+			return
+		}
+		if r.Context().Err() != nil {
+			return // client went away
+		}
+		h.Log.Error("render", "layer", mr.layer.Name, "err", err)
+		fail(&Error{Code: CodeNoApplicableCode, Message: "the map could not be drawn; the error is logged", Status: http.StatusInternalServerError})
+		return
+	}
+	var buf bytes.Buffer
+	out := image.Image(img)
+	if !mr.transparent || mr.format == "image/jpeg" {
+		out = flatten(img, mr.bg)
+	}
+	if err := encode(&buf, out, mr.format, mr.bg); err != nil {
+		h.Log.Error("encode", "err", err)
+		fail(&Error{Code: CodeNoApplicableCode, Message: "the map could not be encoded", Status: http.StatusInternalServerError})
+		return
+	}
+	w.Header().Set("Content-Type", mr.format)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes())
+}
+
+func (h *Handler) findLayer(ctx context.Context, name string) (Layer, *Error) {
+	layers, err := h.Backend.Layers(ctx)
+	if err != nil {
+		h.Log.Error("list layers", "err", err)
+		return Layer{}, &Error{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}
+	}
+	for _, l := range layers {
+		if l.Name == name {
+			return l, nil
+		}
+	}
+	return Layer{}, errorf(CodeLayerNotDefined, "layers", "layer %q is not defined", name)
+}
+
+func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*mapRequest, *Error) {
+	for _, k := range []string{"LAYERS", "BBOX", "WIDTH", "HEIGHT", "FORMAT"} {
+		if p.get(k) == "" {
+			return nil, errorf(CodeMissingParameterValue, strings.ToLower(k), "%s is missing", k)
+		}
+	}
+	crsKey := "CRS"
+	if version == "1.1.1" {
+		crsKey = "SRS"
+	}
+	crsName := p.get(crsKey)
+	if crsName == "" {
+		return nil, errorf(CodeMissingParameterValue, strings.ToLower(crsKey), "%s is missing", crsKey)
+	}
+	if _, ok := p["STYLES"]; !ok && version == "1.3.0" {
+		return nil, errorf(CodeMissingParameterValue, "styles", "STYLES is missing (send STYLES= for the default style)")
+	}
+	names := strings.Split(p.get("LAYERS"), ",")
+	if len(names) != 1 {
+		return nil, errorf(CodeInvalidParameterValue, "layers", "one layer per request is served; got %d", len(names))
+	}
+	layer, e := h.findLayer(ctx, names[0])
+	if e != nil {
+		return nil, e
+	}
+	if s := p.get("STYLES"); s != "" && !strings.EqualFold(s, "default") {
+		return nil, errorf(CodeStyleNotDefined, "styles", "style %q is not defined for layer %s", s, layer.Name)
+	}
+	mr := &mapRequest{layer: layer}
+	switch f := p.get("FORMAT"); f {
+	case "image/png", "image/jpeg":
+		mr.format = f
+	default:
+		return nil, errorf(CodeInvalidFormat, "format", "format %q is not served; use image/png or image/jpeg", f)
+	}
+	crs, err := render.ParseCRS(crsName)
+	if err != nil {
+		return nil, errorf(CodeInvalidCRS, strings.ToLower(crsKey), "%v", err)
+	}
+	if strings.EqualFold(crsName, "CRS:84") || version == "1.1.1" {
+		crs.LatLon = false
+	}
+	bbox, err := parseBBox(p.get("BBOX"))
+	if err != nil {
+		return nil, errorf(CodeInvalidParameterValue, "bbox", "%v", err)
+	}
+	if crs.LatLon {
+		bbox = [4]float64{bbox[1], bbox[0], bbox[3], bbox[2]}
+	}
+	width, err1 := strconv.Atoi(p.get("WIDTH"))
+	height, err2 := strconv.Atoi(p.get("HEIGHT"))
+	if err1 != nil || err2 != nil || width <= 0 || height <= 0 {
+		return nil, errorf(CodeInvalidParameterValue, "width", "WIDTH and HEIGHT must be positive integers")
+	}
+	if width > h.Service.MaxSize || height > h.Service.MaxSize {
+		return nil, errorf(CodeInvalidParameterValue, "width", "WIDTH and HEIGHT must not exceed %d", h.Service.MaxSize)
+	}
+	mr.transparent = strings.EqualFold(p.get("TRANSPARENT"), "TRUE")
+	if t := p.get("TRANSPARENT"); t != "" && !strings.EqualFold(t, "TRUE") && !strings.EqualFold(t, "FALSE") {
+		return nil, errorf(CodeInvalidParameterValue, "transparent", "TRANSPARENT must be TRUE or FALSE")
+	}
+	mr.bg = color.NRGBA{255, 255, 255, 255}
+	if s := p.get("BGCOLOR"); s != "" {
+		c, err := parseColor(s)
+		if err != nil {
+			return nil, errorf(CodeInvalidParameterValue, "bgcolor", "%v", err)
+		}
+		mr.bg = c
+	}
+	req := render.Request{Collection: layer.Collection, Browse: layer.Browse, CRS: crs, BBox: bbox, Width: width, Height: height}
+	if t := p.get("TIME"); t != "" {
+		per, err := period.Parse(t)
+		if err != nil {
+			return nil, errorf(CodeInvalidDimensionValue, "time", "%v", err)
+		}
+		req.Start, req.End = per.Start, per.End
+	}
+	mr.req = req
+	return mr, nil
+}
+
+func parseBBox(s string) ([4]float64, error) {
+	var b [4]float64
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return b, fmt.Errorf("BBOX must be four comma-separated numbers, got %q", s)
+	}
+	for i, part := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return b, fmt.Errorf("BBOX value %q is not a finite number", part)
+		}
+		b[i] = v
+	}
+	if b[0] >= b[2] || b[1] >= b[3] {
+		return b, fmt.Errorf("BBOX %q has min >= max", s)
+	}
+	return b, nil
+}
+
+func parseColor(s string) (color.NRGBA, error) {
+	hex := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	hex = strings.TrimPrefix(hex, "#")
+	v, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil || len(hex) != 6 {
+		return color.NRGBA{255, 255, 255, 255}, fmt.Errorf("BGCOLOR %q is not 0xRRGGBB", s)
+	}
+	return color.NRGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}, nil
+}
+
+// flatten composites img over an opaque background.
+func flatten(img *image.NRGBA, bg color.NRGBA) *image.RGBA {
+	out := image.NewRGBA(img.Bounds())
+	draw.Draw(out, out.Bounds(), &image.Uniform{bg}, image.Point{}, draw.Src)
+	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Over)
+	return out
+}
+
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
+
+func encode(w io.Writer, img image.Image, format string, bg color.NRGBA) error {
+	switch format {
+	case "image/jpeg":
+		if n, ok := img.(*image.NRGBA); ok {
+			img = flatten(n, bg)
+		}
+		return jpeg.Encode(w, img, &jpeg.Options{Quality: 85})
+	default:
+		return pngEncoder.Encode(w, img)
+	}
+}

@@ -1,0 +1,148 @@
+package wmts
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"text/template"
+
+	"github.com/pvs/pvs/pkg/period"
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+func esc(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+type capsMatrix struct {
+	ID                   string
+	Scale                string
+	TopLeft              string
+	TileSize, Cols, Rows int
+}
+
+type capsGrid struct {
+	Name, CRS, WKSS string
+	Matrices        []capsMatrix
+}
+
+type capsLayer struct {
+	Name, Title            string
+	MinX, MinY, MaxX, MaxY string
+	Time                   string
+}
+
+type capsData struct {
+	URL    string
+	Layers []capsLayer
+	Grids  []capsGrid
+}
+
+func ff(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) {
+	layers, err := h.Layers.Layers(r.Context())
+	if err != nil {
+		h.Log.Error("list layers", "err", err)
+		writeError(w, &owsError{status: http.StatusServiceUnavailable, code: "NoApplicableCode", msg: "layers are not available; the error is logged"})
+		return
+	}
+	base := h.PublicURL
+	if base == "" {
+		base = "http://" + r.Host
+	}
+	d := capsData{URL: base + h.Prefix}
+	for _, l := range layers {
+		b := [4]float64{-180, -85.0511287798066, 180, 85.0511287798066}
+		if l.BBox != nil {
+			b = *l.BBox
+			// Web Mercator cannot show the poles; GDAL and others size the
+			// raster from this box.
+			b[1] = max(b[1], -85.0511287798066)
+			b[3] = min(b[3], 85.0511287798066)
+		}
+		cl := capsLayer{Name: l.Name, Title: l.Title, MinX: ff(b[0]), MinY: ff(b[1]), MaxX: ff(b[2]), MaxY: ff(b[3])}
+		if !l.Start.IsZero() {
+			cl.Time = period.Period{Start: l.Start, End: l.End}.Key()
+		}
+		d.Layers = append(d.Layers, cl)
+	}
+	for _, g := range tile.Grids {
+		cg := capsGrid{Name: g.Name, CRS: "urn:ogc:def:crs:EPSG::" + strconv.Itoa(g.EPSG), WKSS: g.WellKnownScaleSet}
+		for z := 0; z <= g.MaxZoom; z++ {
+			cols, rows := g.MatrixSize(z)
+			tl := ff(g.MinX) + " " + ff(g.MaxY)
+			if g.EPSG == 4326 {
+				tl = ff(g.MaxY) + " " + ff(g.MinX) // EPSG:4326 is lat/lon
+			}
+			cg.Matrices = append(cg.Matrices, capsMatrix{ID: strconv.Itoa(z), Scale: ff(g.ScaleDenominator(z)),
+				TopLeft: tl, TileSize: g.TileSize, Cols: cols, Rows: rows})
+		}
+		d.Grids = append(d.Grids, cg)
+	}
+	var buf bytes.Buffer
+	if err := capsTmpl.Execute(&buf, d); err != nil {
+		h.Log.Error("capabilities", "err", err)
+		writeError(w, &owsError{status: http.StatusInternalServerError, code: "NoApplicableCode", msg: "capabilities could not be written"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.Write(buf.Bytes())
+}
+
+var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": esc}).Parse(`<?xml version="1.0" encoding="UTF-8"?>
+<Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:gml="http://www.opengis.net/gml" xsi:schemaLocation="http://www.opengis.net/wmts/1.0 http://schemas.opengis.net/wmts/1.0/wmtsGetCapabilities_response.xsd" version="1.0.0">
+  <ows:ServiceIdentification>
+    <ows:Title>pvs WMTS</ows:Title>
+    <ows:ServiceType>OGC WMTS</ows:ServiceType>
+    <ows:ServiceTypeVersion>1.0.0</ows:ServiceTypeVersion>
+  </ows:ServiceIdentification>
+  <ows:OperationsMetadata>
+    <ows:Operation name="GetCapabilities">
+      <ows:DCP><ows:HTTP><ows:Get xlink:href="{{x .URL}}?"><ows:Constraint name="GetEncoding"><ows:AllowedValues><ows:Value>KVP</ows:Value></ows:AllowedValues></ows:Constraint></ows:Get></ows:HTTP></ows:DCP>
+    </ows:Operation>
+    <ows:Operation name="GetTile">
+      <ows:DCP><ows:HTTP><ows:Get xlink:href="{{x .URL}}?"><ows:Constraint name="GetEncoding"><ows:AllowedValues><ows:Value>KVP</ows:Value></ows:AllowedValues></ows:Constraint></ows:Get></ows:HTTP></ows:DCP>
+    </ows:Operation>
+  </ows:OperationsMetadata>
+  <Contents>
+{{- range .Layers}}
+    <Layer>
+      <ows:Title>{{x .Title}}</ows:Title>
+      <ows:WGS84BoundingBox><ows:LowerCorner>{{.MinX}} {{.MinY}}</ows:LowerCorner><ows:UpperCorner>{{.MaxX}} {{.MaxY}}</ows:UpperCorner></ows:WGS84BoundingBox>
+      <ows:Identifier>{{x .Name}}</ows:Identifier>
+      <Style isDefault="true"><ows:Identifier>default</ows:Identifier></Style>
+      <Format>image/png</Format>
+      <Format>image/jpeg</Format>
+{{- if .Time}}
+      <Dimension><ows:Identifier>time</ows:Identifier><ows:UOM>ISO8601</ows:UOM><Default>{{.Time}}</Default><Value>{{.Time}}</Value></Dimension>
+{{- end}}
+{{- range $.Grids}}
+      <TileMatrixSetLink><TileMatrixSet>{{.Name}}</TileMatrixSet></TileMatrixSetLink>
+{{- end}}
+{{- $l := .}}
+{{- if .Time}}
+      <ResourceURL format="image/png" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{Time}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"/>
+      <ResourceURL format="image/jpeg" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{Time}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.jpeg"/>
+{{- else}}
+      <ResourceURL format="image/png" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"/>
+      <ResourceURL format="image/jpeg" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.jpeg"/>
+{{- end}}
+    </Layer>
+{{- end}}
+{{- range .Grids}}
+    <TileMatrixSet>
+      <ows:Identifier>{{.Name}}</ows:Identifier>
+      <ows:SupportedCRS>{{.CRS}}</ows:SupportedCRS>
+      <WellKnownScaleSet>{{.WKSS}}</WellKnownScaleSet>
+{{- range .Matrices}}
+      <TileMatrix><ows:Identifier>{{.ID}}</ows:Identifier><ScaleDenominator>{{.Scale}}</ScaleDenominator><TopLeftCorner>{{.TopLeft}}</TopLeftCorner><TileWidth>{{.TileSize}}</TileWidth><TileHeight>{{.TileSize}}</TileHeight><MatrixWidth>{{.Cols}}</MatrixWidth><MatrixHeight>{{.Rows}}</MatrixHeight></TileMatrix>
+{{- end}}
+    </TileMatrixSet>
+{{- end}}
+  </Contents>
+</Capabilities>
+`))

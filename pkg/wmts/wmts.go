@@ -1,0 +1,230 @@
+package wmts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/period"
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+// Tiles provides tiles.
+type Tiles interface {
+	Get(ctx context.Context, k tile.Key) (data []byte, hit bool, err error)
+}
+
+// Layers lists the layers.
+type Layers interface {
+	Layers(ctx context.Context) ([]layer.Layer, error)
+}
+
+// Handler serves WMTS under Prefix (e.g. /wmts).
+type Handler struct {
+	Tiles     Tiles
+	Layers    Layers
+	PublicURL string // base URL advertised in capabilities, without /wmts
+	Prefix    string
+	MaxAge    int // Cache-Control max-age in seconds
+	Log       *slog.Logger
+}
+
+// owsError is an OWS 1.1 exception.
+type owsError struct {
+	status  int
+	code    string
+	locator string
+	msg     string
+}
+
+func (e *owsError) Error() string { return e.code + ": " + e.msg }
+
+func bad(code, locator, format string, args ...any) *owsError {
+	return &owsError{status: http.StatusBadRequest, code: code, locator: locator, msg: fmt.Sprintf(format, args...)}
+}
+
+func writeError(w http.ResponseWriter, e *owsError) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(e.status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<ExceptionReport xmlns="http://www.opengis.net/ows/1.1" version="1.1.0" xml:lang="en"><Exception exceptionCode="%s" locator="%s"><ExceptionText>%s</ExceptionText></Exception></ExceptionReport>`,
+		esc(e.code), esc(e.locator), esc(e.msg))
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	rest := strings.TrimPrefix(r.URL.Path, h.Prefix)
+	rest = strings.Trim(rest, "/")
+	if rest == "" {
+		h.kvp(w, r)
+		return
+	}
+	if rest == "1.0.0/WMTSCapabilities.xml" {
+		h.capabilities(w, r)
+		return
+	}
+	k, e := h.parseREST(rest)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	h.serveTile(w, r, k)
+}
+
+func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
+	q := map[string]string{}
+	for k, v := range r.URL.Query() {
+		if len(v) > 0 {
+			q[strings.ToUpper(k)] = v[0]
+		}
+	}
+	if s := q["SERVICE"]; !strings.EqualFold(s, "WMTS") {
+		writeError(w, bad("InvalidParameterValue", "service", "SERVICE must be WMTS, got %q", s))
+		return
+	}
+	switch strings.ToLower(q["REQUEST"]) {
+	case "getcapabilities":
+		h.capabilities(w, r)
+	case "gettile":
+		for _, p := range []string{"LAYER", "STYLE", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL", "FORMAT"} {
+			if _, ok := q[p]; !ok {
+				writeError(w, bad("MissingParameterValue", strings.ToLower(p), "%s is missing", p))
+				return
+			}
+		}
+		format, err := tile.FormatOf(q["FORMAT"])
+		if err != nil {
+			writeError(w, bad("InvalidParameterValue", "format", "%v", err))
+			return
+		}
+		timeKey := tile.DefaultTime
+		if t := q["TIME"]; t != "" {
+			p, err := period.Parse(strings.Replace(t, "--", "/", 1))
+			if err != nil {
+				writeError(w, bad("InvalidParameterValue", "time", "%v", err))
+				return
+			}
+			timeKey = p.Key()
+		}
+		k, e := h.key(q["LAYER"], q["STYLE"], timeKey, q["TILEMATRIXSET"], q["TILEMATRIX"], q["TILEROW"], q["TILECOL"], format)
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		h.serveTile(w, r, k)
+	case "":
+		writeError(w, bad("MissingParameterValue", "request", "REQUEST is missing"))
+	default:
+		writeError(w, bad("OperationNotSupported", "request", "REQUEST=%s is not supported", q["REQUEST"]))
+	}
+}
+
+// parseREST reads {layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{ext}
+// after "1.0.0/".
+func (h *Handler) parseREST(rest string) (tile.Key, *owsError) {
+	parts := strings.Split(rest, "/")
+	if len(parts) < 1 || parts[0] != "1.0.0" {
+		return tile.Key{}, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "version", msg: "only WMTS 1.0.0 is served"}
+	}
+	parts = parts[1:]
+	timeKey := tile.DefaultTime
+	switch len(parts) {
+	case 7:
+		p, err := period.ParseKey(parts[2])
+		if err != nil {
+			return tile.Key{}, bad("InvalidParameterValue", "time", "%v", err)
+		}
+		timeKey = p.Key()
+		parts = append(parts[:2], parts[3:]...)
+	case 6:
+	default:
+		return tile.Key{}, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "path",
+			msg: "path must be /wmts/1.0.0/{layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{png|jpeg}"}
+	}
+	last := parts[5]
+	dot := strings.LastIndexByte(last, '.')
+	if dot < 0 {
+		return tile.Key{}, bad("InvalidParameterValue", "format", "tile path has no extension")
+	}
+	format, err := tile.FormatOf(last[dot+1:])
+	if err != nil {
+		return tile.Key{}, bad("InvalidParameterValue", "format", "%v", err)
+	}
+	return h.key(parts[0], parts[1], timeKey, parts[2], parts[3], parts[4], last[:dot], format)
+}
+
+func (h *Handler) key(layerName, style, timeKey, tms, z, row, col, format string) (tile.Key, *owsError) {
+	if style != "" && style != "default" {
+		return tile.Key{}, bad("InvalidParameterValue", "style", "style %q is not defined", style)
+	}
+	g, ok := tile.Lookup(tms)
+	if !ok {
+		return tile.Key{}, bad("InvalidParameterValue", "tilematrixset", "TileMatrixSet %q is not defined", tms)
+	}
+	zi, err1 := strconv.Atoi(z)
+	ri, err2 := strconv.Atoi(row)
+	ci, err3 := strconv.Atoi(col)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return tile.Key{}, bad("InvalidParameterValue", "tilematrix", "TileMatrix, TileRow and TileCol must be integers")
+	}
+	if zi < 0 || zi > g.MaxZoom {
+		return tile.Key{}, bad("InvalidParameterValue", "tilematrix", "TileMatrix %d is not in %s", zi, g.Name)
+	}
+	if !g.Valid(zi, ri, ci) {
+		return tile.Key{}, bad("TileOutOfRange", "tilerow", "tile %d/%d/%d is outside %s", zi, ri, ci, g.Name)
+	}
+	return tile.Key{Layer: layerName, Grid: g.Name, Time: timeKey, Z: zi, Row: ri, Col: ci, Format: format}, nil
+}
+
+func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) {
+	layers, err := h.Layers.Layers(r.Context())
+	if err != nil {
+		h.Log.Error("list layers", "err", err)
+		writeError(w, &owsError{status: http.StatusServiceUnavailable, code: "NoApplicableCode", msg: "layers are not available; the error is logged"})
+		return
+	}
+	found := false
+	for _, l := range layers {
+		if l.Name == k.Layer {
+			found = true
+			break
+		}
+	}
+	if !found {
+		writeError(w, bad("InvalidParameterValue", "layer", "layer %q is not defined", k.Layer))
+		return
+	}
+	data, hit, err := h.Tiles.Get(r.Context(), k)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		h.Log.Error("tile", "key", k.Path(), "err", err)
+		writeError(w, &owsError{status: http.StatusBadGateway, code: "NoApplicableCode", msg: "the tile could not be drawn; the error is logged"})
+		return
+	}
+	sum := sha256.Sum256(data)
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(h.MaxAge))
+	if hit {
+		w.Header().Set("X-Cache", "HIT")
+	} else {
+		w.Header().Set("X-Cache", "MISS")
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", k.MediaType())
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
+}

@@ -1,0 +1,20 @@
+# Shared settings for the scripts: versions, tool locations, ports of the
+# local services. Every value can be overridden from the environment.
+: "${PVS_CACHE_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/pvs}"
+: "${TRAEFIK_VERSION:=v3.6.12}"
+: "${VERSITYGW_VERSION:=v1.8.0}"
+: "${TRAEFIK_BIN:=$PVS_CACHE_DIR/traefik-$TRAEFIK_VERSION/traefik}"
+: "${VERSITYGW_BIN:=$PVS_CACHE_DIR/versitygw-$VERSITYGW_VERSION/versitygw}"
+: "${PG_BIN:=/usr/lib/postgresql/15/bin}"
+: "${PVS_RUN_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/var/run}"
+: "${PVS_REDIS_PORT:=16379}"
+: "${PVS_PG_PORT:=15432}"
+: "${PVS_S3_PORT:=19000}"
+: "${PVS_HTTP_PORT:=18080}"
+: "${PVS_RENDERER_PORT:=18081}"
+: "${PVS_CACHE_PORT:=18082}"
+: "${PVS_S3_ACCESS_KEY:=pvsadmin}"
+: "${PVS_S3_SECRET_KEY:=pvsadmin-secret}"
+export PVS_CACHE_DIR TRAEFIK_VERSION VERSITYGW_VERSION TRAEFIK_BIN VERSITYGW_BIN PG_BIN PVS_RUN_DIR \
+  PVS_REDIS_PORT PVS_PG_PORT PVS_S3_PORT PVS_HTTP_PORT PVS_RENDERER_PORT PVS_CACHE_PORT \
+  PVS_S3_ACCESS_KEY PVS_S3_SECRET_KEY
