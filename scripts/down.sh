@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the pvs daemons and the local services started by up.sh.
+# Stops the pvs daemons and the local services started by up.sh; with
+# --daemons, only the pvs daemons.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/env.sh"
@@ -16,6 +17,7 @@ stop_pid() {
   rm -f "$f"
 }
 for f in "$run"/daemons/*.pid; do [ -e "$f" ] && stop_pid "$f"; done
+if [ "${1:-}" = "--daemons" ]; then exit 0; fi
 stop_pid "$run/traefik/traefik.pid"
 stop_pid "$run/s3/versitygw.pid"
 if [ -f "$run/redis/redis.pid" ]; then redis-cli -p "$PVS_REDIS_PORT" shutdown nosave >/dev/null 2>&1; stop_pid "$run/redis/redis.pid"; fi

@@ -70,7 +70,7 @@ func Translate(src, dst string, o Options, log *slog.Logger) error {
 	defer ds.Close()
 	out, err := ds.Translate(dst, o.Switches(), godal.ErrLogger(Errors(log)))
 	if err != nil {
-		return fmt.Errorf("translate %s to COG: %w", src, err)
+		return fmt.Errorf("gdal: %w", err)
 	}
 	if err := out.Close(godal.ErrLogger(Errors(log))); err != nil {
 		return fmt.Errorf("write COG %s: %w", dst, err)

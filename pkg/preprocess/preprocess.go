@@ -81,8 +81,33 @@ func (p *Preprocessor) Handle(ctx context.Context, it queue.Item) (string, error
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return "", queue.Permanent(fmt.Errorf("timeout after %s: %w", p.Options.Timeout, err))
 	}
-	return out, err
+	return out, readable(err, work)
 }
+
+// readable rewrites err for the failure record: paths inside the private
+// work dir become paths inside the package, and GDAL's multi-line messages
+// become one line. Whether the error is permanent is kept.
+func readable(err error, work string) error {
+	if err == nil {
+		return nil
+	}
+	msg := strings.ReplaceAll(err.Error(), filepath.Join(work, "package")+"/", "")
+	msg = strings.ReplaceAll(msg, work+"/", "")
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	clean := &cleanError{msg: msg, err: err}
+	if queue.IsPermanent(err) {
+		return queue.Permanent(clean)
+	}
+	return clean
+}
+
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() error { return e.err }
 
 func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work string) (string, error) {
 	pkgDir := filepath.Join(work, "package")

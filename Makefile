@@ -1,0 +1,42 @@
+# pvs — make help lists the targets.
+SHELL := /bin/bash
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN := bin/pvs
+GO_SOURCES := $(shell find cmd pkg internal -name '*.go' 2>/dev/null) go.mod go.sum
+
+.PHONY: help deps build up down demo test bench lint fmt clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install GDAL, PostGIS, Redis (apt) and build versitygw and Traefik once per machine
+	@bash scripts/deps.sh
+
+$(BIN): $(GO_SOURCES)
+	go build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pvs
+
+build: deps $(BIN) ## build bin/pvs
+
+up: deps ## start Redis, PostgreSQL+PostGIS, the S3 server and Traefik as local processes
+	@bash scripts/up.sh
+
+down: ## stop the pvs daemons and the local services
+	@bash scripts/down.sh
+
+demo: build up ## ingest a sample product end to end and print the WMS and WMTS URLs
+	@bash scripts/demo.sh
+
+test: build ## run every test against the real services (started, then stopped)
+	@bash scripts/test.sh
+
+bench: build ## run the benchmarks and print the figures
+	@bash scripts/bench.sh
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l cmd pkg internal bench 2>/dev/null)" || { gofmt -l cmd pkg internal bench; echo "gofmt: files above need formatting"; exit 1; }
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+clean: down ## stop everything and remove bin/ and var/
+	rm -rf bin var

@@ -1,0 +1,450 @@
+// Package e2e runs the whole system: the pvs daemons as processes against the
+// real Redis, PostGIS, S3 server and Traefik that `make test` starts.
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/airbusgeo/godal"
+
+	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/cog"
+	"github.com/pvs/pvs/pkg/queue"
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+const (
+	collection = "VHR_IMAGE_2018"
+	sampleID   = "VHR18_SAMPLE_RGB_20180615"
+	brokenID   = "VHR18_BROKEN_20180616"
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	testenv.Must(t, err, "getwd")
+	return filepath.Dir(wd)
+}
+
+// pvsBinary returns the binary built by make, or builds one.
+func pvsBinary(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("PVS_BIN"); b != "" {
+		return b
+	}
+	out := filepath.Join(t.TempDir(), "pvs")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/pvs")
+	cmd.Dir = repoRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build pvs: %v\n%s", err, b)
+	}
+	return out
+}
+
+// packTar makes a product package holding files by name.
+func packTar(t *testing.T, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, data := range files {
+		testenv.Must(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}), "tar header")
+		_, err := tw.Write(data)
+		testenv.Must(t, err, "tar write")
+	}
+	testenv.Must(t, tw.Close(), "tar close")
+	return buf.Bytes()
+}
+
+type daemons struct {
+	t    *testing.T
+	cmds []*exec.Cmd
+	logs []string
+}
+
+func (d *daemons) start(bin string, env []string, args ...string) {
+	d.t.Helper()
+	logPath := filepath.Join(d.t.TempDir(), args[0]+".log")
+	f, err := os.Create(logPath)
+	testenv.Must(d.t, err, "create log")
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Dir = repoRoot(d.t)
+	cmd.Stdout, cmd.Stderr = f, f
+	testenv.Must(d.t, cmd.Start(), "start %s", args[0])
+	d.cmds = append(d.cmds, cmd)
+	d.logs = append(d.logs, logPath)
+}
+
+func (d *daemons) stop() {
+	for _, c := range d.cmds {
+		c.Process.Signal(syscall.SIGTERM)
+	}
+	for _, c := range d.cmds {
+		done := make(chan struct{})
+		go func() { c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			c.Process.Kill()
+			<-done
+		}
+	}
+	if d.t.Failed() {
+		for _, l := range d.logs {
+			b, _ := os.ReadFile(l)
+			d.t.Logf("==== %s\n%s", filepath.Base(l), b)
+		}
+	}
+}
+
+func TestPipelineEndToEnd(t *testing.T) {
+	testenv.Require(t)
+	ctx := context.Background()
+	root := repoRoot(t)
+	bin := pvsBinary(t)
+	rdb, prefix := testenv.Redis(t)
+	dbURL := testenv.Database(t)
+	incoming := testenv.S3Bucket(t)
+	products := testenv.S3Bucket(t)
+	cache := testenv.S3Bucket(t)
+	s3cfg := testenv.S3Config("")
+	httpBase := testenv.Env("PVS_TEST_HTTP", "http://127.0.0.1:18080")
+
+	// Packages in the source bucket: the sample, and one with a truncated
+	// raster that must fail without stopping the preprocessor.
+	raster, err := os.ReadFile(filepath.Join(root, "testdata/rasters/RGB.byte.tif"))
+	testenv.Must(t, err, "read raster")
+	meta, err := os.ReadFile(filepath.Join(root, "testdata/products/vhr18_sample", sampleID+".xml"))
+	testenv.Must(t, err, "read metadata")
+	truncated, err := os.ReadFile(filepath.Join(root, "testdata/rasters/byte_truncated.tif"))
+	testenv.Must(t, err, "read truncated raster")
+	brokenMeta := bytes.ReplaceAll(bytes.ReplaceAll(meta, []byte(sampleID), []byte(brokenID)), []byte("2018-06-15"), []byte("2018-06-16"))
+	testenv.Must(t, incoming.Put(ctx, "packages/sample.tar", bytes.NewReader(packTar(t, map[string][]byte{
+		"RGB.byte.tif": raster, sampleID + ".xml": meta}))), "upload sample")
+	testenv.Must(t, incoming.Put(ctx, "packages/broken.tar", bytes.NewReader(packTar(t, map[string][]byte{
+		"byte_truncated.tif": truncated, brokenID + ".xml": brokenMeta}))), "upload broken")
+
+	env := append(os.Environ(),
+		"PVS_CONFIG="+filepath.Join(root, "config/vhr18.yaml"),
+		"REDIS_URL="+testenv.RedisURL(), "PVS_REDIS_PREFIX="+prefix, "DATABASE_URL="+dbURL,
+		"S3_ENDPOINT="+s3cfg.Endpoint, "S3_ACCESS_KEY="+s3cfg.AccessKey, "S3_SECRET_KEY="+s3cfg.SecretKey,
+		"PVS_SOURCE=s3://"+bucketOf(incoming.URL()), "PVS_OUTPUT=s3://"+bucketOf(products.URL()),
+		"PVS_CACHE_STORE=s3://"+bucketOf(cache.URL()), "PVS_PUBLIC_URL="+httpBase,
+		"PVS_LOG_LEVEL=debug",
+	)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env, cmd.Dir = env, root
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("migrate")
+	testenv.Must(t, err, "pvs migrate: %s", out)
+
+	d := &daemons{t: t}
+	defer d.stop()
+	d.start(bin, env, "preprocessor", "--heartbeat", "1s")
+	d.start(bin, env, "registrar", "--heartbeat", "1s")
+	d.start(bin, env, "seeder", "--heartbeat", "1s")
+	d.start(bin, env, "renderer")
+	d.start(bin, env, "cache")
+
+	out, err = run("enqueue", "packages/broken.tar", "packages/sample.tar")
+	testenv.Must(t, err, "pvs enqueue: %s", out)
+
+	q := queue.New(rdb, prefix)
+	registerItem := collection + "/" + sampleID
+	testenv.Eventually(t, 90*time.Second, "sample in register-success_set", func() (bool, error) {
+		return q.IsMember(ctx, "register-success_set", registerItem)
+	})
+	ok, err := q.IsMember(ctx, "preprocess-failure_set", "packages/broken.tar")
+	testenv.Must(t, err, "failure set")
+	if !ok {
+		t.Fatal("the truncated package is not in preprocess-failure_set")
+	}
+	ok, err = q.IsMember(ctx, "preprocess-success_set", "packages/sample.tar")
+	testenv.Must(t, err, "success set")
+	if !ok {
+		t.Fatal("the sample package is not in preprocess-success_set")
+	}
+
+	// pvs status: every PVS key, and the failed item's reason.
+	out, err = run("status")
+	testenv.Must(t, err, "pvs status: %s", out)
+	for _, want := range []string{"preprocess_queue", "preprocess-md_queue", "preprocessing_set", "preprocess-success_set",
+		"preprocess-failure_set", "register_queue", "registering_set", "register-success_set", "register-failure_set",
+		"seed_queue", "seeding_set", "seed-success_set", "seed-failure_set"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pvs status does not list %s:\n%s", want, out)
+		}
+	}
+	if !containsLine(out, "preprocess-failure_set", "1") || !containsLine(out, "register-success_set", "1") {
+		t.Errorf("pvs status counts are wrong:\n%s", out)
+	}
+	out, err = run("status", "packages/broken.tar")
+	testenv.Must(t, err, "pvs status ITEM: %s", out)
+	for _, want := range []string{"status:    failure", "stage:     preprocess", "enqueued:", "finished:",
+		"error:     convert byte_truncated.tif to COG", "Read error"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pvs status packages/broken.tar lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "pvs-preprocess-") {
+		t.Errorf("the failure reason leaks the work dir:\n%s", out)
+	}
+	out, err = run("status", "packages/sample.tar")
+	testenv.Must(t, err, "pvs status ITEM: %s", out)
+	if !strings.Contains(out, "status:    success") || !strings.Contains(out, "result:    "+registerItem) {
+		t.Errorf("pvs status packages/sample.tar:\n%s", out)
+	}
+
+	// The product's objects are in the output bucket.
+	for _, key := range []string{registerItem + "/" + sampleID + ".tif", registerItem + "/" + sampleID + ".xml"} {
+		if _, err := products.Stat(ctx, key); err != nil {
+			t.Errorf("output object %s: %v", key, err)
+		}
+	}
+
+	src := openSource(t, filepath.Join(root, "testdata/rasters/RGB.byte.tif"))
+
+	// WMS 1.3.0 GetMap through Traefik, in EPSG:3857 and in EPSG:4326
+	// (lat/lon axis order), checked pixel by pixel against the source.
+	waitHTTP(t, httpBase+"/ows?SERVICE=WMS&REQUEST=GetCapabilities")
+	b3857 := [4]float64{-8750000, 2800000, -8600000, 2950000}
+	img := getPNG(t, fmt.Sprintf("%s/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s&STYLES=&CRS=EPSG:3857&BBOX=%s&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE",
+		httpBase, collection, bboxParam(b3857[0], b3857[1], b3857[2], b3857[3])), nil)
+	src.check(t, "WMS EPSG:3857", img, 3857, b3857)
+	b4326 := [4]float64{-78.4, 24.3, -77.3, 25.3} // lon/lat
+	img = getPNG(t, fmt.Sprintf("%s/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s&STYLES=&CRS=EPSG:4326&BBOX=%s&WIDTH=300&HEIGHT=270&FORMAT=image/png&TRANSPARENT=TRUE",
+		httpBase, collection, bboxParam(b4326[1], b4326[0], b4326[3], b4326[2])), nil)
+	src.check(t, "WMS EPSG:4326", img, 4326, b4326)
+
+	// A WMTS tile inside the image, through Traefik; the seeder has put it
+	// in the S3 cache already (zooms 6-9 of config/vhr18.yaml).
+	testenv.Eventually(t, 60*time.Second, "seed of the sample's interval", func() (bool, error) {
+		return q.IsMember(ctx, "seed-success_set", "2018-06-15T15:20:00Z/2018-06-15T15:20:30Z")
+	})
+	g := tile.GoogleMapsCompatible
+	z := 9
+	r, ok := g.Covering(g.FromWGS84([4]float64{-77.9, 24.6, -77.9, 24.6}), z)
+	if !ok {
+		t.Fatal("no tile covers the sample point")
+	}
+	tileURL := fmt.Sprintf("%s/wmts/1.0.0/%s/default/%s/%d/%d/%d.png", httpBase, collection, g.Name, z, r.MinRow, r.MinCol)
+	var hdr http.Header
+	img = getPNG(t, tileURL, &hdr)
+	src.check(t, "WMTS tile", img, 3857, g.BBox(z, r.MinRow, r.MinCol))
+	if hdr.Get("X-Cache") != "HIT" {
+		t.Errorf("seeded tile was not served from the cache: X-Cache=%q", hdr.Get("X-Cache"))
+	}
+	key := tile.Key{Layer: collection, Grid: g.Name, Time: tile.DefaultTime, Z: z, Row: r.MinRow, Col: r.MinCol, Format: "png"}
+	if _, err := cache.Stat(ctx, key.Path()); err != nil {
+		t.Errorf("tile %s is not in the S3 cache: %v", key.Path(), err)
+	}
+	// Conditional request: the ETag answers 304.
+	req, _ := http.NewRequest(http.MethodGet, tileURL, nil)
+	req.Header.Set("If-None-Match", hdr.Get("ETag"))
+	resp, err := http.DefaultClient.Do(req)
+	testenv.Must(t, err, "conditional tile request")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match with the tile's ETag: got %d, want 304", resp.StatusCode)
+	}
+	// A tile of the same product at a zoom the seeder did not seed is
+	// rendered on demand, then cached.
+	z = 11
+	r, _ = g.Covering(g.FromWGS84([4]float64{-77.9, 24.6, -77.9, 24.6}), z)
+	tileURL = fmt.Sprintf("%s/wmts/1.0.0/%s/default/2018-06-15T00:00:00Z--2018-06-16T00:00:00Z/%s/%d/%d/%d.png", httpBase, collection, g.Name, z, r.MinRow, r.MinCol)
+	img = getPNG(t, tileURL, &hdr)
+	if hdr.Get("X-Cache") != "MISS" {
+		t.Errorf("unseeded tile: X-Cache=%q, want MISS", hdr.Get("X-Cache"))
+	}
+	src.check(t, "WMTS tile on demand", img, 3857, g.BBox(z, r.MinRow, r.MinCol))
+	getPNG(t, tileURL, &hdr)
+	if hdr.Get("X-Cache") != "HIT" {
+		t.Errorf("second request of a rendered tile: X-Cache=%q, want HIT", hdr.Get("X-Cache"))
+	}
+	// A time interval without products gives an empty tile.
+	empty := getPNG(t, fmt.Sprintf("%s/wmts/1.0.0/%s/default/2019-01-01T00:00:00Z--2019-01-02T00:00:00Z/%s/%d/%d/%d.png", httpBase, collection, g.Name, z, r.MinRow, r.MinCol), nil)
+	if n := opaque(empty); n != 0 {
+		t.Errorf("tile for an interval without products has %d opaque pixels", n)
+	}
+}
+
+func bucketOf(url string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(url, "s3://"), "/")
+}
+
+func bboxParam(v ...float64) string {
+	s := make([]string, len(v))
+	for i, f := range v {
+		s[i] = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strings.Join(s, ",")
+}
+
+func containsLine(out, key, count string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 3 && f[0] == key && f[2] == count {
+			return true
+		}
+	}
+	return false
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, url, func() (bool, error) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, fmt.Errorf("status %d", resp.StatusCode)
+	})
+}
+
+func getPNG(t *testing.T, url string, hdr *http.Header) image.Image {
+	t.Helper()
+	resp, err := http.Get(url)
+	testenv.Must(t, err, "GET %s", url)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("GET %s: %s %s\n%.500s", url, resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	if hdr != nil {
+		*hdr = resp.Header
+	}
+	img, err := png.Decode(bytes.NewReader(body))
+	testenv.Must(t, err, "decode PNG from %s", url)
+	return img
+}
+
+func opaque(img image.Image) int {
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if _, _, _, a := img.At(x, y).RGBA(); a != 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// source is the input raster, read fully with GDAL.
+type source struct {
+	w, h   int
+	bands  [][]byte
+	gt     [6]float64
+	srs    *godal.SpatialRef
+	nodata float64
+}
+
+func openSource(t *testing.T, path string) *source {
+	t.Helper()
+	cog.Init()
+	ds, err := godal.Open(path)
+	testenv.Must(t, err, "open source")
+	t.Cleanup(func() { ds.Close() })
+	st := ds.Structure()
+	s := &source{w: st.SizeX, h: st.SizeY, srs: ds.SpatialRef()}
+	s.gt, err = ds.GeoTransform()
+	testenv.Must(t, err, "geotransform")
+	for _, b := range ds.Bands() {
+		buf := make([]byte, s.w*s.h)
+		testenv.Must(t, b.Read(0, 0, buf, s.w, s.h), "read band")
+		s.bands = append(s.bands, buf)
+		s.nodata, _ = b.NoData()
+	}
+	return s
+}
+
+// check compares every pixel of img (drawn over bbox, x/y order, of
+// EPSG:epsg) whose centre falls clearly inside a source pixel with that
+// source pixel: same RGB and opaque where the source has data, transparent
+// where all bands are nodata.
+func (s *source) check(t *testing.T, what string, img image.Image, epsg int, bbox [4]float64) {
+	t.Helper()
+	dst, err := godal.NewSpatialRefFromEPSG(epsg)
+	testenv.Must(t, err, "srs")
+	defer dst.Close()
+	tr, err := godal.NewTransform(dst, s.srs)
+	testenv.Must(t, err, "transform")
+	defer tr.Close()
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	var xs, ys []float64
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			xs = append(xs, bbox[0]+(float64(x)+0.5)*(bbox[2]-bbox[0])/float64(w))
+			ys = append(ys, bbox[3]-(float64(y)+0.5)*(bbox[3]-bbox[1])/float64(h))
+		}
+	}
+	okv := make([]bool, len(xs))
+	testenv.Must(t, tr.TransformEx(xs, ys, nil, okv), "transform pixels")
+	compared, data, mismatches := 0, 0, 0
+	for i := range xs {
+		// Inverse of a north-up geotransform.
+		col := (xs[i] - s.gt[0]) / s.gt[1]
+		row := (ys[i] - s.gt[3]) / s.gt[5]
+		fc, fr := col-math.Floor(col), row-math.Floor(row)
+		if !okv[i] || col < 0 || row < 0 || col >= float64(s.w) || row >= float64(s.h) ||
+			fc < 0.2 || fc > 0.8 || fr < 0.2 || fr > 0.8 {
+			continue // outside, or too near a pixel edge to be unambiguous
+		}
+		idx := int(row)*s.w + int(col)
+		var v [3]byte
+		nodata := 0
+		for k := 0; k < 3; k++ {
+			v[k] = s.bands[k][idx]
+			if float64(v[k]) == s.nodata {
+				nodata++
+			}
+		}
+		if nodata != 0 && nodata != 3 {
+			continue
+		}
+		r, g, bb, a := img.At(b.Min.X+i%w, b.Min.Y+i/w).RGBA()
+		compared++
+		if nodata == 3 {
+			if a != 0 {
+				mismatches++
+			}
+			continue
+		}
+		data++
+		if a>>8 != 255 || byte(r>>8) != v[0] || byte(g>>8) != v[1] || byte(bb>>8) != v[2] {
+			if mismatches < 5 {
+				t.Errorf("%s: pixel (%d,%d) = %d,%d,%d,%d; source pixel (%d,%d) = %v", what, i%w, i/w, r>>8, g>>8, bb>>8, a>>8, int(col), int(row), v)
+			}
+			mismatches++
+		}
+	}
+	if data < 1000 {
+		t.Fatalf("%s: only %d data pixels could be compared; the request misses the image", what, data)
+	}
+	if mismatches > 0 {
+		t.Errorf("%s: %d of %d compared pixels differ from the source", what, mismatches, compared)
+	}
+	t.Logf("%s: %d pixels compared (%d with data), all equal to the source", what, compared, data)
+}

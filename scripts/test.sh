@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test against the real services: starts them (unless already up),
+# runs `go test`, and stops what it started.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+. scripts/env.sh
+# The end-to-end test runs its own daemons on the renderer and cache ports.
+bash scripts/down.sh --daemons >/dev/null
+started=0
+if ! curl -sf "http://127.0.0.1:$PVS_HTTP_PORT/ping" >/dev/null 2>&1; then
+  started=1
+fi
+bash scripts/up.sh
+[ $started = 1 ] && trap 'bash scripts/down.sh' EXIT
+export PVS_INTEGRATION=1
+export PVS_TEST_REDIS_URL="redis://127.0.0.1:$PVS_REDIS_PORT/0"
+export PVS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PVS_PG_PORT/pvs"
+export PVS_TEST_S3_ENDPOINT="http://127.0.0.1:$PVS_S3_PORT"
+export PVS_TEST_HTTP="http://127.0.0.1:$PVS_HTTP_PORT"
+export PVS_BIN="$here/bin/pvs"
+if [ $# -eq 0 ]; then set -- ./...; fi
+go test -count=1 -timeout 20m "$@"
