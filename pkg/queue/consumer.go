@@ -110,15 +110,7 @@ func (w *Consumer) Run(ctx context.Context, h Handler) error {
 
 	slots := make(chan struct{}, w.opt.Concurrency)
 	var work sync.WaitGroup
-	var fetch sync.WaitGroup
-	for _, q := range w.stage.Queues {
-		fetch.Add(1)
-		go func() {
-			defer fetch.Done()
-			w.fetchLoop(ctx, workCtx, q, slots, &work, h)
-		}()
-	}
-	fetch.Wait()
+	w.fetchLoop(ctx, workCtx, slots, &work, h)
 
 	done := make(chan struct{})
 	go func() { work.Wait(); close(done) }()
@@ -141,32 +133,69 @@ func (w *Consumer) Run(ctx context.Context, h Handler) error {
 	return nil
 }
 
-func (w *Consumer) fetchLoop(ctx, workCtx context.Context, q string, slots chan struct{}, work *sync.WaitGroup, h Handler) {
-	src := w.c.Key(q)
-	proc := w.c.processingKey(w.opt.WorkerID, q)
+// fetchLoop takes a free slot, then an item: first without blocking from
+// each queue in order, else blocking on one queue for PollTimeout, rotating
+// among the queues, so that an idle queue never holds a slot.
+func (w *Consumer) fetchLoop(ctx, workCtx context.Context, slots chan struct{}, work *sync.WaitGroup, h Handler) {
+	qs := w.stage.Queues
+	turn := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case slots <- struct{}{}:
 		}
-		v, err := w.c.rdb.BLMove(ctx, src, proc, "RIGHT", "LEFT", w.opt.PollTimeout).Result()
-		if err != nil {
+		it, err := w.take(ctx, qs, turn)
+		turn++
+		if err != nil || it == nil {
 			<-slots
-			if errors.Is(err, redis.Nil) || ctx.Err() != nil {
-				continue
+			if err != nil && ctx.Err() == nil {
+				w.log.Error("take item", "err", err)
+				sleep(ctx, time.Second)
 			}
-			w.log.Error("take item", "queue", q, "err", err)
-			sleep(ctx, time.Second)
 			continue
 		}
 		work.Add(1)
 		go func() {
 			defer work.Done()
 			defer func() { <-slots }()
-			w.process(workCtx, Item{Queue: q, Value: v}, h)
+			w.process(workCtx, *it, h)
 		}()
 	}
+}
+
+// take moves one item into this worker's processing list, or returns nil
+// after waiting PollTimeout.
+func (w *Consumer) take(ctx context.Context, qs []string, turn int) (*Item, error) {
+	move := func(q string, block bool) (*Item, error) {
+		src, proc := w.c.Key(q), w.c.processingKey(w.opt.WorkerID, q)
+		var v string
+		var err error
+		if block {
+			v, err = w.c.rdb.BLMove(ctx, src, proc, "RIGHT", "LEFT", w.opt.PollTimeout).Result()
+		} else {
+			v, err = w.c.rdb.LMove(ctx, src, proc, "RIGHT", "LEFT").Result()
+		}
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Item{Queue: q, Value: v}, nil
+	}
+	if len(qs) > 1 {
+		for _, q := range qs {
+			if it, err := move(q, false); it != nil || err != nil {
+				return it, err
+			}
+		}
+	}
+	it, err := move(qs[turn%len(qs)], true)
+	if ctx.Err() != nil {
+		return it, nil
+	}
+	return it, err
 }
 
 func (w *Consumer) process(ctx context.Context, it Item, h Handler) {

@@ -109,6 +109,11 @@ func (r *Registry) Register(ctx context.Context, p Product, replace bool) (Regis
 		return out, fmt.Errorf("register %s: metadata: %w", p.Identifier, err)
 	}
 	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		// Registrations of one identifier take turns: row locks cannot
+		// guard a row that does not exist yet.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p.Identifier); err != nil {
+			return err
+		}
 		var exists bool
 		var prev Extent
 		err := tx.QueryRow(ctx, `SELECT ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), begin_time, end_time

@@ -1,0 +1,94 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestExpand(t *testing.T) {
+	lookup := env(map[string]string{"A": "1", "EMPTY": ""})
+	for in, want := range map[string]string{
+		"${A}":          "1",
+		"x${A}y":        "x1y",
+		"${B:-def}":     "def",
+		"${EMPTY:-def}": "def",
+		"${A:-def}":     "1",
+		"${B}":          "",
+		"$A and ${A}":   "$A and 1",
+		"${B:-a:b/c}":   "a:b/c",
+		"no references": "no references",
+	} {
+		if got := Expand(in, lookup); got != want {
+			t.Errorf("Expand(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestShippedConfigsLoad(t *testing.T) {
+	for _, name := range []string{"vhr18.yaml", "emg.yaml"} {
+		raw, err := os.ReadFile("../../config/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(raw, env(map[string]string{"REDIS_URL": "redis://r:1/2", "S3_SECRET_KEY": "s3cr3t"}))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Redis.URL != "redis://r:1/2" || c.S3.SecretKey != "s3cr3t" {
+			t.Errorf("%s: environment overrides not applied: %+v %+v", name, c.Redis, c.S3.Endpoint)
+		}
+	}
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(dir+"/key", []byte("AKIA\n"), 0o600)
+	raw := []byte("collection: {name: C, product_types: [{name: T}]}\ns3: {access_key_file: " + dir + "/key}\n")
+	c, err := Parse(raw, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.S3.AccessKey != "AKIA" {
+		t.Errorf("access key = %q", c.S3.AccessKey)
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	for yaml, field := range map[string]string{
+		"collection: {name: '9bad', product_types: [{name: T}]}":                                                    "collection.name",
+		"collection: {name: A__B, product_types: [{name: T}]}":                                                      "collection.name",
+		"collection: {name: C}":                                                                                     "collection.product_types",
+		"collection: {name: C, product_types: [{name: T}, {name: T}]}":                                              "collection.product_types[1].name",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1, 2]}]}":                    "collection.browses[0].bands",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [0]}]}":                       "collection.browses[0].bands",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1], range: [5, 1]}]}":        "collection.browses[0].range",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1], resampling: lanczos9}]}": "collection.browses[0].resampling",
+		"collection: {name: C, product_types: [{name: T}]}\nseeder: {min_zoom: 5, max_zoom: 3}":                     "seeder.min_zoom",
+		"collection: {name: C, product_types: [{name: T}]}\ncache: {format: gif}":                                   "cache.format",
+		"collection: {name: C, product_types: [{name: T}]}\npreprocessor: {cog: {blocksize: 100}}":                  "preprocessor.cog.blocksize",
+		"collection: {name: C, product_types: [{name: T}]}\nunknown_key: 1":                                         "unknown_key",
+	} {
+		_, err := Parse([]byte(yaml), env(nil))
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%q: error %v does not name %s", yaml, err, field)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://pvs:secret@db:5432/pvs": "postgres://pvs:xxxxx@db:5432/pvs",
+		"redis://:pw@r:6379/0":              "redis://:xxxxx@r:6379/0",
+		"redis://r:6379/0":                  "redis://r:6379/0",
+		"postgres://user@db/pvs":            "postgres://user@db/pvs",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

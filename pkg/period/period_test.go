@@ -1,0 +1,57 @@
+package period
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	d := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	for in, want := range map[string]Period{
+		"2018-06-15T15:20:00Z":                      {d("2018-06-15T15:20:00Z"), d("2018-06-15T15:20:00Z")},
+		"2018-06-15T15:20:00Z/2018-06-16T00:00:00Z": {d("2018-06-15T15:20:00Z"), d("2018-06-16T00:00:00Z")},
+		"2018-06-15/2018-06-16":                     {d("2018-06-15T00:00:00Z"), d("2018-06-16T00:00:00Z")},
+		"2018-06-15T17:20:00+02:00":                 {d("2018-06-15T15:20:00Z"), d("2018-06-15T15:20:00Z")},
+		"2018":                                      {d("2018-01-01T00:00:00Z"), d("2018-01-01T00:00:00Z")},
+	} {
+		got, err := Parse(in)
+		if err != nil || !got.Start.Equal(want.Start) || !got.End.Equal(want.End) {
+			t.Errorf("Parse(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "yesterday", "2018-06-16/2018-06-15", "2018-13-01", "2018-06-15/", "/2018-06-15", "1;DROP TABLE products"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestKeyRoundTrip(t *testing.T) {
+	p, _ := Parse("2018-06-15T15:20:00Z/2018-06-15T15:20:30Z")
+	if p.Key() != "2018-06-15T15:20:00Z--2018-06-15T15:20:30Z" {
+		t.Errorf("key = %s", p.Key())
+	}
+	q, err := ParseKey(p.Key())
+	if err != nil || q != p {
+		t.Errorf("ParseKey = %v, %v", q, err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"2018-06-15T15:20:00Z", "2018-06-15/2018-06-16", "2018", "--", "/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if p.End.Before(p.Start) {
+			t.Fatalf("Parse(%q) gave end before start", s)
+		}
+		q, err := Parse(p.String())
+		if err != nil || !q.Start.Equal(p.Start.Truncate(time.Second)) {
+			t.Fatalf("round trip of %q: %v %v", s, q, err)
+		}
+	})
+}

@@ -1,0 +1,278 @@
+package wms
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/render"
+)
+
+type fakeBackend struct {
+	mu   sync.Mutex
+	last render.Request
+	err  error
+}
+
+func (f *fakeBackend) Layers(ctx context.Context) ([]Layer, error) {
+	bb := [4]float64{-79, 23.5, -76.5, 25.6}
+	return []Layer{{Name: "VHR_IMAGE_2018", Title: "VHR", Collection: "VHR_IMAGE_2018", Browse: config.Browse{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}},
+		BBox: &bb, Start: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)}}, nil
+}
+
+func (f *fakeBackend) Render(ctx context.Context, req render.Request) (*image.NRGBA, int, error) {
+	f.mu.Lock()
+	f.last = req
+	f.mu.Unlock()
+	if f.err != nil {
+		return nil, 0, f.err
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height))
+	img.SetNRGBA(0, 0, color.NRGBA{10, 20, 30, 255})
+	return img, 1, nil
+}
+
+func newHandler() (*Handler, *fakeBackend) {
+	b := &fakeBackend{}
+	return &Handler{Backend: b, Log: slog.New(slog.DiscardHandler), Service: Service{Title: "t", MaxSize: 4096, PublicURL: "http://example.org/ows"}}, b
+}
+
+func get(h http.Handler, query string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ows?"+query, nil))
+	return rec
+}
+
+const okMap = "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=VHR_IMAGE_2018&STYLES=&CRS=EPSG:3857&BBOX=0,0,1000,1000&WIDTH=256&HEIGHT=256&FORMAT=image/png"
+
+func with(q string, kv ...string) string {
+	v, _ := url.ParseQuery(q)
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "<del>" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return v.Encode()
+}
+
+type report struct {
+	Version    string `xml:"version,attr"`
+	Exceptions []struct {
+		Code    string `xml:"code,attr"`
+		Locator string `xml:"locator,attr"`
+		Text    string `xml:",chardata"`
+	} `xml:"ServiceException"`
+}
+
+func TestExceptions(t *testing.T) {
+	h, _ := newHandler()
+	for _, c := range []struct {
+		name, query, code string
+	}{
+		{"no request", "SERVICE=WMS", CodeMissingParameterValue},
+		{"unknown request", "SERVICE=WMS&REQUEST=GetSomething", CodeOperationNotSupported},
+		{"wrong service", "SERVICE=WFS&REQUEST=GetMap", CodeInvalidParameterValue},
+		{"unknown layer", with(okMap, "LAYERS", "NOPE"), CodeLayerNotDefined},
+		{"two layers", with(okMap, "LAYERS", "VHR_IMAGE_2018,VHR_IMAGE_2018"), CodeInvalidParameterValue},
+		{"unknown style", with(okMap, "STYLES", "fancy"), CodeStyleNotDefined},
+		{"missing styles 1.3.0", with(okMap, "STYLES", "<del>"), CodeMissingParameterValue},
+		{"unknown crs", with(okMap, "CRS", "EPSG:999999"), CodeInvalidCRS},
+		{"garbage crs", with(okMap, "CRS", "' OR 1=1 --"), CodeInvalidCRS},
+		{"missing crs", with(okMap, "CRS", "<del>"), CodeMissingParameterValue},
+		{"missing bbox", with(okMap, "BBOX", "<del>"), CodeMissingParameterValue},
+		{"inverted bbox", with(okMap, "BBOX", "10,10,0,0"), CodeInvalidParameterValue},
+		{"nan bbox", with(okMap, "BBOX", "NaN,0,1,1"), CodeInvalidParameterValue},
+		{"inf bbox", with(okMap, "BBOX", "0,0,Inf,1"), CodeInvalidParameterValue},
+		{"three bbox values", with(okMap, "BBOX", "0,0,1"), CodeInvalidParameterValue},
+		{"huge width", with(okMap, "WIDTH", "100000"), CodeInvalidParameterValue},
+		{"zero height", with(okMap, "HEIGHT", "0"), CodeInvalidParameterValue},
+		{"text width", with(okMap, "WIDTH", "wide"), CodeInvalidParameterValue},
+		{"unknown format", with(okMap, "FORMAT", "image/gif"), CodeInvalidFormat},
+		{"bad time", with(okMap, "TIME", "yesterday"), CodeInvalidDimensionValue},
+		{"sql time", with(okMap, "TIME", "2018'; DROP TABLE products; --"), CodeInvalidDimensionValue},
+		{"bad transparent", with(okMap, "TRANSPARENT", "maybe"), CodeInvalidParameterValue},
+		{"bad bgcolor", with(okMap, "BGCOLOR", "red"), CodeInvalidParameterValue},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := get(h, c.query)
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", rec.Code)
+			}
+			var r report
+			if err := xml.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+				t.Fatalf("not an exception report: %v\n%s", err, rec.Body)
+			}
+			if len(r.Exceptions) != 1 || r.Exceptions[0].Code != c.code || r.Exceptions[0].Text == "" {
+				t.Errorf("got %+v, want code %s", r, c.code)
+			}
+			if r.Version != "1.3.0" {
+				t.Errorf("report version %q", r.Version)
+			}
+		})
+	}
+}
+
+func TestWMS111UsesSRSAndItsCodes(t *testing.T) {
+	h, _ := newHandler()
+	q := with(okMap, "VERSION", "1.1.1", "CRS", "<del>", "SRS", "EPSG:1")
+	rec := get(h, q)
+	var r report
+	xml.Unmarshal(rec.Body.Bytes(), &r)
+	if r.Version != "1.1.1" || len(r.Exceptions) != 1 || r.Exceptions[0].Code != CodeInvalidSRS {
+		t.Errorf("1.1.1 bad SRS: %s", rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/vnd.ogc.se_xml" {
+		t.Errorf("1.1.1 exception content type %q", ct)
+	}
+}
+
+// EPSG:4326 is lat/lon in 1.3.0 and lon/lat in 1.1.1; CRS:84 is lon/lat.
+func TestAxisOrder(t *testing.T) {
+	h, b := newHandler()
+	want := [4]float64{-78, 24, -77, 25}
+	for _, q := range []string{
+		with(okMap, "CRS", "EPSG:4326", "BBOX", "24,-78,25,-77"),
+		with(okMap, "CRS", "CRS:84", "BBOX", "-78,24,-77,25"),
+		with(okMap, "VERSION", "1.1.1", "CRS", "<del>", "SRS", "EPSG:4326", "BBOX", "-78,24,-77,25"),
+	} {
+		rec := get(h, q)
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", q, rec.Code, rec.Body)
+		}
+		if b.last.BBox != want || b.last.CRS.Code != 4326 {
+			t.Errorf("%s: renderer got bbox %v crs %v, want %v", q, b.last.BBox, b.last.CRS, want)
+		}
+	}
+}
+
+func TestGetMapImageAndOptions(t *testing.T) {
+	h, b := newHandler()
+	rec := get(h, with(okMap, "TIME", "2018-06-15T00:00:00Z/2018-06-16T00:00:00Z", "BGCOLOR", "0x336699"))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	img, err := png.Decode(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not transparent: the background colour fills empty pixels.
+	if r, g, bl, a := img.At(5, 5).RGBA(); r>>8 != 0x33 || g>>8 != 0x66 || bl>>8 != 0x99 || a>>8 != 255 {
+		t.Errorf("background pixel = %d,%d,%d,%d", r>>8, g>>8, bl>>8, a>>8)
+	}
+	if !b.last.Start.Equal(time.Date(2018, 6, 15, 0, 0, 0, 0, time.UTC)) || !b.last.End.Equal(time.Date(2018, 6, 16, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("time passed to the renderer: %v %v", b.last.Start, b.last.End)
+	}
+	rec = get(h, with(okMap, "TRANSPARENT", "TRUE"))
+	img, _ = png.Decode(rec.Body)
+	if _, _, _, a := img.At(5, 5).RGBA(); a != 0 {
+		t.Error("TRANSPARENT=TRUE left an opaque background")
+	}
+	rec = get(h, with(okMap, "FORMAT", "image/jpeg"))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/jpeg" || !bytes.HasPrefix(rec.Body.Bytes(), []byte{0xff, 0xd8}) {
+		t.Errorf("jpeg: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+func TestInImageAndBlankExceptions(t *testing.T) {
+	h, _ := newHandler()
+	for _, ex := range []string{"INIMAGE", "XML_INIMAGE", "application/vnd.ogc.se_inimage", "BLANK"} {
+		rec := get(h, with(okMap, "LAYERS", "NOPE", "EXCEPTIONS", ex))
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
+			t.Fatalf("%s: %d %s", ex, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		img, err := png.Decode(rec.Body)
+		if err != nil || img.Bounds().Dx() != 256 {
+			t.Fatalf("%s: %v", ex, err)
+		}
+		marked := 0
+		for y := 0; y < 40; y++ {
+			for x := 0; x < 256; x++ {
+				if r, _, _, _ := img.At(x, y).RGBA(); r>>8 == 200 {
+					marked++
+				}
+			}
+		}
+		if inimage := strings.HasSuffix(ex, "inimage") || strings.HasSuffix(ex, "INIMAGE"); inimage != (marked > 0) {
+			t.Errorf("%s: %d message pixels", ex, marked)
+		}
+	}
+}
+
+func TestRenderFailureIsAnExceptionNotACrash(t *testing.T) {
+	h, b := newHandler()
+	b.err = errors.New("gdal exploded")
+	rec := get(h, okMap)
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), CodeNoApplicableCode) {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "exploded") {
+		t.Error("internal error text leaked to the client")
+	}
+	b.err = render.ErrTooManyProducts
+	if rec := get(h, okMap); rec.Code != http.StatusBadRequest {
+		t.Errorf("too many products: %d", rec.Code)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	h, _ := newHandler()
+	rec := get(h, "SERVICE=WMS&REQUEST=GetCapabilities")
+	body := rec.Body.String()
+	for _, want := range []string{`version="1.3.0"`, "<Name>VHR_IMAGE_2018</Name>", `<CRS>EPSG:3857</CRS>`, `<CRS>EPSG:32618</CRS>`,
+		`<Dimension name="time" units="ISO8601" default="2018-12-31T00:00:00Z"`, `xlink:href="http://example.org/ows?"`,
+		`<BoundingBox CRS="EPSG:4326" minx="23.5" miny="-79" maxx="25.6" maxy="-76.5"/>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("1.3.0 capabilities lack %s", want)
+		}
+	}
+	if rec.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Error("no CORS header")
+	}
+	var v struct{ XMLName xml.Name }
+	if err := xml.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Errorf("1.3.0 capabilities are not XML: %v", err)
+	}
+	rec = get(h, "SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.1.1")
+	if !strings.Contains(rec.Body.String(), "<SRS>EPSG:4326</SRS>") || !strings.Contains(rec.Body.String(), `WMT_MS_Capabilities version="1.1.1"`) {
+		t.Error("1.1.1 capabilities")
+	}
+	// Version negotiation: an unknown lower version gets 1.1.1, a higher one 1.3.0.
+	if rec := get(h, "SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.0.0"); !strings.Contains(rec.Body.String(), `version="1.1.1"`) {
+		t.Error("VERSION=1.0.0 not answered with 1.1.1")
+	}
+	if rec := get(h, "SERVICE=WMS&REQUEST=GetCapabilities&VERSION=2.0.0"); !strings.Contains(rec.Body.String(), `version="1.3.0"`) {
+		t.Error("VERSION=2.0.0 not answered with 1.3.0")
+	}
+}
+
+func FuzzGetMap(f *testing.F) {
+	f.Add(okMap)
+	f.Add(with(okMap, "CRS", "EPSG:4326", "BBOX", "1,2,3,4", "EXCEPTIONS", "INIMAGE"))
+	f.Add("REQUEST=GetMap&WIDTH=-1&HEIGHT=99999999999999999999")
+	f.Add("request=getcapabilities&version=1.1")
+	h, _ := newHandler()
+	f.Fuzz(func(t *testing.T, q string) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/ows", nil)
+		req.URL.RawQuery = q
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q: status %d", q, rec.Code)
+		}
+	})
+}
