@@ -168,8 +168,21 @@ type backend struct {
 	r *render.Renderer
 }
 
-func (b backend) Render(ctx context.Context, req render.Request) (*image.NRGBA, int, error) {
-	return b.r.Render(ctx, req)
+func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error) {
+	img, _, err := b.r.Render(ctx, render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse,
+		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height, Start: m.Start, End: m.End})
+	if errors.Is(err, render.ErrTooManyProducts) {
+		return nil, fmt.Errorf("%w: %v", wms.ErrLimit, err)
+	}
+	return img, err
+}
+
+// extents reads collection extents from the registry's summaries.
+type extents struct{ reg *registry.Registry }
+
+func (e extents) CollectionExtent(ctx context.Context, name string) (layer.Extent, error) {
+	s, err := e.reg.Collection(ctx, name)
+	return layer.Extent{BBox: s.BBox, Start: s.BeginTime, End: s.EndTime}, err
 }
 
 func newRendererCmd(g *globals) *cobra.Command {
@@ -197,7 +210,7 @@ func newRendererCmd(g *globals) *cobra.Command {
 			}
 			defer reg.Close()
 			b := backend{
-				Catalog: layer.Catalog{Summaries: reg, Collections: []config.Collection{e.cfg.Collection}},
+				Catalog: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}},
 				r:       &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log},
 			}
 			h := &wms.Handler{Backend: b, Log: e.log, Service: wms.Service{
@@ -245,7 +258,7 @@ func newCacheCmd(g *globals) *cobra.Command {
 				return err
 			}
 			h := &wmts.Handler{Tiles: tiler, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
-				Layers: layer.Catalog{Summaries: reg, Collections: []config.Collection{e.cfg.Collection}}}
+				Layers: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}
 			mux := http.NewServeMux()
 			mux.Handle("/wmts", h)
 			mux.Handle("/wmts/", h)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/pkg/config"
-	"github.com/pvs/pvs/pkg/registry"
 )
 
 // Layer is one named layer.
@@ -20,14 +19,21 @@ type Layer struct {
 	Start, End time.Time
 }
 
-// Summaries reads collection summaries.
-type Summaries interface {
-	Collection(ctx context.Context, name string) (registry.Summary, error)
+// Extent is where and when a collection has products; nil fields when it
+// has none.
+type Extent struct {
+	BBox       *[4]float64 // EPSG:4326 lon/lat
+	Start, End *time.Time
+}
+
+// Extents reads the extent of a collection.
+type Extents interface {
+	CollectionExtent(ctx context.Context, collection string) (Extent, error)
 }
 
 // Catalog lists the layers of configured collections.
 type Catalog struct {
-	Summaries   Summaries
+	Extents     Extents
 	Collections []config.Collection
 }
 
@@ -38,13 +44,13 @@ const Sep = "__"
 func (c Catalog) Layers(ctx context.Context) ([]Layer, error) {
 	var out []Layer
 	for _, coll := range c.Collections {
-		s, err := c.Summaries.Collection(ctx, coll.Name)
+		e, err := c.Extents.CollectionExtent(ctx, coll.Name)
 		if err != nil {
 			return nil, err
 		}
-		base := Layer{Collection: coll.Name, BBox: s.BBox}
-		if s.BeginTime != nil {
-			base.Start, base.End = *s.BeginTime, *s.EndTime
+		base := Layer{Collection: coll.Name, BBox: e.BBox}
+		if e.Start != nil && e.End != nil {
+			base.Start, base.End = *e.Start, *e.End
 		}
 		def := base
 		def.Name, def.Title, def.Browse = coll.Name, coll.Title, coll.Browses[0]

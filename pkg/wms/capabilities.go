@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"text/template"
 
+	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/period"
-	"github.com/pvs/pvs/pkg/render"
 )
 
 type capsLayer struct {
@@ -34,7 +34,7 @@ func (h *Handler) getCapabilities(w http.ResponseWriter, r *http.Request, p para
 		writeException(w, &Error{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}, version, "", 0, 0, "", bgWhite, false)
 		return
 	}
-	d := capsData{Service: h.Service, CRS: render.SupportedCodes()}
+	d := capsData{Service: h.Service, CRS: crs.SupportedCodes()}
 	d.URL = h.Service.PublicURL
 	if d.URL == "" {
 		scheme := "http"

@@ -17,20 +17,36 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/period"
-	"github.com/pvs/pvs/pkg/render"
 )
 
 // Layer is one named layer offered by the backend.
 type Layer = layer.Layer
 
+// MapRequest is a validated GetMap, as the backend draws it.
+type MapRequest struct {
+	Layer      Layer
+	CRS        crs.CRS
+	BBox       [4]float64 // x/y order: easting/northing or lon/lat
+	Width      int
+	Height     int
+	Start, End time.Time // zero: open
+}
+
 // Backend lists layers and draws images.
 type Backend interface {
 	Layers(ctx context.Context) ([]Layer, error)
-	Render(ctx context.Context, req render.Request) (*image.NRGBA, int, error)
+	// Render draws the request on a transparent canvas. An error wrapping
+	// ErrLimit is the client's to fix (too many products, say).
+	Render(ctx context.Context, req MapRequest) (*image.NRGBA, error)
 }
+
+// ErrLimit marks a request that exceeds a limit of the server.
+var ErrLimit = errors.New("request exceeds a server limit")
 
 // Service metadata for capabilities documents.
 type Service struct {
@@ -121,7 +137,7 @@ func compareVersion(a, b string) int {
 // mapRequest is a validated GetMap.
 type mapRequest struct {
 	layer       Layer
-	req         render.Request
+	req         MapRequest
 	format      string
 	transparent bool
 	bg          color.NRGBA
@@ -146,9 +162,9 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		fail(e)
 		return
 	}
-	img, _, err := h.Backend.Render(r.Context(), mr.req)
+	img, err := h.Backend.Render(r.Context(), mr.req)
 	if err != nil {
-		if errors.Is(err, render.ErrTooManyProducts) {
+		if errors.Is(err, ErrLimit) {
 			fail(errorf(CodeInvalidParameterValue, "bbox", "%v", err))
 			return
 		}
@@ -209,32 +225,32 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 	if len(names) != 1 {
 		return nil, errorf(CodeInvalidParameterValue, "layers", "one layer per request is served; got %d", len(names))
 	}
-	layer, e := h.findLayer(ctx, names[0])
+	lyr, e := h.findLayer(ctx, names[0])
 	if e != nil {
 		return nil, e
 	}
 	if s := p.get("STYLES"); s != "" && !strings.EqualFold(s, "default") {
-		return nil, errorf(CodeStyleNotDefined, "styles", "style %q is not defined for layer %s", s, layer.Name)
+		return nil, errorf(CodeStyleNotDefined, "styles", "style %q is not defined for layer %s", s, lyr.Name)
 	}
-	mr := &mapRequest{layer: layer}
+	mr := &mapRequest{layer: lyr}
 	switch f := p.get("FORMAT"); f {
 	case "image/png", "image/jpeg":
 		mr.format = f
 	default:
 		return nil, errorf(CodeInvalidFormat, "format", "format %q is not served; use image/png or image/jpeg", f)
 	}
-	crs, err := render.ParseCRS(crsName)
+	c, err := crs.Parse(crsName)
 	if err != nil {
 		return nil, errorf(CodeInvalidCRS, strings.ToLower(crsKey), "%v", err)
 	}
 	if strings.EqualFold(crsName, "CRS:84") || version == "1.1.1" {
-		crs.LatLon = false
+		c.LatLon = false
 	}
 	bbox, err := parseBBox(p.get("BBOX"))
 	if err != nil {
 		return nil, errorf(CodeInvalidParameterValue, "bbox", "%v", err)
 	}
-	if crs.LatLon {
+	if c.LatLon {
 		bbox = [4]float64{bbox[1], bbox[0], bbox[3], bbox[2]}
 	}
 	width, err1 := strconv.Atoi(p.get("WIDTH"))
@@ -257,7 +273,7 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 		}
 		mr.bg = c
 	}
-	req := render.Request{Collection: layer.Collection, Browse: layer.Browse, CRS: crs, BBox: bbox, Width: width, Height: height}
+	req := MapRequest{Layer: lyr, CRS: c, BBox: bbox, Width: width, Height: height}
 	if t := p.get("TIME"); t != "" {
 		per, err := period.Parse(t)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -18,12 +19,11 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/pkg/config"
-	"github.com/pvs/pvs/pkg/render"
 )
 
 type fakeBackend struct {
 	mu   sync.Mutex
-	last render.Request
+	last MapRequest
 	err  error
 }
 
@@ -33,16 +33,16 @@ func (f *fakeBackend) Layers(ctx context.Context) ([]Layer, error) {
 		BBox: &bb, Start: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)}}, nil
 }
 
-func (f *fakeBackend) Render(ctx context.Context, req render.Request) (*image.NRGBA, int, error) {
+func (f *fakeBackend) Render(ctx context.Context, req MapRequest) (*image.NRGBA, error) {
 	f.mu.Lock()
 	f.last = req
 	f.mu.Unlock()
 	if f.err != nil {
-		return nil, 0, f.err
+		return nil, f.err
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height))
 	img.SetNRGBA(0, 0, color.NRGBA{10, 20, 30, 255})
-	return img, 1, nil
+	return img, nil
 }
 
 func newHandler() (*Handler, *fakeBackend) {
@@ -223,7 +223,7 @@ func TestRenderFailureIsAnExceptionNotACrash(t *testing.T) {
 	if strings.Contains(rec.Body.String(), "exploded") {
 		t.Error("internal error text leaked to the client")
 	}
-	b.err = render.ErrTooManyProducts
+	b.err = fmt.Errorf("%w: 51 products", ErrLimit)
 	if rec := get(h, okMap); rec.Code != http.StatusBadRequest {
 		t.Errorf("too many products: %d", rec.Code)
 	}
