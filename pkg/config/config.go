@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -62,9 +63,11 @@ type Redis struct {
 	Prefix string `yaml:"prefix"`
 }
 
-// Database locates PostGIS.
+// Database locates PostGIS. The password may come from a file (Docker
+// secret) through PasswordFile; it then replaces the URL's password.
 type Database struct {
-	URL string `yaml:"url"`
+	URL          string `yaml:"url"`
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Storage names the stores, as file:///dir, a plain path or s3://bucket/prefix.
@@ -193,6 +196,7 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) {
 	set(&c.Redis.URL, "REDIS_URL")
 	set(&c.Redis.Prefix, "PVS_REDIS_PREFIX")
 	set(&c.Database.URL, "DATABASE_URL")
+	set(&c.Database.PasswordFile, "DATABASE_PASSWORD_FILE")
 	set(&c.S3.Endpoint, "S3_ENDPOINT", "AWS_ENDPOINT_URL")
 	set(&c.S3.Region, "S3_REGION", "AWS_REGION")
 	set(&c.S3.AccessKey, "S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
@@ -223,7 +227,22 @@ func (c *Config) ResolveSecrets() error {
 	if err := read(&c.S3.AccessKey, c.S3.AccessKeyFile, "s3.access_key_file"); err != nil {
 		return err
 	}
-	return read(&c.S3.SecretKey, c.S3.SecretKeyFile, "s3.secret_key_file")
+	if err := read(&c.S3.SecretKey, c.S3.SecretKeyFile, "s3.secret_key_file"); err != nil {
+		return err
+	}
+	if c.Database.PasswordFile != "" {
+		var pw string
+		if err := read(&pw, c.Database.PasswordFile, "database.password_file"); err != nil {
+			return err
+		}
+		u, err := url.Parse(c.Database.URL)
+		if err != nil || u.User == nil {
+			return fmt.Errorf("config database.url: a password file needs a URL with a user name")
+		}
+		u.User = url.UserPassword(u.User.Username(), pw)
+		c.Database.URL = u.String()
+	}
+	return nil
 }
 
 // SetDefaults fills in unset values.

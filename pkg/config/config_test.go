@@ -56,6 +56,18 @@ func TestSecretsFromFiles(t *testing.T) {
 	if c.S3.AccessKey != "AKIA" {
 		t.Errorf("access key = %q", c.S3.AccessKey)
 	}
+	os.WriteFile(dir+"/pw", []byte("p@ss:word\n"), 0o600)
+	raw = []byte("collection: {name: C, product_types: [{name: T}]}\ndatabase: {url: 'postgres://pvs@db:5432/pvs', password_file: " + dir + "/pw}\n")
+	c, err = Parse(raw, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database.URL != "postgres://pvs:p%40ss%3Aword@db:5432/pvs" {
+		t.Errorf("database URL = %q", c.Database.URL)
+	}
+	if r := Redact(c.Database.URL); strings.Contains(r, "word") {
+		t.Errorf("redacted URL still shows the password: %s", r)
+	}
 }
 
 func TestValidateNamesTheField(t *testing.T) {

@@ -1,0 +1,21 @@
+# One image for every pvs daemon and operator verb.
+FROM golang:1.26-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libgdal-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY cmd cmd
+COPY pkg pkg
+COPY internal internal
+ARG VERSION=dev
+RUN go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/pvs ./cmd/pvs
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends gdal-bin curl ca-certificates && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home /var/lib/pvs pvs && mkdir -p /var/lib/pvs /etc/pvs && chown pvs /var/lib/pvs
+COPY --from=build /out/pvs /usr/local/bin/pvs
+COPY config /etc/pvs
+USER pvs
+WORKDIR /var/lib/pvs
+ENV PVS_CONFIG=/etc/pvs/collection.yaml PVS_LOG_FORMAT=json
+ENTRYPOINT ["pvs"]
