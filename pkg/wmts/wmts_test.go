@@ -1,0 +1,145 @@
+package wmts
+
+import (
+	"context"
+	"encoding/xml"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+type fakeTiles struct{ last tile.Key }
+
+func (f *fakeTiles) Get(ctx context.Context, k tile.Key) ([]byte, bool, error) {
+	f.last = k
+	return []byte("bytes of " + k.Path()), true, nil
+}
+
+type fakeLayers struct{}
+
+func (fakeLayers) Layers(ctx context.Context) ([]layer.Layer, error) {
+	bb := [4]float64{-79, -89, -76.5, 25.6}
+	return []layer.Layer{{Name: "VHR_IMAGE_2018", Title: "VHR", BBox: &bb}}, nil
+}
+
+func handler() (*Handler, *fakeTiles) {
+	ft := &fakeTiles{}
+	return &Handler{Tiles: ft, Layers: fakeLayers{}, Prefix: "/wmts", PublicURL: "http://example.org", MaxAge: 60, Log: slog.New(slog.DiscardHandler)}, ft
+}
+
+func do(h http.Handler, target string, hdr ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestRESTAndKVPGiveTheSameTile(t *testing.T) {
+	h, ft := handler()
+	rest := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/2018-06-15T00:00:00Z--2018-06-16T00:00:00Z/GoogleMapsCompatible/8/109/72.png")
+	restKey := ft.last
+	kvp := do(h, "/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&FORMAT=image/png&TIME=2018-06-15T00:00:00Z/2018-06-16T00:00:00Z")
+	if rest.Code != 200 || kvp.Code != 200 {
+		t.Fatalf("REST %d %s, KVP %d %s", rest.Code, rest.Body, kvp.Code, kvp.Body)
+	}
+	if rest.Body.String() != kvp.Body.String() || restKey != ft.last {
+		t.Errorf("REST %q (%v) and KVP %q (%v) differ", rest.Body, restKey, kvp.Body, ft.last)
+	}
+	want := tile.Key{Layer: "VHR_IMAGE_2018", Grid: "GoogleMapsCompatible", Time: "2018-06-15T00:00:00Z--2018-06-16T00:00:00Z", Z: 8, Row: 109, Col: 72, Format: "png"}
+	if restKey != want {
+		t.Errorf("key = %+v", restKey)
+	}
+	if rest.Header().Get("Content-Type") != "image/png" || rest.Header().Get("ETag") == "" || !strings.Contains(rest.Header().Get("Cache-Control"), "max-age=60") {
+		t.Errorf("headers: %v", rest.Header())
+	}
+	// Without TIME: the default key.
+	do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/1.jpeg")
+	if ft.last.Time != tile.DefaultTime || ft.last.Format != "jpeg" || ft.last.Grid != "WorldCRS84Quad" {
+		t.Errorf("default key = %+v", ft.last)
+	}
+	// Conditional request.
+	if rec := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/1.jpeg", "If-None-Match", do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/1.jpeg").Header().Get("ETag")); rec.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d", rec.Code)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	h, _ := handler()
+	for target, code := range map[string]string{
+		"/wmts/1.0.0/NOPE/default/GoogleMapsCompatible/0/0/0.png":                     "InvalidParameterValue",
+		"/wmts/1.0.0/VHR_IMAGE_2018/fancy/GoogleMapsCompatible/0/0/0.png":             "InvalidParameterValue",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/NoSuchGrid/0/0/0.png":                     "InvalidParameterValue",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/1/2/0.png":           "TileOutOfRange",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/2.png":                 "TileOutOfRange",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/99/0/0.png":          "InvalidParameterValue",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/x/0/0.png":           "InvalidParameterValue",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/0/0/0.gif":           "InvalidParameterValue",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/yesterday/GoogleMapsCompatible/0/0/0.png": "InvalidParameterValue",
+		"/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=VHR_IMAGE_2018":                     "MissingParameterValue",
+		"/wmts?SERVICE=WMTS&REQUEST=Nope":                                             "OperationNotSupported",
+		"/wmts?SERVICE=WMS&REQUEST=GetTile":                                           "InvalidParameterValue",
+	} {
+		rec := do(h, target)
+		if rec.Code < 400 || rec.Code >= 500 {
+			t.Errorf("%s: status %d", target, rec.Code)
+		}
+		var r struct {
+			Exception struct {
+				Code string `xml:"exceptionCode,attr"`
+			}
+		}
+		if err := xml.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.Exception.Code != code {
+			t.Errorf("%s: %q (%v), want %s", target, rec.Body, err, code)
+		}
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	h, _ := handler()
+	rec := do(h, "/wmts/1.0.0/WMTSCapabilities.xml")
+	kvp := do(h, "/wmts?SERVICE=WMTS&REQUEST=GetCapabilities")
+	if rec.Body.String() != kvp.Body.String() {
+		t.Error("REST and KVP capabilities differ")
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		"<ows:Identifier>VHR_IMAGE_2018</ows:Identifier>",
+		// Web Mercator cannot show the poles: the box is clamped.
+		"<ows:LowerCorner>-79 -85.0511287798066</ows:LowerCorner>",
+		`template="http://example.org/wmts/1.0.0/VHR_IMAGE_2018/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"`,
+		"<ows:Identifier>WorldCRS84Quad</ows:Identifier>", "<MatrixWidth>2</MatrixWidth><MatrixHeight>1</MatrixHeight>",
+		"<TopLeftCorner>90 -180</TopLeftCorner>", "<TopLeftCorner>-20037508.342789244 20037508.342789244</TopLeftCorner>",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("capabilities lack %s", want)
+		}
+	}
+	var v struct{ XMLName xml.Name }
+	if err := xml.Unmarshal(rec.Body.Bytes(), &v); err != nil || v.XMLName.Local != "Capabilities" {
+		t.Errorf("not a Capabilities document: %v", err)
+	}
+}
+
+func FuzzREST(f *testing.F) {
+	for _, s := range []string{"1.0.0/L/default/GoogleMapsCompatible/0/0/0.png", "1.0.0/L/default/a--b/WorldCRS84Quad/1/1/1.jpeg", "1.0.0/../../x", ""} {
+		f.Add(s)
+	}
+	h, _ := handler()
+	f.Fuzz(func(t *testing.T, p string) {
+		req := httptest.NewRequest(http.MethodGet, "/wmts/", nil)
+		req.URL.Path = "/wmts/" + p
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q: %d", p, rec.Code)
+		}
+	})
+}
