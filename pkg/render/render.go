@@ -144,9 +144,9 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 	if len(req.Browse.Range) == 2 {
 		lo, hi = req.Browse.Range[0], req.Browse.Range[1]
 	}
-	scale := 255 / (hi - lo)
+	span := hi - lo
 	stretch := func(v float32) uint8 {
-		s := (float64(v) - lo) * scale
+		s := (float64(v) - lo) * 255 / span
 		return uint8(math.Max(0, math.Min(255, math.Round(s))))
 	}
 	n := len(read)

@@ -1,0 +1,133 @@
+package render
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/airbusgeo/godal"
+
+	"github.com/pvs/pvs/pkg/cog"
+	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/crs"
+	"github.com/pvs/pvs/pkg/registry"
+)
+
+type fixedFinder []registry.Record
+
+func (f fixedFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+	return f, nil
+}
+
+type dirLocator string
+
+func (d dirLocator) GDALPath(key string) string { return filepath.Join(string(d), key) }
+
+// writeFlat writes a 3-band Byte raster in EPSG:4326 over bbox filled with
+// rgb, except its left half, which is nodata (0).
+func writeFlat(t *testing.T, path string, bbox [4]float64, rgb [3]byte) {
+	t.Helper()
+	const w, h = 100, 100
+	ds, err := godal.Create(godal.GTiff, path, 3, godal.Byte, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, _ := godal.NewSpatialRefFromEPSG(4326)
+	defer sr.Close()
+	ds.SetSpatialRef(sr)
+	ds.SetGeoTransform([6]float64{bbox[0], (bbox[2] - bbox[0]) / w, 0, bbox[3], 0, -(bbox[3] - bbox[1]) / h})
+	for i, b := range ds.Bands() {
+		buf := make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			for x := w / 2; x < w; x++ {
+				buf[y*w+x] = rgb[i]
+			}
+		}
+		b.SetNoData(0)
+		if err := b.Write(0, 0, buf, w, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ds.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rec(id string, key string) registry.Record {
+	return registry.Record{Identifier: id, Coverages: []registry.Coverage{{Name: id, Location: key}}}
+}
+
+func TestStackingNewestOnTopWithNodataShowingThrough(t *testing.T) {
+	cog.Init()
+	dir := t.TempDir()
+
+	writeFlat(t, filepath.Join(dir, "old.tif"), [4]float64{10, 40, 12, 41}, [3]byte{200, 10, 10})    // data over lon 11..12
+	writeFlat(t, filepath.Join(dir, "new.tif"), [4]float64{9.5, 40, 10.5, 41}, [3]byte{10, 200, 10}) // data over lon 10..10.5
+	r := &Renderer{Objects: dirLocator(dir), MaxProducts: 10,
+		Products: fixedFinder{rec("NEW", "new.tif"), rec("OLD", "old.tif")}} // newest first, as the registry returns them
+	req := Request{Collection: "C", Browse: config.Browse{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}, Resampling: "nearest"},
+		CRS: crs.CRS{Code: 4326}, BBox: [4]float64{9.5, 40, 12, 41}, Width: 250, Height: 100}
+	img, n, err := r.Render(context.Background(), req)
+	if err != nil || n != 2 {
+		t.Fatalf("render: %d products, %v", n, err)
+	}
+	at := func(lon float64) [4]uint8 {
+		x := int((lon - req.BBox[0]) / (req.BBox[2] - req.BBox[0]) * 250)
+		c := img.NRGBAAt(x, 50)
+		return [4]uint8{c.R, c.G, c.B, c.A}
+	}
+	for lon, want := range map[float64][4]uint8{
+		9.7:   {0, 0, 0, 0},       // new's nodata, old absent: transparent
+		10.2:  {10, 200, 10, 255}, // new's data
+		10.7:  {0, 0, 0, 0},       // both nodata
+		11.5:  {200, 10, 10, 255}, // old's data
+		10.45: {10, 200, 10, 255}, // new's data on top of old's nodata
+	} {
+		if got := at(lon); got != want {
+			t.Errorf("lon %.2f: %v, want %v", lon, got, want)
+		}
+	}
+	// Overlap: where both have data the newest wins.
+	writeFlat(t, filepath.Join(dir, "over.tif"), [4]float64{10, 40, 12, 41}, [3]byte{1, 2, 250}) // data over lon 11..12
+	r.Products = fixedFinder{rec("OVER", "over.tif"), rec("OLD", "old.tif")}
+	img, _, _ = r.Render(context.Background(), req)
+	if got := at(11.5); got != [4]uint8{1, 2, 250, 255} {
+		t.Errorf("overlap: %v, want the newest product", got)
+	}
+	// Too many products is a client error.
+	r.MaxProducts = 1
+	if _, _, err := r.Render(context.Background(), req); err == nil {
+		t.Error("product limit not enforced")
+	}
+}
+
+func TestGreyBrowseAndStretch(t *testing.T) {
+	cog.Init()
+	dir := t.TempDir()
+	writeFlat(t, filepath.Join(dir, "p.tif"), [4]float64{0, 0, 1, 1}, [3]byte{100, 50, 25})
+	r := &Renderer{Objects: dirLocator(dir), MaxProducts: 10, Products: fixedFinder{rec("P", "p.tif")}}
+	req := Request{Browse: config.Browse{Name: "GREY", Bands: []int{2}, Range: []float64{0, 100}, Resampling: "nearest"},
+		CRS: crs.CRS{Code: 4326}, BBox: [4]float64{0, 0, 1, 1}, Width: 10, Height: 10}
+	img, _, err := r.Render(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Band 2 holds 50; stretched from 0..100 to 0..255 gives 128.
+	if c := img.NRGBAAt(8, 5); c.R != 128 || c.G != 128 || c.B != 128 || c.A != 255 {
+		t.Errorf("grey pixel = %v", c)
+	}
+	req.Browse.Bands = []int{4}
+	if _, _, err := r.Render(context.Background(), req); err == nil {
+		t.Error("a browse naming a missing band drew without error")
+	}
+}
+
+func TestToWGS84(t *testing.T) {
+	b, err := ToWGS84(crs.CRS{Code: 3857}, [4]float64{0, 0, 20037508.342789244, 20037508.342789244})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] != 0 || b[1] != 0 || b[2] < 179.999 || b[3] < 85.05 || b[3] > 85.06 {
+		t.Errorf("bbox = %v", b)
+	}
+}
