@@ -249,7 +249,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := reg.EnsureCollection(cmd.Context(), cfg.Collection.Name, cfg.Collection.Title); err != nil {
+			if err := reg.EnsureCollection(cmd.Context(), cfg.Collection.Name, cfg.Collection.Title, cfg.Collection.ProductTypeNames(), cfg.Collection.BrowseNames()); err != nil {
 				return err
 			}
 			if len(applied) == 0 {

@@ -139,7 +139,7 @@ func openRegistry(ctx context.Context, cfg *config.Config, log *slog.Logger) (*r
 	if len(applied) > 0 {
 		log.Info("database migrated", "versions", applied)
 	}
-	if err := reg.EnsureCollection(ctx, cfg.Collection.Name, cfg.Collection.Title); err != nil {
+	if err := reg.EnsureCollection(ctx, cfg.Collection.Name, cfg.Collection.Title, cfg.Collection.ProductTypeNames(), cfg.Collection.BrowseNames()); err != nil {
 		reg.Close()
 		return nil, err
 	}

@@ -426,3 +426,21 @@ func Redact(raw string) string {
 	}
 	return raw[:i+3] + userinfo + rest[at:]
 }
+
+// ProductTypeNames lists the collection's product type names.
+func (c Collection) ProductTypeNames() []string {
+	out := make([]string, len(c.ProductTypes))
+	for i, pt := range c.ProductTypes {
+		out[i] = pt.Name
+	}
+	return out
+}
+
+// BrowseNames lists the collection's browse type names.
+func (c Collection) BrowseNames() []string {
+	out := make([]string, len(c.Browses))
+	for i, b := range c.Browses {
+		out[i] = b.Name
+	}
+	return out
+}

@@ -39,3 +39,29 @@ func (p *Product) FootprintGeoJSON() string {
 	b, _ := json.Marshal(map[string]any{"type": "MultiPolygon", "coordinates": p.Footprint})
 	return string(b)
 }
+
+// UnwrapAntimeridian rewrites rings that cross the antimeridian (a step of
+// more than 180° in longitude between neighbouring points) so that they run
+// continuously past +180: negative longitudes get 360 added. The registry
+// then splits them at the antimeridian.
+func (p *Product) UnwrapAntimeridian() {
+	for _, poly := range p.Footprint {
+		for _, ring := range poly {
+			crosses := false
+			for i := 1; i < len(ring); i++ {
+				if d := ring[i][0] - ring[i-1][0]; d > 180 || d < -180 {
+					crosses = true
+					break
+				}
+			}
+			if !crosses {
+				continue
+			}
+			for i := range ring {
+				if ring[i][0] < 0 {
+					ring[i][0] += 360
+				}
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,6 +56,25 @@ type Coverage struct {
 	Bands        []Band
 }
 
+// Properties are the common EO properties kept as columns.
+type Properties struct {
+	Platform        string
+	PlatformSerial  string
+	Instrument      string
+	SensorType      string
+	AcquisitionType string
+	OrbitNumber     string
+	OrbitDirection  string
+	CloudCover      *float64 // percent
+}
+
+// Browse is a browse image or mask produced for a product.
+type Browse struct {
+	Kind     string // "browse" or "mask"
+	Name     string
+	Location string
+}
+
 // Product is what registration stores.
 type Product struct {
 	Identifier  string
@@ -63,9 +83,13 @@ type Product struct {
 	BeginTime   time.Time
 	EndTime     time.Time
 	// FootprintGeoJSON is a GeoJSON Polygon or MultiPolygon in EPSG:4326.
+	// Rings crossing the antimeridian may run past ±180 (unwrapped); they
+	// are stored split in two at the antimeridian.
 	FootprintGeoJSON string
+	Properties       Properties
 	Metadata         map[string]any
 	Coverages        []Coverage
+	Browses          []Browse
 }
 
 // ErrExists is returned by Register without replace for a known identifier.
@@ -74,10 +98,21 @@ var ErrExists = errors.New("product already registered")
 // ErrNotFound is returned for an unknown identifier or collection.
 var ErrNotFound = errors.New("not found")
 
-// EnsureCollection creates the collection if it is new.
-func (r *Registry) EnsureCollection(ctx context.Context, name, title string) error {
-	_, err := r.pool.Exec(ctx, `INSERT INTO collections (name, title) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title`, name, title)
+// ErrInvalid marks a product the database refuses (geometry, times, values).
+var ErrInvalid = errors.New("invalid product")
+
+// EnsureCollection creates the collection if it is new and records its
+// product and browse types.
+func (r *Registry) EnsureCollection(ctx context.Context, name, title string, productTypes, browseTypes []string) error {
+	if productTypes == nil {
+		productTypes = []string{}
+	}
+	if browseTypes == nil {
+		browseTypes = []string{}
+	}
+	_, err := r.pool.Exec(ctx, `INSERT INTO collections (name, title, product_types, browse_types) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title, product_types = EXCLUDED.product_types,
+			browse_types = EXCLUDED.browse_types`, name, title, productTypes, browseTypes)
 	if err != nil {
 		return fmt.Errorf("ensure collection %s: %w", name, err)
 	}
@@ -88,6 +123,8 @@ func (r *Registry) EnsureCollection(ctx context.Context, name, title string) err
 type Registered struct {
 	ID       int64
 	Replaced bool
+	// BBox is the stored footprint's bbox.
+	BBox [4]float64
 	// Previous holds the footprint bbox and interval the product had before a
 	// replacement, so that the caches can drop what it covered then.
 	Previous *Extent
@@ -100,101 +137,244 @@ type Extent struct {
 	EndTime   time.Time
 }
 
+// Result is the outcome of one product of a batch.
+type Result struct {
+	Registered
+	Err error
+}
+
 // Register stores p in one transaction. With replace, a known identifier is
 // updated in place; without, it is an ErrExists failure.
 func (r *Registry) Register(ctx context.Context, p Product, replace bool) (Registered, error) {
-	var out Registered
-	md, err := json.Marshal(p.Metadata)
+	res, err := r.RegisterBatch(ctx, []Product{p}, replace)
 	if err != nil {
-		return out, fmt.Errorf("register %s: metadata: %w", p.Identifier, err)
+		return Registered{}, err
 	}
-	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		// Registrations of one identifier take turns: row locks cannot
-		// guard a row that does not exist yet.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p.Identifier); err != nil {
-			return err
+	return res[0].Registered, res[0].Err
+}
+
+// summaryDelta accumulates what a batch adds to a collection's summary.
+type summaryDelta struct {
+	full       bool // a replacement may shrink the summary: recompute
+	added      int64
+	bbox       [4]float64
+	begin, end time.Time
+}
+
+func (d *summaryDelta) add(b [4]float64, begin, end time.Time) {
+	if d.added == 0 {
+		d.bbox, d.begin, d.end = b, begin, end
+	} else {
+		d.bbox = [4]float64{min(d.bbox[0], b[0]), min(d.bbox[1], b[1]), max(d.bbox[2], b[2]), max(d.bbox[3], b[3])}
+		if begin.Before(d.begin) {
+			d.begin = begin
 		}
-		var exists bool
-		var prev Extent
-		err := tx.QueryRow(ctx, `SELECT ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), begin_time, end_time
-			FROM products WHERE identifier = $1 FOR UPDATE`, p.Identifier).
-			Scan(&prev.BBox[0], &prev.BBox[1], &prev.BBox[2], &prev.BBox[3], &prev.BeginTime, &prev.EndTime)
-		switch {
-		case err == nil:
-			exists = true
-		case errors.Is(err, pgx.ErrNoRows):
-		default:
-			return err
+		if end.After(d.end) {
+			d.end = end
 		}
-		if exists && !replace {
-			return fmt.Errorf("%w: %s", ErrExists, p.Identifier)
-		}
-		var collExists bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM collections WHERE name = $1)", p.Collection).Scan(&collExists); err != nil {
-			return err
-		}
-		if !collExists {
-			return fmt.Errorf("collection %q: %w", p.Collection, ErrNotFound)
-		}
-		const geom = `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326)), 3))`
-		err = tx.QueryRow(ctx, `INSERT INTO products (identifier, collection, product_type, begin_time, end_time, footprint, metadata)
-			VALUES ($1, $2, $3, $4, $6, `+geom+`, $7)
-			ON CONFLICT (identifier) DO UPDATE SET collection = EXCLUDED.collection, product_type = EXCLUDED.product_type,
-				begin_time = EXCLUDED.begin_time, end_time = EXCLUDED.end_time, footprint = EXCLUDED.footprint,
-				metadata = EXCLUDED.metadata, updated_at = now()
-			RETURNING id`,
-			p.Identifier, p.Collection, p.ProductType, p.BeginTime, p.FootprintGeoJSON, p.EndTime, md).Scan(&out.ID)
-		if err != nil {
-			return err
-		}
-		if exists {
-			out.Replaced = true
-			out.Previous = &prev
-			if _, err := tx.Exec(ctx, "DELETE FROM coverages WHERE product_id = $1", out.ID); err != nil {
-				return err
-			}
-		}
-		for _, c := range p.Coverages {
-			bands, err := json.Marshal(c.Bands)
+	}
+	d.added++
+}
+
+// RegisterBatch stores products in one transaction, each under its own
+// savepoint so that a bad product fails alone, and updates the summaries of
+// their collections once. The error is for the batch as a whole (the
+// database went away); per-product outcomes are in the results, in the
+// order of ps.
+func (r *Registry) RegisterBatch(ctx context.Context, ps []Product, replace bool) ([]Result, error) {
+	results := make([]Result, len(ps))
+	// Locks are taken in identifier order, so concurrent batches never wait
+	// on each other in a cycle.
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].Identifier < ps[order[b]].Identifier })
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		deltas := map[string]*summaryDelta{}
+		for _, i := range order {
+			p := ps[i]
+			sp, err := tx.Begin(ctx)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO coverages (product_id, name, location, crs, width, height, geotransform, bands)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				out.ID, c.Name, c.Location, c.CRS, c.Width, c.Height, c.GeoTransform[:], bands); err != nil {
+			reg, err := registerOne(ctx, sp, p, replace)
+			if err != nil {
+				if rerr := sp.Rollback(ctx); rerr != nil {
+					return rerr
+				}
+				if ctx.Err() != nil || isConnError(err) {
+					return err
+				}
+				results[i].Err = fmt.Errorf("register %s: %w", p.Identifier, describe(err))
+				continue
+			}
+			if err := sp.Commit(ctx); err != nil {
+				return err
+			}
+			results[i].Registered = reg
+			d := deltas[p.Collection]
+			if d == nil {
+				d = &summaryDelta{}
+				deltas[p.Collection] = d
+			}
+			if reg.Replaced {
+				d.full = true
+			} else {
+				d.add(reg.BBox, p.BeginTime, p.EndTime)
+			}
+		}
+		for coll, d := range deltas {
+			var err error
+			if d.full {
+				err = updateSummary(ctx, tx, coll)
+			} else {
+				_, err = tx.Exec(ctx, `UPDATE collections SET
+					extent = ST_MakeEnvelope(LEAST(ST_XMin(extent), $2), LEAST(ST_YMin(extent), $3),
+						GREATEST(ST_XMax(extent), $4), GREATEST(ST_YMax(extent), $5), 4326),
+					begin_time = LEAST(begin_time, $6), end_time = GREATEST(end_time, $7),
+					product_count = product_count + $8, updated_at = now()
+					WHERE name = $1`, coll, d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3], d.begin, d.end, d.added)
+			}
+			if err != nil {
 				return err
 			}
 		}
-		return updateSummary(ctx, tx, p.Collection)
+		return nil
 	})
 	if err != nil {
-		return Registered{}, fmt.Errorf("register %s: %w", p.Identifier, describe(err))
+		return nil, fmt.Errorf("register batch of %d: %w", len(ps), err)
+	}
+	return results, nil
+}
+
+func isConnError(err error) bool {
+	var pg *pgconn.PgError
+	return !errors.As(err, &pg)
+}
+
+func registerOne(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Registered, error) {
+	var out Registered
+	md, err := json.Marshal(p.Metadata)
+	if err != nil {
+		return out, fmt.Errorf("%w: metadata: %v", ErrInvalid, err)
+	}
+	// Registrations of one identifier take turns: row locks cannot guard a
+	// row that does not exist yet.
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p.Identifier); err != nil {
+		return out, err
+	}
+	var prev Extent
+	exists := true
+	err = tx.QueryRow(ctx, `SELECT ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), begin_time, end_time
+		FROM products WHERE identifier = $1 FOR UPDATE`, p.Identifier).
+		Scan(&prev.BBox[0], &prev.BBox[1], &prev.BBox[2], &prev.BBox[3], &prev.BeginTime, &prev.EndTime)
+	if errors.Is(err, pgx.ErrNoRows) {
+		exists = false
+	} else if err != nil {
+		return out, err
+	}
+	if exists && !replace {
+		return out, fmt.Errorf("%w: %s", ErrExists, p.Identifier)
+	}
+	var collExists bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM collections WHERE name = $1)", p.Collection).Scan(&collExists); err != nil {
+		return out, err
+	}
+	if !collExists {
+		return out, fmt.Errorf("collection %q: %w", p.Collection, ErrNotFound)
+	}
+	// Unwrapped rings (past ±180) are split at the antimeridian, then
+	// repaired; whatever is not a polygon after repair is dropped.
+	const geom = `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_WrapX(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), 180, -360)), 3))`
+	pr := p.Properties
+	err = tx.QueryRow(ctx, `INSERT INTO products (identifier, collection, product_type, begin_time, end_time, footprint, metadata,
+			platform, platform_serial, instrument, sensor_type, acquisition_type, orbit_number, orbit_direction, cloud_cover)
+		VALUES ($1, $2, $3, $4, $6, `+geom+`, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (identifier) DO UPDATE SET collection = EXCLUDED.collection, product_type = EXCLUDED.product_type,
+			begin_time = EXCLUDED.begin_time, end_time = EXCLUDED.end_time, footprint = EXCLUDED.footprint,
+			metadata = EXCLUDED.metadata, platform = EXCLUDED.platform, platform_serial = EXCLUDED.platform_serial,
+			instrument = EXCLUDED.instrument, sensor_type = EXCLUDED.sensor_type, acquisition_type = EXCLUDED.acquisition_type,
+			orbit_number = EXCLUDED.orbit_number, orbit_direction = EXCLUDED.orbit_direction, cloud_cover = EXCLUDED.cloud_cover,
+			updated_at = now()
+		RETURNING id, ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint)`,
+		p.Identifier, p.Collection, p.ProductType, p.BeginTime, p.FootprintGeoJSON, p.EndTime, md,
+		nullable(pr.Platform), nullable(pr.PlatformSerial), nullable(pr.Instrument), nullable(pr.SensorType),
+		nullable(pr.AcquisitionType), nullable(pr.OrbitNumber), nullable(pr.OrbitDirection), pr.CloudCover).
+		Scan(&out.ID, &out.BBox[0], &out.BBox[1], &out.BBox[2], &out.BBox[3])
+	if err != nil {
+		return out, err
+	}
+	if out.BBox[0] < -180 || out.BBox[2] > 180 || out.BBox[1] < -90 || out.BBox[3] > 90 {
+		return out, fmt.Errorf("%w: footprint bbox %v is outside lon/lat range", ErrInvalid, out.BBox)
+	}
+	if exists {
+		out.Replaced = true
+		out.Previous = &prev
+		if _, err := tx.Exec(ctx, "DELETE FROM coverages WHERE product_id = $1", out.ID); err != nil {
+			return out, err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM browses WHERE product_id = $1", out.ID); err != nil {
+			return out, err
+		}
+	}
+	for _, c := range p.Coverages {
+		bands, err := json.Marshal(c.Bands)
+		if err != nil {
+			return out, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO coverages (product_id, name, location, crs, width, height, geotransform, bands)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			out.ID, c.Name, c.Location, c.CRS, c.Width, c.Height, c.GeoTransform[:], bands); err != nil {
+			return out, err
+		}
+	}
+	for _, b := range p.Browses {
+		if _, err := tx.Exec(ctx, `INSERT INTO browses (product_id, kind, name, location) VALUES ($1, $2, $3, $4)`,
+			out.ID, b.Kind, b.Name, b.Location); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // describe turns database errors into readable reasons.
 func describe(err error) error {
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		switch pg.ConstraintName {
-		case "products_time_order":
-			return fmt.Errorf("end time is before begin time: %w", err)
-		}
-		if pg.Code == "XX000" || pg.Code == "22023" {
-			return fmt.Errorf("invalid footprint geometry: %s", pg.Message)
-		}
+	if !errors.As(err, &pg) {
+		return err
+	}
+	switch pg.ConstraintName {
+	case "products_time_order":
+		return fmt.Errorf("%w: end time is before begin time", ErrInvalid)
+	case "products_footprint_not_empty":
+		return fmt.Errorf("%w: the footprint has no area (empty after repair)", ErrInvalid)
+	case "products_cloud_cover_check":
+		return fmt.Errorf("%w: cloud cover must be between 0 and 100", ErrInvalid)
+	}
+	switch pg.Code {
+	case "XX000", "22023", "22P02", "22000":
+		return fmt.Errorf("%w: footprint geometry: %s", ErrInvalid, pg.Message)
+	case "22021":
+		return fmt.Errorf("%w: text is not valid UTF-8", ErrInvalid)
 	}
 	return err
 }
 
 // updateSummary recomputes a collection's extent, time span and count from
-// its products; the indexes keep this a single aggregate.
+// its products.
 func updateSummary(ctx context.Context, tx pgx.Tx, collection string) error {
 	_, err := tx.Exec(ctx, `UPDATE collections c SET
-			extent = s.extent, begin_time = s.b, end_time = s.e, product_count = s.n, updated_at = now()
-		FROM (SELECT ST_SetSRID(ST_Envelope(ST_Extent(footprint)::geometry), 4326) AS extent,
-		             min(begin_time) AS b, max(end_time) AS e, count(*) AS n
+			extent = CASE WHEN s.box IS NULL THEN NULL ELSE ST_MakeEnvelope(ST_XMin(s.box), ST_YMin(s.box), ST_XMax(s.box), ST_YMax(s.box), 4326) END,
+			begin_time = s.b, end_time = s.e, product_count = s.n, updated_at = now()
+		FROM (SELECT ST_Extent(footprint) AS box, min(begin_time) AS b, max(end_time) AS e, count(*) AS n
 		      FROM products WHERE collection = $1) s
 		WHERE c.name = $1`, collection)
 	return err
@@ -241,8 +421,9 @@ type Record struct {
 // Query selects products.
 type Query struct {
 	Collection string
-	// BBox in EPSG:4326 lon/lat; nil means everywhere.
-	BBox *[4]float64
+	// BBox in BBoxCRS (EPSG:4326 lon/lat when 0); nil means everywhere.
+	BBox    *[4]float64
+	BBoxCRS int
 	// Start and End bound the time interval products must intersect; zero
 	// values leave that side open.
 	Start, End time.Time
@@ -255,8 +436,16 @@ func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
 	args := []any{q.Collection}
 	if q.BBox != nil {
 		args = append(args, q.BBox[0], q.BBox[1], q.BBox[2], q.BBox[3])
-		where += fmt.Sprintf(" AND p.footprint && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", len(args)-3, len(args)-2, len(args)-1, len(args))
-		where += fmt.Sprintf(" AND ST_Intersects(p.footprint, ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326))", len(args)-3, len(args)-2, len(args)-1, len(args))
+		n := len(args)
+		env := fmt.Sprintf("ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", n-3, n-2, n-1, n)
+		if q.BBoxCRS != 0 && q.BBoxCRS != 4326 {
+			// Densified before transforming, so that its curved edges in
+			// EPSG:4326 are followed.
+			args = append(args, q.BBoxCRS)
+			env = fmt.Sprintf("ST_Transform(ST_Segmentize(ST_MakeEnvelope($%d, $%d, $%d, $%d, $%d), (($%d::float8 - $%d::float8) + ($%d::float8 - $%d::float8)) / 32), 4326)",
+				n-3, n-2, n-1, n, n+1, n-1, n-3, n, n-2)
+		}
+		where += " AND ST_Intersects(p.footprint, " + env + ")"
 	}
 	if !q.Start.IsZero() {
 		args = append(args, q.Start)

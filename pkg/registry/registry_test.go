@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,7 @@ func open(t *testing.T) *registry.Registry {
 	t.Cleanup(r.Close)
 	_, err = r.Migrate(context.Background())
 	testenv.Must(t, err, "migrate")
-	testenv.Must(t, r.EnsureCollection(context.Background(), "C", "Collection C"), "collection")
+	testenv.Must(t, r.EnsureCollection(context.Background(), "C", "Collection C", []string{"T"}, []string{"TRUE_COLOR"}), "collection")
 	return r
 }
 
@@ -70,8 +71,9 @@ func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
 	for n := range applied {
 		total += n
 	}
-	if total != 1 {
-		t.Errorf("migrations applied %d times in all, want once", total)
+	files, _ := filepath.Glob("migrations/*.sql")
+	if total != len(files) {
+		t.Errorf("%d migrations applied in all, want each of the %d once", total, len(files))
 	}
 }
 
@@ -198,4 +200,76 @@ func ids(recs []registry.Record) string {
 		s = append(s, r.Identifier)
 	}
 	return strings.Join(s, ",")
+}
+
+func TestAntimeridianFootprintIsSplitAndFoundFromBothSides(t *testing.T) {
+	r := open(t)
+	ctx := context.Background()
+	p := product("FIJI", 1, 0, 0)
+	// An unwrapped ring from 179°E to 179°W (181°).
+	p.FootprintGeoJSON = `{"type":"Polygon","coordinates":[[[179,-17],[181,-17],[181,-16],[179,-16],[179,-17]]]}`
+	reg, err := r.Register(ctx, p, true)
+	testenv.Must(t, err, "register")
+	if reg.BBox != [4]float64{-180, -17, 180, -16} {
+		t.Errorf("stored bbox = %v, want split parts spanning ±180", reg.BBox)
+	}
+	for name, bbox := range map[string][4]float64{"east side": {179.5, -16.8, 179.9, -16.2}, "west side": {-179.9, -16.8, -179.5, -16.2}} {
+		recs, err := r.Find(ctx, registry.Query{Collection: "C", BBox: &bbox})
+		testenv.Must(t, err, "find")
+		if ids(recs) != "FIJI" {
+			t.Errorf("%s: found %q", name, ids(recs))
+		}
+	}
+	// The split leaves the rest of the world out.
+	recs, _ := r.Find(ctx, registry.Query{Collection: "C", BBox: &[4]float64{-10, -17, 10, -16}})
+	if len(recs) != 0 {
+		t.Errorf("a query at 0° found %s", ids(recs))
+	}
+	var parts int
+	testenv.Must(t, r.Pool().QueryRow(ctx, "SELECT ST_NumGeometries(footprint) FROM products WHERE identifier = 'FIJI'").Scan(&parts), "parts")
+	if parts != 2 {
+		t.Errorf("footprint has %d parts, want 2", parts)
+	}
+}
+
+func TestFindByBBoxInAnotherCRS(t *testing.T) {
+	r := open(t)
+	ctx := context.Background()
+	_, err := r.Register(ctx, product("A", 1, 10, 40), true)
+	testenv.Must(t, err, "register")
+	// Web Mercator around lon 10.5, lat 40.5.
+	recs, err := r.Find(ctx, registry.Query{Collection: "C", BBox: &[4]float64{1150000, 4930000, 1190000, 4960000}, BBoxCRS: 3857})
+	testenv.Must(t, err, "find")
+	if ids(recs) != "A" {
+		t.Errorf("EPSG:3857 query found %q", ids(recs))
+	}
+	recs, _ = r.Find(ctx, registry.Query{Collection: "C", BBox: &[4]float64{0, 0, 100000, 100000}, BBoxCRS: 3857})
+	if len(recs) != 0 {
+		t.Errorf("EPSG:3857 query far away found %q", ids(recs))
+	}
+}
+
+func TestBatchFailsProductsAlone(t *testing.T) {
+	r := open(t)
+	ctx := context.Background()
+	good := product("GOOD", 1, 0, 0)
+	bad := product("BAD", 1, 0, 0)
+	bad.EndTime = bad.BeginTime.Add(-time.Second)
+	flat := product("FLAT", 1, 0, 0)
+	flat.FootprintGeoJSON = `{"type":"Polygon","coordinates":[[[0,0],[1,1],[2,2],[0,0]]]}`
+	res, err := r.RegisterBatch(ctx, []registry.Product{good, bad, flat, product("GOOD2", 2, 5, 5)}, true)
+	testenv.Must(t, err, "batch")
+	if res[0].Err != nil || res[3].Err != nil {
+		t.Errorf("good products failed: %v %v", res[0].Err, res[3].Err)
+	}
+	if !errors.Is(res[1].Err, registry.ErrInvalid) || !strings.Contains(res[1].Err.Error(), "end time is before begin time") {
+		t.Errorf("bad times: %v", res[1].Err)
+	}
+	if !errors.Is(res[2].Err, registry.ErrInvalid) || !strings.Contains(res[2].Err.Error(), "no area") {
+		t.Errorf("flat footprint: %v", res[2].Err)
+	}
+	s, _ := r.Collection(ctx, "C")
+	if s.ProductCount != 2 || *s.BBox != [4]float64{0, 0, 6, 6} {
+		t.Errorf("summary = %d products, bbox %v", s.ProductCount, *s.BBox)
+	}
 }
