@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/preprocess"
 	"github.com/pvs/pvs/pkg/queue"
@@ -79,35 +80,50 @@ func newPreprocessorCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+func newRegistrar(ctx context.Context, e *env) (*register.Registrar, *registry.Registry, error) {
+	initGDAL()
+	out, err := openStore(e.cfg, e.cfg.Storage.Output)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := openRegistry(ctx, e.cfg, e.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &register.Registrar{Output: out, Catalogue: reg, Collection: e.cfg.Collection,
+		Replace: *e.cfg.Registrar.Replace, DeleteObjects: *e.cfg.Registrar.DeleteObjects,
+		Events:   invalidation.Publisher{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix},
+		MaxBatch: e.cfg.Registrar.Concurrency, BatchDelay: e.cfg.Registrar.BatchDelay, Log: e.log}
+	if *e.cfg.Registrar.Seed {
+		r.Seed = e.q
+	}
+	return r, reg, nil
+}
+
 func newRegistrarCmd(g *globals) *cobra.Command {
 	var wf workerFlags
 	cmd := &cobra.Command{
 		Use:   "registrar",
-		Short: "Register preprocessed products from register_queue in PostGIS",
+		Short: "Register products from register_queue in PostGIS, deregister those from deregister_queue",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.connect("registrar", true)
 			if err != nil {
 				return err
 			}
 			defer e.close()
-			initGDAL()
-			out, err := openStore(e.cfg, e.cfg.Storage.Output)
-			if err != nil {
-				return err
-			}
-			reg, err := openRegistry(cmd.Context(), e.cfg, e.log)
+			r, reg, err := newRegistrar(cmd.Context(), e)
 			if err != nil {
 				return err
 			}
 			defer reg.Close()
-			r := &register.Registrar{Output: out, Catalogue: reg, Collection: e.cfg.Collection.Name,
-				Replace: *e.cfg.Registrar.Replace, Log: e.log}
-			if *e.cfg.Registrar.Seed {
-				r.Next = e.q
-			}
-			c := e.q.NewConsumer(queue.Register, wf.options(e.log, 1))
-			e.log.Info("registrar started", "worker", c.WorkerID(), "output", out.URL())
-			return c.Run(cmd.Context(), r.Handle)
+			opts := wf.options(e.log, e.cfg.Registrar.Concurrency)
+			c := e.q.NewConsumer(queue.Register, opts)
+			d := e.q.NewConsumer(queue.Deregister, wf.options(e.log, 1))
+			e.log.Info("registrar started", "worker", c.WorkerID(), "output", r.Output.URL(), "concurrency", opts.Concurrency)
+			errc := make(chan error, 2)
+			go func() { errc <- c.Run(cmd.Context(), r.Handle) }()
+			go func() { errc <- d.Run(cmd.Context(), r.HandleDeregister) }()
+			return errors.Join(<-errc, <-errc)
 		},
 	}
 	wf.add(cmd)

@@ -199,7 +199,7 @@ func newRetryCmd(g *globals) *cobra.Command {
 				}
 			}
 			if st == nil {
-				return fmt.Errorf("unknown stage %q (want preprocess, register or seed)", stageName)
+				return fmt.Errorf("unknown stage %q (want preprocess, register, seed or deregister)", stageName)
 			}
 			ctx := cmd.Context()
 			items := args
@@ -227,7 +227,7 @@ func newRetryCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&stageName, "stage", "preprocess", "stage whose failures to retry: preprocess, register or seed")
+	cmd.Flags().StringVar(&stageName, "stage", "preprocess", "stage whose failures to retry: preprocess, register, seed or deregister")
 	return cmd
 }
 
@@ -263,11 +263,15 @@ func newMigrateCmd(g *globals) *cobra.Command {
 }
 
 func newDeregisterCmd(g *globals) *cobra.Command {
-	var keepObjects bool
+	var keepObjects, viaQueue bool
 	cmd := &cobra.Command{
 		Use:   "deregister IDENTIFIER...",
-		Short: "Remove products from the registry, their objects from the output store, and their cached tiles",
-		Args:  cobra.MinimumNArgs(1),
+		Short: "Remove products from the registry and their objects from the output store, and reseed",
+		Long: `Remove products now, or with --queue hand them to the registrars through
+deregister_queue. Either way the collection summary is updated, the product's
+objects are deleted (unless --keep-objects or registrar.delete_objects is
+false), the caches are told which tiles changed and the interval is reseeded.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.connect("deregister", false)
 			if err != nil {
@@ -275,45 +279,36 @@ func newDeregisterCmd(g *globals) *cobra.Command {
 			}
 			defer e.close()
 			ctx := cmd.Context()
-			reg, err := openRegistry(ctx, e.cfg, e.log)
+			if viaQueue {
+				for _, id := range args {
+					if err := e.q.Enqueue(ctx, "deregister_queue", id); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "queued on deregister_queue: %s\n", id)
+				}
+				return nil
+			}
+			r, reg, err := newRegistrar(ctx, e)
 			if err != nil {
 				return err
 			}
 			defer reg.Close()
-			out, err := openStore(e.cfg, e.cfg.Storage.Output)
-			if err != nil {
-				return err
+			if keepObjects {
+				r.DeleteObjects = false
 			}
 			var errs []error
 			for _, id := range args {
-				rec, err := reg.Deregister(ctx, id)
-				if err != nil {
+				if _, err := r.Deregister(ctx, id); err != nil {
 					errs = append(errs, err)
 					continue
 				}
-				if !keepObjects {
-					objs, err := out.List(ctx, rec.Collection+"/"+id+"/")
-					if err != nil {
-						errs = append(errs, err)
-					}
-					for _, o := range objs {
-						if err := out.Delete(ctx, o.Key); err != nil {
-							errs = append(errs, err)
-						}
-					}
-				}
 				fmt.Fprintf(cmd.OutOrStdout(), "deregistered %s\n", id)
-				// Cached tiles: reseed the product's interval, which redraws
-				// the tiles it covered without it.
-				interval := fmt.Sprintf("%s/%s", rec.BeginTime.UTC().Format(time.RFC3339), rec.EndTime.UTC().Format(time.RFC3339))
-				if err := e.q.Enqueue(ctx, "seed_queue", interval); err != nil {
-					errs = append(errs, err)
-				}
 			}
 			return errors.Join(errs...)
 		},
 	}
 	cmd.Flags().BoolVar(&keepObjects, "keep-objects", false, "leave the product's COG and metadata in the output store")
+	cmd.Flags().BoolVar(&viaQueue, "queue", false, "push onto deregister_queue instead of deregistering now")
 	return cmd
 }
 

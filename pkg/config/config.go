@@ -113,6 +113,15 @@ type Registrar struct {
 	Replace *bool `yaml:"replace"`
 	// Seed pushes each registered product's interval to seed_queue.
 	Seed *bool `yaml:"seed"`
+	// DeleteObjects removes a deregistered product's objects from the
+	// output store.
+	DeleteObjects *bool `yaml:"delete_objects"`
+	// Concurrency is the items worked on at once; registrations that
+	// arrive together are committed in one transaction.
+	Concurrency int `yaml:"concurrency"`
+	// BatchDelay is how long a registration waits for others to share its
+	// transaction.
+	BatchDelay time.Duration `yaml:"batch_delay"`
 }
 
 // Renderer settings.
@@ -313,6 +322,15 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Registrar.Seed == nil {
 		c.Registrar.Seed = &t
+	}
+	if c.Registrar.DeleteObjects == nil {
+		c.Registrar.DeleteObjects = &t
+	}
+	if c.Registrar.Concurrency <= 0 {
+		c.Registrar.Concurrency = 16
+	}
+	if c.Registrar.BatchDelay <= 0 {
+		c.Registrar.BatchDelay = 5 * time.Millisecond
 	}
 	if c.Renderer.Listen == "" {
 		c.Renderer.Listen = "127.0.0.1:8081"

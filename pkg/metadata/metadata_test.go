@@ -159,7 +159,7 @@ func FuzzParseXML(f *testing.F) {
 func TestUnwrapAntimeridian(t *testing.T) {
 	p := Product{Footprint: [][][][2]float64{
 		{{{179, 10}, {-179, 10}, {-179, 11}, {179, 11}, {179, 10}}}, // crosses
-		{{{10, 10}, {11, 10}, {11, 11}, {10, 10}}},                   // does not
+		{{{10, 10}, {11, 10}, {11, 11}, {10, 10}}},                  // does not
 	}}
 	p.UnwrapAntimeridian()
 	if got := p.Footprint[0][0]; got[1] != [2]float64{181, 10} || got[0] != [2]float64{179, 10} {

@@ -43,8 +43,16 @@ var (
 		Success:  "seed-success_set",
 		Failure:  "seed-failure_set",
 	}
+	// Deregister removes products (as later View Server versions do).
+	Deregister = Stage{
+		Name:     "deregister",
+		Queues:   []string{"deregister_queue"},
+		Progress: "deregistering_set",
+		Success:  "deregister-success_set",
+		Failure:  "deregister-failure_set",
+	}
 	// Stages lists every stage, in pipeline order.
-	Stages = []Stage{Preprocess, Register, Seed}
+	Stages = []Stage{Preprocess, Register, Seed, Deregister}
 )
 
 // StageOf returns the stage that consumes the named queue.

@@ -1,6 +1,7 @@
 package register
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,9 +9,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/pvs/pvs/pkg/cog"
+	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/queue"
@@ -20,7 +28,8 @@ import (
 
 // Catalogue is the part of the registry the registrar writes to.
 type Catalogue interface {
-	Register(ctx context.Context, p registry.Product, replace bool) (registry.Registered, error)
+	RegisterBatch(ctx context.Context, ps []registry.Product, replace bool) ([]registry.Result, error)
+	Deregister(ctx context.Context, identifier string) (registry.Record, error)
 }
 
 // Enqueuer pushes an item onto a named queue.
@@ -28,67 +37,146 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, queueName, item string) error
 }
 
-// Registrar handles register_queue items: object prefixes
-// <collection>/<identifier> of preprocessed products.
+// Publisher announces catalogue changes to the caches.
+type Publisher interface {
+	Publish(ctx context.Context, e invalidation.Event) error
+}
+
+// Registrar handles register_queue items (object prefixes
+// <collection>/<identifier> of preprocessed products) and deregister_queue
+// items (identifiers).
 type Registrar struct {
 	Output     store.Store
 	Catalogue  Catalogue
-	Next       Enqueuer // nil: do not seed
-	Collection string
+	Seed       Enqueuer  // nil: do not seed
+	Events     Publisher // nil: do not announce
+	Collection config.Collection
 	Replace    bool
+	// DeleteObjects removes a deregistered product's objects from Output.
+	DeleteObjects bool
+	// MaxBatch is the most registrations committed in one transaction;
+	// registrations arriving within BatchDelay of each other share one.
+	MaxBatch   int
+	BatchDelay time.Duration
 	Log        *slog.Logger
+
+	once    sync.Once
+	batcher *batcher
 }
 
-// Handle is the queue.Handler of the registrar.
+// Handle is the queue.Handler of register_queue.
 func (r *Registrar) Handle(ctx context.Context, it queue.Item) (string, error) {
-	prefix := strings.Trim(it.Value, "/")
+	p, err := r.Prepare(ctx, it.Value)
+	if err != nil {
+		return "", err
+	}
+	r.once.Do(func() {
+		r.batcher = &batcher{max: max(r.MaxBatch, 1), delay: r.BatchDelay, register: func(ctx context.Context, ps []registry.Product) ([]registry.Result, error) {
+			return r.Catalogue.RegisterBatch(ctx, ps, r.Replace)
+		}}
+	})
+	res, err := r.batcher.do(ctx, p)
+	if err != nil {
+		if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalid) {
+			return "", queue.Permanent(err)
+		}
+		return "", err
+	}
+	if err := r.announce(ctx, p, res); err != nil {
+		return "", err
+	}
+	verb := "registered"
+	if res.Replaced {
+		verb = "replaced"
+	}
+	return fmt.Sprintf("%s %s (id %d)", verb, p.Identifier, res.ID), nil
+}
+
+func (r *Registrar) announce(ctx context.Context, p registry.Product, res registry.Registered) error {
+	if r.Events != nil {
+		e := invalidation.Event{Action: invalidation.Registered, Collection: p.Collection, Identifier: p.Identifier,
+			Areas: []invalidation.Area{{BBox: res.BBox, Start: p.BeginTime, End: p.EndTime}}}
+		if res.Previous != nil {
+			e.Action = invalidation.Replaced
+			e.Areas = append(e.Areas, invalidation.Area{BBox: res.Previous.BBox, Start: res.Previous.BeginTime, End: res.Previous.EndTime})
+		}
+		if err := r.Events.Publish(ctx, e); err != nil {
+			return err
+		}
+	}
+	if r.Seed != nil {
+		interval := period.Period{Start: p.BeginTime, End: p.EndTime}.String()
+		if err := r.Seed.Enqueue(ctx, "seed_queue", interval); err != nil {
+			return fmt.Errorf("ask to seed %s: %w", interval, err)
+		}
+	}
+	return nil
+}
+
+// Prepare reads the preprocessed product under prefix from the output
+// store: its normalised metadata and its COG's header.
+func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Product, error) {
+	var p registry.Product
+	prefix = strings.Trim(prefix, "/")
 	id := path.Base(prefix)
-	if id == "" || id == "." {
-		return "", queue.Permanent(fmt.Errorf("invalid register_queue item %q", it.Value))
+	if id == "" || id == "." || !strings.Contains(prefix, "/") {
+		return p, queue.Permanent(fmt.Errorf("invalid register_queue item %q: want <collection>/<identifier>", prefix))
 	}
 	mdKey := prefix + "/" + id + ".xml"
 	rc, err := r.Output.Get(ctx, mdKey)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", queue.Permanent(fmt.Errorf("metadata %s not found in %s", mdKey, r.Output.URL()))
+			return p, queue.Permanent(fmt.Errorf("metadata %s not found in %s", mdKey, r.Output.URL()))
 		}
-		return "", err
+		return p, err
 	}
 	raw, err := io.ReadAll(io.LimitReader(rc, metadata.MaxDocumentSize+1))
 	rc.Close()
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", mdKey, err)
+		return p, fmt.Errorf("read %s: %w", mdKey, err)
 	}
-	prod, err := metadata.ParseXML(strings.NewReader(string(raw)))
+	if !utf8.Valid(raw) {
+		return p, queue.Permanent(fmt.Errorf("metadata %s is not valid UTF-8", mdKey))
+	}
+	prod, err := metadata.ParseXML(bytes.NewReader(raw))
 	if err != nil {
-		return "", queue.Permanent(fmt.Errorf("metadata %s: %w", mdKey, err))
+		return p, queue.Permanent(fmt.Errorf("metadata %s: %w", mdKey, err))
 	}
 	if err := prod.Validate(); err != nil {
-		return "", queue.Permanent(fmt.Errorf("metadata %s: %w", mdKey, err))
+		return p, queue.Permanent(fmt.Errorf("metadata %s: %w", mdKey, err))
 	}
 	if prod.Identifier != id {
-		return "", queue.Permanent(fmt.Errorf("metadata %s names product %q, not %q", mdKey, prod.Identifier, id))
+		return p, queue.Permanent(fmt.Errorf("metadata %s names product %q, not %q", mdKey, prod.Identifier, id))
 	}
 	if prod.Collection == "" {
-		prod.Collection = r.Collection
+		prod.Collection = r.Collection.Name
 	}
-	if prod.Collection != r.Collection {
-		return "", queue.Permanent(fmt.Errorf("product %s belongs to collection %q; this registrar serves %q", id, prod.Collection, r.Collection))
+	if prod.Collection != r.Collection.Name {
+		return p, queue.Permanent(fmt.Errorf("product %s belongs to collection %q; this registrar serves %q", id, prod.Collection, r.Collection.Name))
 	}
-	if !utf8Valid(prod) {
-		return "", queue.Permanent(fmt.Errorf("metadata %s holds text that is not valid UTF-8", mdKey))
+	if types := r.Collection.ProductTypeNames(); !slices.Contains(types, prod.ProductType) {
+		return p, queue.Permanent(fmt.Errorf("product %s has product type %q, which collection %s does not have (it has %s)",
+			id, prod.ProductType, r.Collection.Name, strings.Join(types, ", ")))
 	}
+	props, err := properties(prod.Properties)
+	if err != nil {
+		return p, queue.Permanent(fmt.Errorf("metadata %s: %w", mdKey, err))
+	}
+	if len(prod.Footprint) == 0 {
+		return p, queue.Permanent(fmt.Errorf("metadata %s has no footprint", mdKey))
+	}
+	prod.UnwrapAntimeridian()
 
 	cogKey := prefix + "/" + id + ".tif"
 	if _, err := r.Output.Stat(ctx, cogKey); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", queue.Permanent(fmt.Errorf("COG %s not found in %s", cogKey, r.Output.URL()))
+			return p, queue.Permanent(fmt.Errorf("COG %s not found in %s", cogKey, r.Output.URL()))
 		}
-		return "", err
+		return p, err
 	}
 	info, err := cog.Describe(r.Output.GDALPath(cogKey), r.Log)
 	if err != nil {
-		return "", fmt.Errorf("read COG header %s: %w", cogKey, err)
+		return p, fmt.Errorf("read COG header %s: %w", cogKey, err)
 	}
 	cov := registry.Coverage{Name: id, Location: cogKey, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
 	for _, b := range info.Bands {
@@ -98,45 +186,71 @@ func (r *Registrar) Handle(ctx context.Context, it queue.Item) (string, error) {
 	for k, v := range prod.Properties {
 		md[k] = v
 	}
-	rp := registry.Product{
+	return registry.Product{
 		Identifier: id, Collection: prod.Collection, ProductType: prod.ProductType,
-		BeginTime: prod.BeginTime, EndTime: prod.EndTime,
+		BeginTime: prod.BeginTime, EndTime: prod.EndTime, Properties: props,
 		FootprintGeoJSON: prod.FootprintGeoJSON(), Metadata: md, Coverages: []registry.Coverage{cov},
+	}, nil
+}
+
+func properties(m map[string]string) (registry.Properties, error) {
+	p := registry.Properties{
+		Platform: m["platform"], PlatformSerial: m["platformSerialIdentifier"], Instrument: m["instrument"],
+		SensorType: m["sensorType"], AcquisitionType: m["acquisitionType"], OrbitNumber: m["orbitNumber"],
+		OrbitDirection: m["orbitDirection"],
 	}
-	res, err := r.Catalogue.Register(ctx, rp, r.Replace)
-	if err != nil {
-		if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrNotFound) || isDataError(err) {
-			return "", queue.Permanent(err)
+	if s := m["cloudCover"]; s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v < 0 || v > 100 {
+			return p, fmt.Errorf("cloud cover %q is not a percentage", s)
 		}
+		p.CloudCover = &v
+	}
+	return p, nil
+}
+
+// HandleDeregister is the queue.Handler of deregister_queue: it removes the
+// product, optionally its objects, reseeds its interval and announces it.
+func (r *Registrar) HandleDeregister(ctx context.Context, it queue.Item) (string, error) {
+	rec, err := r.Deregister(ctx, strings.TrimSpace(it.Value))
+	if err != nil {
 		return "", err
 	}
-	if r.Next != nil {
-		interval := period.Period{Start: prod.BeginTime, End: prod.EndTime}.String()
-		if err := r.Next.Enqueue(ctx, "seed_queue", interval); err != nil {
-			return "", fmt.Errorf("ask to seed %s: %w", interval, err)
-		}
-	}
-	verb := "registered"
-	if res.Replaced {
-		verb = "replaced"
-	}
-	return fmt.Sprintf("%s %s (id %d)", verb, id, res.ID), nil
+	return "deregistered " + rec.Identifier, nil
 }
 
-func isDataError(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "invalid footprint") || strings.Contains(s, "end time is before")
-}
-
-func utf8Valid(p metadata.Product) bool {
-	ok := func(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
-	if !ok(p.Identifier) || !ok(p.ProductType) || !ok(p.Collection) {
-		return false
+// Deregister removes one product; see HandleDeregister.
+func (r *Registrar) Deregister(ctx context.Context, identifier string) (registry.Record, error) {
+	rec, err := r.Catalogue.Deregister(ctx, identifier)
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return rec, queue.Permanent(err)
+		}
+		return rec, err
 	}
-	for k, v := range p.Properties {
-		if !ok(k) || !ok(v) {
-			return false
+	if r.DeleteObjects && r.Output != nil {
+		objs, err := r.Output.List(ctx, rec.Collection+"/"+identifier+"/")
+		if err != nil {
+			return rec, fmt.Errorf("list objects of %s: %w", identifier, err)
+		}
+		for _, o := range objs {
+			if err := r.Output.Delete(ctx, o.Key); err != nil {
+				return rec, fmt.Errorf("delete objects of %s: %w", identifier, err)
+			}
 		}
 	}
-	return true
+	if r.Events != nil {
+		if err := r.Events.Publish(ctx, invalidation.Event{Action: invalidation.Deregistered, Collection: rec.Collection,
+			Identifier: identifier, Areas: []invalidation.Area{{BBox: rec.BBox, Start: rec.BeginTime, End: rec.EndTime}}}); err != nil {
+			return rec, err
+		}
+	}
+	if r.Seed != nil {
+		// Reseeding the interval redraws the tiles without the product.
+		interval := period.Period{Start: rec.BeginTime, End: rec.EndTime}.String()
+		if err := r.Seed.Enqueue(ctx, "seed_queue", interval); err != nil {
+			return rec, fmt.Errorf("ask to reseed %s: %w", interval, err)
+		}
+	}
+	return rec, nil
 }

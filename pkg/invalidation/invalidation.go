@@ -1,0 +1,89 @@
+package invalidation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Stream is the Redis stream key (under the deployment's prefix).
+const Stream = "pvs:invalidations"
+
+// Actions.
+const (
+	Registered   = "registered"
+	Replaced     = "replaced"
+	Deregistered = "deregistered"
+)
+
+// Area is a bbox (EPSG:4326 lon/lat) and a time interval.
+type Area struct {
+	BBox  [4]float64 `json:"bbox"`
+	Start time.Time  `json:"start"`
+	End   time.Time  `json:"end"`
+}
+
+// Event is one catalogue change.
+type Event struct {
+	ID         string `json:"-"` // stream entry id
+	Action     string `json:"action"`
+	Collection string `json:"collection"`
+	Identifier string `json:"identifier"`
+	// Areas the change touches: the product's, and for a replacement the
+	// one it had before.
+	Areas []Area `json:"areas"`
+}
+
+// Publisher appends events to the stream.
+type Publisher struct {
+	RDB    redis.UniversalClient
+	Prefix string
+	// MaxLen bounds the stream (approximately); 0 means 100000.
+	MaxLen int64
+}
+
+// Publish appends e.
+func (p Publisher) Publish(ctx context.Context, e Event) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	maxLen := p.MaxLen
+	if maxLen == 0 {
+		maxLen = 100000
+	}
+	err = p.RDB.XAdd(ctx, &redis.XAddArgs{Stream: p.Prefix + Stream, MaxLen: maxLen, Approx: true,
+		Values: map[string]any{"event": string(b)}}).Err()
+	if err != nil {
+		return fmt.Errorf("publish invalidation of %s: %w", e.Identifier, err)
+	}
+	return nil
+}
+
+// Read returns the events after id ("0" for all, "$" for only new ones),
+// waiting up to block for the first.
+func (p Publisher) Read(ctx context.Context, after string, count int64, block time.Duration) ([]Event, error) {
+	res, err := p.RDB.XRead(ctx, &redis.XReadArgs{Streams: []string{p.Prefix + Stream, after}, Count: count, Block: block}).Result()
+	if err == redis.Nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Event
+	for _, s := range res {
+		for _, m := range s.Messages {
+			var e Event
+			raw, _ := m.Values["event"].(string)
+			if err := json.Unmarshal([]byte(raw), &e); err != nil {
+				return out, fmt.Errorf("invalidation %s: %w", m.ID, err)
+			}
+			e.ID = m.ID
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
