@@ -18,3 +18,14 @@
 export PVS_CACHE_DIR TRAEFIK_VERSION VERSITYGW_VERSION TRAEFIK_BIN VERSITYGW_BIN PG_BIN PVS_RUN_DIR \
   PVS_REDIS_PORT PVS_PG_PORT PVS_S3_PORT PVS_HTTP_PORT PVS_RENDERER_PORT PVS_CACHE_PORT \
   PVS_S3_ACCESS_KEY PVS_S3_SECRET_KEY
+
+# export_test_env points the integration tests and benchmarks at the local
+# services.
+export_test_env() {
+  export PVS_INTEGRATION=1
+  export PVS_TEST_REDIS_URL="redis://127.0.0.1:$PVS_REDIS_PORT/0"
+  export PVS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PVS_PG_PORT/pvs"
+  export PVS_TEST_S3_ENDPOINT="http://127.0.0.1:$PVS_S3_PORT"
+  export PVS_TEST_HTTP="http://127.0.0.1:$PVS_HTTP_PORT"
+  export PVS_BIN="${PVS_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bin/pvs}"
+}

@@ -13,11 +13,6 @@ if ! curl -sf "http://127.0.0.1:$PVS_HTTP_PORT/ping" >/dev/null 2>&1; then
 fi
 bash scripts/up.sh
 [ $started = 1 ] && trap 'bash scripts/down.sh' EXIT
-export PVS_INTEGRATION=1
-export PVS_TEST_REDIS_URL="redis://127.0.0.1:$PVS_REDIS_PORT/0"
-export PVS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PVS_PG_PORT/pvs"
-export PVS_TEST_S3_ENDPOINT="http://127.0.0.1:$PVS_S3_PORT"
-export PVS_TEST_HTTP="http://127.0.0.1:$PVS_HTTP_PORT"
-export PVS_BIN="$here/bin/pvs"
+export_test_env
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -count=1 -timeout 20m "$@"

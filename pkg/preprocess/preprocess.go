@@ -168,7 +168,13 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if err := metadata.WriteGSC(&gsc, prod); err != nil {
 		return "", err
 	}
-	uploads := []upload{{key: prefix + "/" + prod.Identifier + ".tif", file: cogPath}}
+	// The COG's description, so that the registrar needs no GDAL call.
+	desc, err := json.Marshal(info)
+	if err != nil {
+		return "", err
+	}
+	uploads := []upload{{key: prefix + "/" + prod.Identifier + ".tif", file: cogPath},
+		{key: prefix + "/" + prod.Identifier + ".json", data: desc}}
 	if metaFile != "" {
 		uploads = append(uploads, upload{key: prefix + "/source/" + filepath.Base(metaFile), file: metaFile})
 	}

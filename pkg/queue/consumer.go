@@ -200,20 +200,19 @@ func (w *Consumer) take(ctx context.Context, qs []string, turn int) (*Item, erro
 
 func (w *Consumer) process(ctx context.Context, it Item, h Handler) {
 	hk := w.c.historyKey(w.stage.Name, it.Value)
-	started := w.c.timestamp()
-	attempts, err := w.c.rdb.HIncrBy(ctx, hk, "attempts", 1).Result()
+	var attempts *redis.IntCmd
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		attempts = p.HIncrBy(ctx, hk, "attempts", 1)
+		p.HSet(ctx, hk, "stage", w.stage.Name, "queue", it.Queue, "status", StatusRunning,
+			"started_at", w.c.timestamp(), "worker", w.opt.WorkerID)
+		p.SAdd(ctx, w.c.Key(w.stage.Progress), it.Value)
+		return nil
+	})
 	if err != nil {
 		w.log.Error("record start", "item", it.Value, "err", err)
-		return // stays in the processing list; reclaimed on restart
+		return // stays in the processing list; returned to the queue later
 	}
-	it.Attempt = int(attempts)
-	if err := w.c.rdb.HSet(ctx, hk, "stage", w.stage.Name, "queue", it.Queue, "status", StatusRunning,
-		"started_at", started, "worker", w.opt.WorkerID).Err(); err != nil {
-		w.log.Error("record start", "item", it.Value, "err", err)
-	}
-	if err := w.c.rdb.SAdd(ctx, w.c.Key(w.stage.Progress), it.Value).Err(); err != nil {
-		w.log.Error("record progress", "item", it.Value, "err", err)
-	}
+	it.Attempt = int(attempts.Val())
 	log := w.log.With("item", it.Value, "attempt", it.Attempt)
 	log.Info("item started")
 	t0 := time.Now()

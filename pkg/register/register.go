@@ -3,6 +3,7 @@ package register
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -174,9 +175,9 @@ func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Produc
 		}
 		return p, err
 	}
-	info, err := cog.Describe(r.Output.GDALPath(cogKey), r.Log)
+	info, err := r.describe(ctx, prefix+"/"+id+".json", cogKey)
 	if err != nil {
-		return p, fmt.Errorf("read COG header %s: %w", cogKey, err)
+		return p, err
 	}
 	cov := registry.Coverage{Name: id, Location: cogKey, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
 	for _, b := range info.Bands {
@@ -191,6 +192,29 @@ func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Produc
 		BeginTime: prod.BeginTime, EndTime: prod.EndTime, Properties: props,
 		FootprintGeoJSON: prod.FootprintGeoJSON(), Metadata: md, Coverages: []registry.Coverage{cov},
 	}, nil
+}
+
+// describe reads the COG description the preprocessor stored beside it, or
+// asks GDAL when there is none (a product preprocessed elsewhere).
+func (r *Registrar) describe(ctx context.Context, descKey, cogKey string) (cog.Info, error) {
+	var info cog.Info
+	rc, err := r.Output.Get(ctx, descKey)
+	if err == nil {
+		err = json.NewDecoder(io.LimitReader(rc, 1<<20)).Decode(&info)
+		rc.Close()
+		if err != nil || info.Width <= 0 || info.CRS == "" {
+			return info, queue.Permanent(fmt.Errorf("COG description %s is unreadable: %v", descKey, err))
+		}
+		return info, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return info, err
+	}
+	info, err = cog.Describe(r.Output.GDALPath(cogKey), r.Log)
+	if err != nil {
+		return info, fmt.Errorf("read COG header %s: %w", cogKey, err)
+	}
+	return info, nil
 }
 
 func properties(m map[string]string) (registry.Properties, error) {
