@@ -152,7 +152,8 @@ func (n *node) first(path ...string) string {
 }
 
 // ParseXML reads an EOP 2.x (eop:EarthObservation and its opt/sar/...
-// variants) or GSC (gsc:report) document.
+// variants), GSC (gsc:report), Sentinel-2 SAFE (MTD_MSIL1C.xml,
+// MTD_MSIL2A.xml) or SPOT/Pleiades DIMAP document.
 func ParseXML(r io.Reader) (Product, error) {
 	root, err := parseTree(r)
 	if err != nil {
@@ -164,6 +165,10 @@ func ParseXML(r io.Reader) (Product, error) {
 		err = readEOP(root, &p)
 	case root.local == "report" && strings.Contains(root.space, "earth.esa.int/gsc"):
 		err = readGSC(root, &p)
+	case root.local == "Level-1C_User_Product" || root.local == "Level-2A_User_Product":
+		err = readSAFE(root, &p)
+	case root.local == "Dimap_Document":
+		err = readDIMAP(root, &p)
 	default:
 		return Product{}, fmt.Errorf("unsupported metadata document: root element {%s}%s", root.space, root.local)
 	}

@@ -169,3 +169,56 @@ func TestUnwrapAntimeridian(t *testing.T) {
 		t.Errorf("ordinary ring changed: %v", got)
 	}
 }
+
+func TestSentinel2SAFE(t *testing.T) {
+	p := parseFile(t, "s2_MTD_MSIL1C.xml")
+	if p.Identifier != "S2B_MSIL1C_20230823T095559_N0509_R122_T34UCF_20230823T120234" {
+		t.Errorf("identifier = %q", p.Identifier)
+	}
+	if want := time.Date(2023, 8, 23, 9, 55, 59, 24e6, time.UTC); !p.BeginTime.Equal(want) || !p.EndTime.Equal(want) {
+		t.Errorf("times = %s %s", p.BeginTime, p.EndTime)
+	}
+	if got := p.Footprint[0][0][0]; got != [2]float64{17.87240396241576, 55.00678356187177} {
+		t.Errorf("first footprint point = %v, want lon/lat", got)
+	}
+	if p.Properties["platform"] != "Sentinel-2B" || !strings.HasPrefix(p.Properties["cloudCover"], "3.34") {
+		t.Errorf("properties = %v", p.Properties)
+	}
+	if err := p.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSPOTDIMAP(t *testing.T) {
+	p := parseFile(t, "spot_METADATA.DIM")
+	if p.Identifier != "SCENE_4_048-261_5_01_11_29_10_30_38_1_M" {
+		t.Errorf("identifier = %q", p.Identifier)
+	}
+	if want := time.Date(2001, 11, 29, 10, 30, 43, 0, time.UTC); !p.BeginTime.Equal(want) {
+		t.Errorf("time = %s", p.BeginTime)
+	}
+	if len(p.Footprint[0][0]) != 5 || p.Footprint[0][0][0] != [2]float64{4.3641728203, 44.208225461} {
+		t.Errorf("footprint = %v", p.Footprint)
+	}
+	if p.Properties["platform"] != "SPOT 4" || p.Properties["instrument"] != "HRVIR" {
+		t.Errorf("properties = %v", p.Properties)
+	}
+	if err := p.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestExtract(t *testing.T) {
+	b, _ := os.ReadFile("../../testdata/metadata/eop20_opt_example.xml")
+	got, err := Extract(b, "EarthObservationMetaData/productType")
+	if err != nil || len(got) != 1 || got[0] != "TBD" {
+		t.Errorf("Extract = %v, %v", got, err)
+	}
+	b, _ = os.ReadFile("../../testdata/metadata/s2_MTD_MSIL1C.xml")
+	if got, _ := Extract(b, "Level-1C_User_Product/PRODUCT_TYPE"); len(got) != 1 || got[0] != "S2MSI1C" {
+		t.Errorf("Extract from the root = %v", got)
+	}
+	if _, err := Extract([]byte("<a>"), "a"); err == nil {
+		t.Error("broken XML accepted")
+	}
+}
