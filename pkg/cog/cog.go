@@ -60,22 +60,10 @@ func (o Options) Switches() []string {
 	return s
 }
 
-// Translate writes src as a COG at dst (a local path).
+// Translate writes src as a COG at dst (a local path), with no further
+// steps.
 func Translate(src, dst string, o Options, log *slog.Logger) error {
-	Init()
-	ds, err := godal.Open(src, godal.ErrLogger(Errors(log)), godal.RasterOnly())
-	if err != nil {
-		return fmt.Errorf("open %s: %w", src, err)
-	}
-	defer ds.Close()
-	out, err := ds.Translate(dst, o.Switches(), godal.ErrLogger(Errors(log)))
-	if err != nil {
-		return fmt.Errorf("gdal: %w", err)
-	}
-	if err := out.Close(godal.ErrLogger(Errors(log))); err != nil {
-		return fmt.Errorf("write COG %s: %w", dst, err)
-	}
-	return nil
+	return Convert([]string{src}, dst, Steps{}, o, log)
 }
 
 // Band describes one raster band.

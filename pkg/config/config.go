@@ -34,15 +34,42 @@ type Collection struct {
 	Browses      []Browse      `yaml:"browses"`
 }
 
-// ProductType says how to recognise a product of one type in a package.
+// ProductType says how to recognise a product of one type in a package and
+// how to turn it into a COG.
 type ProductType struct {
 	Name string `yaml:"name"`
-	// MetadataGlobs match the metadata file inside a package.
-	MetadataGlobs []string `yaml:"metadata_globs"`
-	// DataGlobs match the raster file(s) inside a package.
-	DataGlobs []string `yaml:"data_globs"`
 	// Match, when set, is a substring the package name must contain.
 	Match string `yaml:"match"`
+	// MetadataGlobs match the metadata file inside a package.
+	MetadataGlobs []string `yaml:"metadata_globs"`
+	// TypeExtractor, when set, must find a matching value in the metadata
+	// (as PVS's type_extractor).
+	TypeExtractor *Extractor `yaml:"type_extractor"`
+	// DataGlobs match the raster file inside a package; the first match is
+	// used. Not used with BandFiles.
+	DataGlobs []string `yaml:"data_globs"`
+	// BandFiles are globs each matching one single-band file; the files
+	// are stacked into one raster in this order (e.g. B04, B03, B02).
+	BandFiles []string `yaml:"band_files"`
+	// Bands selects and orders bands of the raster, 1-based.
+	Bands []int `yaml:"bands"`
+	// NoData, Scale and Offset are assigned to every band when set.
+	NoData *float64 `yaml:"nodata"`
+	Scale  *float64 `yaml:"scale"`
+	Offset *float64 `yaml:"offset"`
+	// TargetCRS reprojects the product ("EPSG:4326"); empty keeps the native
+	// CRS. Products georeferenced only by GCPs or RPCs are always warped.
+	TargetCRS string `yaml:"target_crs"`
+	// Resampling for warping: nearest, bilinear, cubic, average.
+	Resampling string `yaml:"resampling"`
+}
+
+// Extractor finds a value in a metadata document: Path is element local
+// names separated by "/" (each step at any depth, like XPath's //a//b),
+// Pattern a regular expression one of the values must match.
+type Extractor struct {
+	Path    string `yaml:"path"`
+	Pattern string `yaml:"pattern"`
 }
 
 // Browse is one way to draw the collection's products.
@@ -261,7 +288,7 @@ func (c *Config) SetDefaults() {
 	}
 	for i := range c.Collection.ProductTypes {
 		pt := &c.Collection.ProductTypes[i]
-		if len(pt.DataGlobs) == 0 {
+		if len(pt.DataGlobs) == 0 && len(pt.BandFiles) == 0 {
 			pt.DataGlobs = []string{"*.tif", "*.TIF", "*.tiff", "*.jp2"}
 		}
 		if len(pt.MetadataGlobs) == 0 {
@@ -387,6 +414,28 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("collection.product_types[%d].name", i), "duplicate %q", pt.Name)
 		}
 		seen[pt.Name] = true
+		f := fmt.Sprintf("collection.product_types[%d]", i)
+		if len(pt.BandFiles) > 0 && len(pt.DataGlobs) > 0 {
+			bad(f+".band_files", "give data_globs or band_files, not both")
+		}
+		for _, b := range pt.Bands {
+			if b < 1 {
+				bad(f+".bands", "band indexes start at 1, got %d", b)
+			}
+		}
+		if e := pt.TypeExtractor; e != nil {
+			if e.Path == "" {
+				bad(f+".type_extractor.path", "empty")
+			}
+			if _, err := regexp.Compile(e.Pattern); err != nil {
+				bad(f+".type_extractor.pattern", "%v", err)
+			}
+		}
+		switch pt.Resampling {
+		case "", "nearest", "bilinear", "cubic", "average":
+		default:
+			bad(f+".resampling", "unknown resampling %q", pt.Resampling)
+		}
 	}
 	for i, b := range c.Collection.Browses {
 		f := fmt.Sprintf("collection.browses[%d]", i)

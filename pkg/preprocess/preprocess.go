@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -117,7 +118,10 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if err := p.fetch(ctx, src, work, pkgDir); err != nil {
 		return "", err
 	}
-	pt, metaFile, dataFile, err := p.detect(src, pkgDir)
+	// A preprocess-md_queue item that names the product and its times needs
+	// no metadata file in the package.
+	needMeta := md == nil || md.Identifier == "" || md.BeginTime == "" || md.EndTime == ""
+	pt, metaFile, inputs, err := p.detect(src, pkgDir, needMeta)
 	if err != nil {
 		return "", queue.Permanent(err)
 	}
@@ -142,13 +146,18 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if prod.Identifier == "" {
 		return "", queue.Permanent(fmt.Errorf("metadata %s has no identifier", filepath.Base(metaFile)))
 	}
+	if prod.BeginTime.IsZero() {
+		return "", queue.Permanent(errors.New("no acquisition time: neither the metadata nor the item gives one"))
+	}
 
 	cogPath := filepath.Join(work, prod.Identifier+".tif")
 	opts := cog.Options{Compress: p.Options.COG.Compress, BlockSize: p.Options.COG.BlockSize,
 		OverviewResampling: p.Options.COG.Resampling, Threads: p.Options.COG.Threads, Extra: p.Options.COG.Options}
+	steps := cog.Steps{Bands: pt.Bands, NoData: pt.NoData, Scale: pt.Scale, Offset: pt.Offset,
+		TargetCRS: pt.TargetCRS, Resampling: pt.Resampling}
 	t0 := time.Now()
-	if err := cog.Translate(dataFile, cogPath, opts, p.Log); err != nil {
-		return "", queue.Permanent(fmt.Errorf("convert %s to COG: %w", filepath.Base(dataFile), err))
+	if err := cog.Convert(inputs, cogPath, steps, opts, p.Log); err != nil {
+		return "", queue.Permanent(fmt.Errorf("convert %s to COG: %w", names(inputs), err))
 	}
 	info, err := cog.Describe(cogPath, p.Log)
 	if err != nil {
@@ -311,9 +320,10 @@ func (p *Preprocessor) download(ctx context.Context, key, dst string) error {
 	return f.Close()
 }
 
-// detect finds the product type whose globs match files of the package and
-// returns it with the metadata and data files it matched.
-func (p *Preprocessor) detect(src, dir string) (config.ProductType, string, string, error) {
+// detect finds the first product type whose globs (and type extractor)
+// match the package, and returns it with the metadata file and the raster
+// file(s) it matched.
+func (p *Preprocessor) detect(src, dir string, needMeta bool) (config.ProductType, string, []string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(fp string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -325,34 +335,86 @@ func (p *Preprocessor) detect(src, dir string) (config.ProductType, string, stri
 		return nil
 	})
 	if err != nil {
-		return config.ProductType{}, "", "", err
+		return config.ProductType{}, "", nil, err
 	}
 	sort.Strings(files)
 	if len(files) == 0 {
-		return config.ProductType{}, "", "", errors.New("package holds no files")
+		return config.ProductType{}, "", nil, errors.New("package holds no files")
 	}
 	var tried []string
 	for _, pt := range p.Collection.ProductTypes {
 		if pt.Match != "" && !strings.Contains(src, pt.Match) {
+			tried = append(tried, fmt.Sprintf("%s (package name lacks %q)", pt.Name, pt.Match))
 			continue
 		}
-		data := firstMatch(files, pt.DataGlobs)
 		meta := firstMatch(files, pt.MetadataGlobs)
-		if data != "" && meta != "" {
-			return pt, meta, data, nil
+		if meta == "" && needMeta {
+			tried = append(tried, fmt.Sprintf("%s (metadata %v: missing)", pt.Name, pt.MetadataGlobs))
+			continue
 		}
-		tried = append(tried, fmt.Sprintf("%s (data %v: %s, metadata %v: %s)", pt.Name,
-			pt.DataGlobs, found(data), pt.MetadataGlobs, found(meta)))
+		if e := pt.TypeExtractor; e != nil && meta != "" {
+			ok, err := extractorMatches(meta, e)
+			if err != nil {
+				return pt, "", nil, fmt.Errorf("metadata %s: %w", filepath.Base(meta), err)
+			}
+			if !ok {
+				tried = append(tried, fmt.Sprintf("%s (%s does not match %q)", pt.Name, e.Path, e.Pattern))
+				continue
+			}
+		}
+		var inputs []string
+		if len(pt.BandFiles) > 0 {
+			var missing []string
+			for _, g := range pt.BandFiles {
+				f := firstMatch(files, []string{g})
+				if f == "" {
+					missing = append(missing, g)
+				}
+				inputs = append(inputs, f)
+			}
+			if len(missing) > 0 {
+				tried = append(tried, fmt.Sprintf("%s (band files %v: missing)", pt.Name, missing))
+				continue
+			}
+		} else if f := firstMatch(files, pt.DataGlobs); f != "" {
+			inputs = []string{f}
+		} else {
+			tried = append(tried, fmt.Sprintf("%s (data %v: missing)", pt.Name, pt.DataGlobs))
+			continue
+		}
+		return pt, meta, inputs, nil
 	}
-	return config.ProductType{}, "", "", fmt.Errorf("no product type of collection %s matches the package: %s",
+	return config.ProductType{}, "", nil, fmt.Errorf("no product type of collection %s matches the package: %s",
 		p.Collection.Name, strings.Join(tried, "; "))
 }
 
-func found(s string) string {
-	if s == "" {
-		return "missing"
+func extractorMatches(meta string, e *config.Extractor) (bool, error) {
+	doc, err := os.ReadFile(meta)
+	if err != nil {
+		return false, err
 	}
-	return "found"
+	values, err := metadata.Extract(doc, e.Path)
+	if err != nil {
+		return false, err
+	}
+	re, err := regexp.Compile(e.Pattern)
+	if err != nil {
+		return false, err
+	}
+	for _, v := range values {
+		if re.MatchString(v) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func names(paths []string) string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = filepath.Base(p)
+	}
+	return strings.Join(out, ", ")
 }
 
 func firstMatch(files, globs []string) string {

@@ -7,6 +7,7 @@ import (
 
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -131,6 +132,9 @@ func TestBadPackagesArePermanentFailures(t *testing.T) {
 	put("notraster.tar", tarFiles(t, map[string]string{"x.tif": sampleMeta, "m.xml": sampleMeta}))
 	put("badxml.tar", tarFiles(t, map[string]string{"x.tif": "../../testdata/rasters/RGB.byte.tif", "m.xml": "../../testdata/MANIFEST.md"}))
 	put("empty.tar", nil)
+	xxe := filepath.Join(t.TempDir(), "xxe.xml")
+	os.WriteFile(xxe, []byte(`<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>`), 0o644)
+	put("xxe.tar", tarFiles(t, map[string]string{"x.tif": "../../testdata/rasters/RGB.byte.tif", "m.xml": xxe}))
 	var evil bytes.Buffer
 	tw := tar.NewWriter(&evil)
 	tw.WriteHeader(&tar.Header{Name: "../../escape.tif", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
@@ -143,6 +147,7 @@ func TestBadPackagesArePermanentFailures(t *testing.T) {
 		"notraster.tar":   "convert x.tif to COG",
 		"badxml.tar":      "invalid XML",
 		"empty.tar":       "empty archive",
+		"xxe.tar":         "DOCTYPE declarations (and so entities) are refused",
 		"evil.tar":        "escapes the package",
 		"missing.tar":     "not found",
 		"missing/prefix":  "not found",
