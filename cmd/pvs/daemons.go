@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/layer"
@@ -70,7 +72,15 @@ func newPreprocessorCmd(g *globals) *cobra.Command {
 				return err
 			}
 			p := &preprocess.Preprocessor{Source: src, Output: out, Next: e.q, Collection: e.cfg.Collection,
-				Options: e.cfg.Preprocessor, Limits: preprocess.Limits{MaxBytes: 64 << 30, MaxEntries: 100000}, Log: e.log}
+				Options: e.cfg.Preprocessor, Limits: preprocess.Limits{MaxBytes: e.cfg.Preprocessor.MaxPackageBytes, MaxEntries: 100000}, Log: e.log}
+			if !e.cfg.Preprocessor.InProcess {
+				self, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("find own binary for conversions: %w", err)
+				}
+				p.Converter = cog.Subprocess{Args: []string{self, "cog-convert"},
+					Env: []string{fmt.Sprintf("GDAL_CACHEMAX=%d", e.cfg.Preprocessor.GDALCacheMB)}}
+			}
 			c := e.q.NewConsumer(queue.Preprocess, wf.options(e.log, e.cfg.Preprocessor.Concurrency))
 			e.log.Info("preprocessor started", "worker", c.WorkerID(), "source", src.URL(), "output", out.URL())
 			return c.Run(cmd.Context(), p.Handle)

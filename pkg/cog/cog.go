@@ -34,11 +34,11 @@ func Errors(log *slog.Logger) godal.ErrorHandler {
 
 // Options are the COG creation options.
 type Options struct {
-	Compress           string // DEFLATE, LZW, ZSTD, JPEG, WEBP, NONE
-	BlockSize          int
-	OverviewResampling string
-	Threads            string   // NUM_THREADS value
-	Extra              []string // further KEY=VALUE creation options
+	Compress           string   `json:"compress"` // DEFLATE, LZW, ZSTD, JPEG, WEBP, NONE
+	BlockSize          int      `json:"blocksize"`
+	OverviewResampling string   `json:"overview_resampling"`
+	Threads            string   `json:"num_threads"` // NUM_THREADS value
+	Extra              []string `json:"extra,omitempty"` // further KEY=VALUE creation options
 }
 
 // Switches returns the gdal_translate switches that create the COG, the same

@@ -13,17 +13,18 @@ import (
 // written.
 type Steps struct {
 	// Bands selects and orders bands (1-based) of the (stacked) input.
-	Bands []int
+	Bands []int `json:"bands,omitempty"`
 	// NoData, when set, is assigned to every band.
-	NoData *float64
+	NoData *float64 `json:"nodata,omitempty"`
 	// Scale and Offset, when set, are assigned to every band.
-	Scale, Offset *float64
+	Scale  *float64 `json:"scale,omitempty"`
+	Offset *float64 `json:"offset,omitempty"`
 	// TargetCRS reprojects to this CRS ("EPSG:4326", ...). Empty keeps the
 	// native CRS; inputs georeferenced only by GCPs or RPCs are then warped
 	// to the GCPs' CRS (EPSG:4326 for RPCs).
-	TargetCRS string
+	TargetCRS string `json:"target_crs,omitempty"`
 	// Resampling for warping; default bilinear.
-	Resampling string
+	Resampling string `json:"resampling,omitempty"`
 }
 
 // Convert writes the COG dst from inputs: one raster, or several

@@ -121,6 +121,14 @@ type Preprocessor struct {
 	Concurrency int           `yaml:"concurrency"`
 	Timeout     time.Duration `yaml:"timeout"`
 	COG         COG           `yaml:"cog"`
+	// InProcess runs GDAL conversions in the daemon itself instead of a
+	// child process per item (faster start, but a timeout cannot stop
+	// GDAL and a GDAL crash takes the daemon down).
+	InProcess bool `yaml:"in_process"`
+	// GDALCacheMB bounds GDAL's block cache in a conversion (GDAL_CACHEMAX).
+	GDALCacheMB int `yaml:"gdal_cache_mb"`
+	// MaxPackageBytes bounds what a package may unpack to.
+	MaxPackageBytes int64 `yaml:"max_package_bytes"`
 }
 
 // COG creation options.
@@ -330,6 +338,12 @@ func (c *Config) SetDefaults() {
 	}
 	if p.Timeout <= 0 {
 		p.Timeout = 30 * time.Minute
+	}
+	if p.GDALCacheMB <= 0 {
+		p.GDALCacheMB = 256
+	}
+	if p.MaxPackageBytes <= 0 {
+		p.MaxPackageBytes = 64 << 30
 	}
 	if p.COG.Compress == "" {
 		p.COG.Compress = "DEFLATE"

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
@@ -37,7 +36,9 @@ type Preprocessor struct {
 	Collection config.Collection
 	Options    config.Preprocessor
 	Limits     Limits
-	Log        *slog.Logger
+	// Converter runs the GDAL conversion; nil converts in-process.
+	Converter cog.Converter
+	Log       *slog.Logger
 }
 
 // MDItem is a preprocess-md_queue item: where the package is, plus metadata
@@ -80,7 +81,7 @@ func (p *Preprocessor) Handle(ctx context.Context, it queue.Item) (string, error
 	defer os.RemoveAll(work)
 	out, err := p.process(ctx, src, md, work)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return "", queue.Permanent(fmt.Errorf("timeout after %s: %w", p.Options.Timeout, err))
+		return "", queue.Permanent(fmt.Errorf("timeout: not done after %s", p.Options.Timeout))
 	}
 	return out, readable(err, work)
 }
@@ -155,16 +156,23 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 		OverviewResampling: p.Options.COG.Resampling, Threads: p.Options.COG.Threads, Extra: p.Options.COG.Options}
 	steps := cog.Steps{Bands: pt.Bands, NoData: pt.NoData, Scale: pt.Scale, Offset: pt.Offset,
 		TargetCRS: pt.TargetCRS, Resampling: pt.Resampling}
-	t0 := time.Now()
-	if err := cog.Convert(inputs, cogPath, steps, opts, p.Log); err != nil {
+	conv := p.Converter
+	if conv == nil {
+		conv = cog.InProcess{Log: p.Log}
+	}
+	usage, err := conv.Convert(ctx, cog.Job{Inputs: inputs, Dst: cogPath, Steps: steps, Options: opts})
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", err
+		}
 		return "", queue.Permanent(fmt.Errorf("convert %s to COG: %w", names(inputs), err))
 	}
 	info, err := cog.Describe(cogPath, p.Log)
 	if err != nil {
 		return "", queue.Permanent(fmt.Errorf("read COG of %s: %w", prod.Identifier, err))
 	}
-	p.Log.Debug("COG written", "identifier", prod.Identifier, "seconds", time.Since(t0).Seconds(),
-		"width", info.Width, "height", info.Height, "bands", len(info.Bands))
+	p.Log.Debug("COG written", "identifier", prod.Identifier, "seconds", usage.Elapsed.Seconds(),
+		"max_rss_mb", usage.MaxRSS>>20, "width", info.Width, "height", info.Height, "bands", len(info.Bands))
 	if len(prod.Footprint) == 0 {
 		prod.Footprint = [][][][2]float64{{info.Footprint}}
 	}
