@@ -37,7 +37,7 @@ type Options struct {
 	Compress           string   `json:"compress"` // DEFLATE, LZW, ZSTD, JPEG, WEBP, NONE
 	BlockSize          int      `json:"blocksize"`
 	OverviewResampling string   `json:"overview_resampling"`
-	Threads            string   `json:"num_threads"` // NUM_THREADS value
+	Threads            string   `json:"num_threads"`     // NUM_THREADS value
 	Extra              []string `json:"extra,omitempty"` // further KEY=VALUE creation options
 }
 
