@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -116,13 +115,14 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if err := os.Mkdir(pkgDir, 0o755); err != nil {
 		return "", err
 	}
-	if err := p.fetch(ctx, src, work, pkgDir); err != nil {
+	direct, err := p.fetch(ctx, src, work, pkgDir)
+	if err != nil {
 		return "", err
 	}
 	// A preprocess-md_queue item that names the product and its times needs
 	// no metadata file in the package.
 	needMeta := md == nil || md.Identifier == "" || md.BeginTime == "" || md.EndTime == ""
-	pt, metaFile, inputs, err := p.detect(src, pkgDir, needMeta)
+	pt, metaFile, inputs, err := p.detect(src, pkgDir, direct, needMeta)
 	if err != nil {
 		return "", queue.Permanent(err)
 	}
@@ -215,24 +215,22 @@ type upload struct {
 }
 
 func (u upload) put(ctx context.Context, s store.Store) error {
-	var r io.Reader = bytes.NewReader(u.data)
+	var err error
 	if u.file != "" {
-		f, err := os.Open(u.file)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+		err = store.PutFile(ctx, s, u.key, u.file)
+	} else {
+		err = s.Put(ctx, u.key, bytes.NewReader(u.data))
 	}
-	if err := s.Put(ctx, u.key, r); err != nil {
+	if err != nil {
 		return fmt.Errorf("upload %s: %w", u.key, err)
 	}
 	return nil
 }
 
 // fetch copies the package named src from the source store and unpacks it
-// into pkgDir.
-func (p *Preprocessor) fetch(ctx context.Context, src, work, pkgDir string) error {
+// into pkgDir. A package that is a single object is not copied: GDAL reads
+// it where it is, and its path is returned.
+func (p *Preprocessor) fetch(ctx context.Context, src, work, pkgDir string) (string, error) {
 	name := strings.ToLower(src)
 	archive := ""
 	switch {
@@ -245,21 +243,21 @@ func (p *Preprocessor) fetch(ctx context.Context, src, work, pkgDir string) erro
 	}
 	if _, err := p.Source.Stat(ctx, src); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return "", err
 		}
 		if archive != "" {
-			return queue.Permanent(fmt.Errorf("package %s not found in %s", src, p.Source.URL()))
+			return "", queue.Permanent(fmt.Errorf("package %s not found in %s", src, p.Source.URL()))
 		}
 		// Not an object: a directory-like prefix of objects.
-		return p.fetchPrefix(ctx, src, pkgDir)
+		return "", p.fetchPrefix(ctx, src, pkgDir)
 	}
 	if archive == "" {
-		// A single raster (or file) is its own package.
-		return p.download(ctx, src, filepath.Join(pkgDir, path.Base(src)))
+		// A single raster is its own package, read in place.
+		return p.Source.GDALPath(src), nil
 	}
 	local := filepath.Join(work, "download")
 	if err := p.download(ctx, src, local); err != nil {
-		return err
+		return "", err
 	}
 	var err error
 	switch archive {
@@ -268,15 +266,15 @@ func (p *Preprocessor) fetch(ctx context.Context, src, work, pkgDir string) erro
 	default:
 		f, ferr := os.Open(local)
 		if ferr != nil {
-			return ferr
+			return "", ferr
 		}
 		err = Untar(f, pkgDir, archive == "tgz", p.Limits)
 		f.Close()
 	}
 	if err != nil {
-		return queue.Permanent(fmt.Errorf("unpack %s: %w", src, err))
+		return "", queue.Permanent(fmt.Errorf("unpack %s: %w", src, err))
 	}
-	return nil
+	return "", nil
 }
 
 func (p *Preprocessor) fetchPrefix(ctx context.Context, src, pkgDir string) error {
@@ -331,8 +329,11 @@ func (p *Preprocessor) download(ctx context.Context, key, dst string) error {
 // detect finds the first product type whose globs (and type extractor)
 // match the package, and returns it with the metadata file and the raster
 // file(s) it matched.
-func (p *Preprocessor) detect(src, dir string, needMeta bool) (config.ProductType, string, []string, error) {
+func (p *Preprocessor) detect(src, dir, direct string, needMeta bool) (config.ProductType, string, []string, error) {
 	var files []string
+	if direct != "" {
+		files = append(files, direct)
+	}
 	err := filepath.WalkDir(dir, func(fp string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

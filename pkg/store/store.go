@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"io"
+	"os"
 	"time"
 )
 
@@ -33,4 +34,27 @@ type Store interface {
 	GDALPath(key string) string
 	// URL returns the store's location as configured, for logs and errors.
 	URL() string
+}
+
+// FilePutter is implemented by stores that can take a local file more
+// cheaply than by reading it (a hard link on the same filesystem, a
+// streamed upload from the file).
+type FilePutter interface {
+	// PutFile stores the file at path under key, atomically like Put. The
+	// file may be consumed (moved) by the store.
+	PutFile(ctx context.Context, key, path string) error
+}
+
+// PutFile stores a local file through the store's fast path when it has
+// one, else by reading it.
+func PutFile(ctx context.Context, s Store, key, path string) error {
+	if fp, ok := s.(FilePutter); ok {
+		return fp.PutFile(ctx, key, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return s.Put(ctx, key, f)
 }

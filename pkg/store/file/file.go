@@ -106,6 +106,34 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 	return nil
 }
 
+// PutFile implements store.FilePutter: the file is hard-linked into place
+// (renamed over the old object, so still atomic), or copied when it lives on
+// another filesystem.
+func (s *Store) PutFile(ctx context.Context, key, path string) error {
+	p, err := s.path(key)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	tmp := filepath.Join(filepath.Dir(p), ".put-link-"+filepath.Base(p))
+	os.Remove(tmp)
+	if err := os.Link(path, tmp); err == nil {
+		if err := os.Rename(tmp, p); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	defer f.Close()
+	return s.Put(ctx, key, f)
+}
+
 // Stat implements store.Store.
 func (s *Store) Stat(_ context.Context, key string) (store.Object, error) {
 	p, err := s.path(key)

@@ -173,6 +173,17 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 	return nil
 }
 
+// PutFile implements store.FilePutter: the upload reads the file directly,
+// without spooling.
+func (s *Store) PutFile(ctx context.Context, key, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	defer f.Close()
+	return s.Put(ctx, key, f)
+}
+
 // Stat implements store.Store.
 func (s *Store) Stat(ctx context.Context, key string) (store.Object, error) {
 	k, err := s.key(key)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +147,25 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		for err := range errs {
 			t.Error(err)
 		}
+	})
+
+	t.Run("PutFile", func(t *testing.T) {
+		s := newStore(t)
+		src := filepath.Join(t.TempDir(), "cog.tif")
+		if err := os.WriteFile(src, []byte("first"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.PutFile(ctx, s, "c/p/p.tif", src); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(src+"2", []byte("second, replacing"), 0o644)
+		if err := store.PutFile(ctx, s, "c/p/p.tif", src+"2"); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(mustGet(t, s, "c/p/p.tif")); got != "second, replacing" {
+			t.Fatalf("got %q", got)
+		}
+		assertKeys(t, s, "c/", "c/p/p.tif")
 	})
 
 	t.Run("GDALPathNamesTheKey", func(t *testing.T) {
