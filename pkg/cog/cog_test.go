@@ -84,3 +84,63 @@ func TestSwitchesMatchGDALTranslate(t *testing.T) {
 		}
 	}
 }
+
+func TestValidFootprintFollowsTheData(t *testing.T) {
+	Init()
+	dst := filepath.Join(t.TempDir(), "rgb.tif")
+	if err := Translate("../../testdata/rasters/RGB.byte.tif", dst, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	fp, err := ValidFootprint(dst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := Describe(dst, nil)
+	// RGB.byte.tif is a tilted Landsat scene in a nodata frame: its valid
+	// outline is much smaller than the raster's bounding outline.
+	valid, bounds := area(fp), area([][][][2]float64{{info.Footprint}})
+	if valid <= 0 || valid > 0.8*bounds || valid < 0.4*bounds {
+		t.Errorf("valid area %.4f, bounding area %.4f: the outline does not follow the data", valid, bounds)
+	}
+	for _, poly := range fp {
+		for _, ring := range poly {
+			if ring[0] != ring[len(ring)-1] {
+				t.Error("ring not closed")
+			}
+			for _, p := range ring {
+				if p[0] < -79.1 || p[0] > -76.4 || p[1] < 23.4 || p[1] > 25.7 {
+					t.Errorf("point %v outside the scene", p)
+				}
+			}
+		}
+	}
+	// A raster with no nodata is valid everywhere: the edge outline.
+	dst2 := filepath.Join(t.TempDir(), "world.tif")
+	Translate("../../testdata/rasters/world.rgb.tif", dst2, opts, nil)
+	fp2, err := ValidFootprint(dst2, nil)
+	if err != nil || len(fp2) != 1 || len(fp2[0][0]) < 5 {
+		t.Errorf("all-valid footprint = %v, %v", fp2, err)
+	}
+}
+
+// area is the planar area of polygons in degrees² (outer rings minus holes).
+func area(polys [][][][2]float64) float64 {
+	total := 0.0
+	for _, poly := range polys {
+		for i, ring := range poly {
+			a := 0.0
+			for k := 0; k+1 < len(ring); k++ {
+				a += ring[k][0]*ring[k+1][1] - ring[k+1][0]*ring[k][1]
+			}
+			if a < 0 {
+				a = -a
+			}
+			if i == 0 {
+				total += a / 2
+			} else {
+				total -= a / 2
+			}
+		}
+	}
+	return total
+}

@@ -174,7 +174,12 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	p.Log.Debug("COG written", "identifier", prod.Identifier, "seconds", usage.Elapsed.Seconds(),
 		"max_rss_mb", usage.MaxRSS>>20, "width", info.Width, "height", info.Height, "bands", len(info.Bands))
 	if len(prod.Footprint) == 0 {
-		prod.Footprint = [][][][2]float64{{info.Footprint}}
+		// No footprint in the metadata: the outline of the valid pixels.
+		fp, err := cog.ValidFootprint(cogPath, p.Log)
+		if err != nil {
+			return "", queue.Permanent(fmt.Errorf("footprint of %s: %w", prod.Identifier, err))
+		}
+		prod.Footprint = fp
 	}
 	if err := prod.Validate(); err != nil {
 		return "", queue.Permanent(fmt.Errorf("product %s: %w", prod.Identifier, err))
