@@ -148,7 +148,22 @@ func newTiler(e *env) (*tilecache.Tiler, error) {
 	return &tilecache.Tiler{
 		Cache:  tilecache.StoreCache{Store: cs},
 		Source: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL},
+		Index:  &tilecache.RedisIndex{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix},
 	}, nil
+}
+
+// layerNames lists the layers of the configured collection.
+func layerNames(c config.Collection) func(string) []string {
+	return func(collection string) []string {
+		if collection != c.Name {
+			return nil
+		}
+		names := []string{c.Name}
+		for _, b := range c.Browses {
+			names = append(names, c.Name+layer.Sep+b.Name)
+		}
+		return names
+	}
 }
 
 func newSeederCmd(g *globals) *cobra.Command {
@@ -285,6 +300,13 @@ func newCacheCmd(g *globals) *cobra.Command {
 			}
 			h := &wmts.Handler{Tiles: tiler, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
 				Layers: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}
+			// Catalogue changes drop exactly the tiles they touch.
+			inv := &tilecache.Invalidator{Cache: tiler.Cache, Index: tiler.Index, LayersOf: layerNames(e.cfg.Collection), Log: e.log}
+			host, _ := os.Hostname()
+			followCtx, stopFollow := context.WithCancel(cmd.Context())
+			followed := make(chan error, 1)
+			go func() { followed <- inv.Follow(followCtx, e.rdb, e.cfg.Redis.Prefix, fmt.Sprintf("%s-%d", host, os.Getpid())) }()
+			defer func() { stopFollow(); <-followed }()
 			mux := http.NewServeMux()
 			mux.Handle("/wmts", h)
 			mux.Handle("/wmts/", h)

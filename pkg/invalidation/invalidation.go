@@ -19,11 +19,13 @@ const (
 	Deregistered = "deregistered"
 )
 
-// Area is a bbox (EPSG:4326 lon/lat) and a time interval.
+// Area is a footprint (GeoJSON MultiPolygon, EPSG:4326 lon/lat), its bbox
+// and a time interval.
 type Area struct {
-	BBox  [4]float64 `json:"bbox"`
-	Start time.Time  `json:"start"`
-	End   time.Time  `json:"end"`
+	BBox      [4]float64      `json:"bbox"`
+	Footprint json.RawMessage `json:"footprint,omitempty"`
+	Start     time.Time       `json:"start"`
+	End       time.Time       `json:"end"`
 }
 
 // Event is one catalogue change.

@@ -96,10 +96,11 @@ func (r *Registrar) Handle(ctx context.Context, it queue.Item) (string, error) {
 func (r *Registrar) announce(ctx context.Context, p registry.Product, res registry.Registered) error {
 	if r.Events != nil {
 		e := invalidation.Event{Action: invalidation.Registered, Collection: p.Collection, Identifier: p.Identifier,
-			Areas: []invalidation.Area{{BBox: res.BBox, Start: p.BeginTime, End: p.EndTime}}}
+			Areas: []invalidation.Area{{BBox: res.BBox, Footprint: json.RawMessage(res.Footprint), Start: p.BeginTime, End: p.EndTime}}}
 		if res.Previous != nil {
 			e.Action = invalidation.Replaced
-			e.Areas = append(e.Areas, invalidation.Area{BBox: res.Previous.BBox, Start: res.Previous.BeginTime, End: res.Previous.EndTime})
+			e.Areas = append(e.Areas, invalidation.Area{BBox: res.Previous.BBox, Footprint: json.RawMessage(res.Previous.Footprint),
+				Start: res.Previous.BeginTime, End: res.Previous.EndTime})
 		}
 		if err := r.Events.Publish(ctx, e); err != nil {
 			return err
@@ -265,7 +266,8 @@ func (r *Registrar) Deregister(ctx context.Context, identifier string) (registry
 	}
 	if r.Events != nil {
 		if err := r.Events.Publish(ctx, invalidation.Event{Action: invalidation.Deregistered, Collection: rec.Collection,
-			Identifier: identifier, Areas: []invalidation.Area{{BBox: rec.BBox, Start: rec.BeginTime, End: rec.EndTime}}}); err != nil {
+			Identifier: identifier, Areas: []invalidation.Area{{BBox: rec.BBox, Footprint: json.RawMessage(rec.FootprintGeoJSON),
+				Start: rec.BeginTime, End: rec.EndTime}}}); err != nil {
 			return rec, err
 		}
 	}

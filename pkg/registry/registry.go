@@ -123,16 +123,20 @@ func (r *Registry) EnsureCollection(ctx context.Context, name, title string, pro
 type Registered struct {
 	ID       int64
 	Replaced bool
-	// BBox is the stored footprint's bbox.
-	BBox [4]float64
+	// BBox is the stored footprint's bbox, Footprint the footprint as
+	// stored (GeoJSON MultiPolygon, split at the antimeridian).
+	BBox      [4]float64
+	Footprint string
 	// Previous holds the footprint bbox and interval the product had before a
 	// replacement, so that the caches can drop what it covered then.
 	Previous *Extent
 }
 
-// Extent is a bbox (EPSG:4326) and a time interval.
+// Extent is a footprint (GeoJSON), its bbox (EPSG:4326) and a time
+// interval.
 type Extent struct {
 	BBox      [4]float64
+	Footprint string
 	BeginTime time.Time
 	EndTime   time.Time
 }
@@ -266,9 +270,10 @@ func registerOne(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Regis
 	}
 	var prev Extent
 	exists := true
-	err = tx.QueryRow(ctx, `SELECT ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), begin_time, end_time
+	err = tx.QueryRow(ctx, `SELECT ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint),
+			ST_AsGeoJSON(footprint), begin_time, end_time
 		FROM products WHERE identifier = $1 FOR UPDATE`, p.Identifier).
-		Scan(&prev.BBox[0], &prev.BBox[1], &prev.BBox[2], &prev.BBox[3], &prev.BeginTime, &prev.EndTime)
+		Scan(&prev.BBox[0], &prev.BBox[1], &prev.BBox[2], &prev.BBox[3], &prev.Footprint, &prev.BeginTime, &prev.EndTime)
 	if errors.Is(err, pgx.ErrNoRows) {
 		exists = false
 	} else if err != nil {
@@ -297,11 +302,11 @@ func registerOne(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Regis
 			instrument = EXCLUDED.instrument, sensor_type = EXCLUDED.sensor_type, acquisition_type = EXCLUDED.acquisition_type,
 			orbit_number = EXCLUDED.orbit_number, orbit_direction = EXCLUDED.orbit_direction, cloud_cover = EXCLUDED.cloud_cover,
 			updated_at = now()
-		RETURNING id, ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint)`,
+		RETURNING id, ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), ST_AsGeoJSON(footprint)`,
 		p.Identifier, p.Collection, p.ProductType, p.BeginTime, p.FootprintGeoJSON, p.EndTime, md,
 		nullable(pr.Platform), nullable(pr.PlatformSerial), nullable(pr.Instrument), nullable(pr.SensorType),
 		nullable(pr.AcquisitionType), nullable(pr.OrbitNumber), nullable(pr.OrbitDirection), pr.CloudCover).
-		Scan(&out.ID, &out.BBox[0], &out.BBox[1], &out.BBox[2], &out.BBox[3])
+		Scan(&out.ID, &out.BBox[0], &out.BBox[1], &out.BBox[2], &out.BBox[3], &out.Footprint)
 	if err != nil {
 		return out, err
 	}

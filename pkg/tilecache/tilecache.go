@@ -63,6 +63,8 @@ type Source interface {
 type Tiler struct {
 	Cache  Cache
 	Source Source
+	// Index, when set, learns every level a tile is stored in.
+	Index Index
 
 	mu     sync.Mutex
 	flight map[string]*call
@@ -112,8 +114,16 @@ func (t *Tiler) Render(ctx context.Context, k tile.Key) ([]byte, error) {
 	rctx := context.WithoutCancel(ctx)
 	c.data, c.err = t.Source.Tile(rctx, k)
 	if c.err == nil {
-		if err := t.Cache.Set(rctx, k, c.data); err != nil {
-			c.err = fmt.Errorf("store tile %s: %w", k, err)
+		if t.Index != nil {
+			// Indexed first: a tile stored but not indexed could escape a purge.
+			if err := t.Index.Add(rctx, k); err != nil {
+				c.err = fmt.Errorf("index tile %s: %w", k, err)
+			}
+		}
+		if c.err == nil {
+			if err := t.Cache.Set(rctx, k, c.data); err != nil {
+				c.err = fmt.Errorf("store tile %s: %w", k, err)
+			}
 		}
 	}
 	t.mu.Lock()
