@@ -280,6 +280,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if hdr.Get("X-Cache") != "HIT" {
 		t.Errorf("second request of a rendered tile: X-Cache=%q, want HIT", hdr.Get("X-Cache"))
 	}
+	invalidationRoundTrip(t, httpBase, run, incoming, meta)
+
 	// A time interval without products gives an empty tile.
 	empty := getPNG(t, fmt.Sprintf("%s/wmts/1.0.0/%s/default/2019-01-01T00:00:00Z--2019-01-02T00:00:00Z/%s/%d/%d/%d.png", httpBase, collection, g.Name, z, r.MinRow, r.MinCol), nil)
 	if n := opaque(empty); n != 0 {
@@ -447,4 +449,92 @@ func (s *source) check(t *testing.T, what string, img image.Image, epsg int, bbo
 		t.Errorf("%s: %d of %d compared pixels differ from the source", what, mismatches, compared)
 	}
 	t.Logf("%s: %d pixels compared (%d with data), all equal to the source", what, compared, data)
+}
+
+// invalidationRoundTrip registers a newer product over part of the sample:
+// the cached tiles its footprint touches change (it is drawn on top), the
+// others stay cached as they were; deregistering it brings the touched
+// tiles back to what they were.
+func invalidationRoundTrip(t *testing.T, httpBase string, run func(...string) (string, error), incoming interface {
+	Put(context.Context, string, io.Reader) error
+}, meta []byte) {
+	t.Helper()
+	ctx := context.Background()
+	g := tile.GoogleMapsCompatible
+	const z = 9
+	at := func(lon, lat float64) string {
+		r, _ := g.Covering(g.FromWGS84([4]float64{lon, lat, lon, lat}), z)
+		return fmt.Sprintf("%s/wmts/1.0.0/%s/default/%s/%d/%d/%d.png", httpBase, collection, g.Name, z, r.MinRow, r.MinCol)
+	}
+	touchedURL, otherURL := at(-78.05, 24.6), at(-76.9, 24.0)
+	if touchedURL == otherURL {
+		t.Fatal("test tiles coincide")
+	}
+	get := func(url string) ([]byte, http.Header) {
+		resp, err := http.Get(url)
+		testenv.Must(t, err, "GET %s", url)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s", url, resp.Status)
+		}
+		return b, resp.Header
+	}
+	before, _ := get(touchedURL)
+	otherBefore, _ := get(otherURL)
+
+	// The newer product: magenta over lon -78.2..-77.9, lat 24.45..24.75.
+	dir := t.TempDir()
+	raster := filepath.Join(dir, "newer.tif")
+	ds, err := godal.Create(godal.GTiff, raster, 3, godal.Byte, 300, 300)
+	testenv.Must(t, err, "create raster")
+	sr, _ := godal.NewSpatialRefFromEPSG(4326)
+	ds.SetSpatialRef(sr)
+	sr.Close()
+	ds.SetGeoTransform([6]float64{-78.2, 0.001, 0, 24.75, 0, -0.001})
+	for i, v := range []byte{255, 0, 255} {
+		ds.Bands()[i].Fill(float64(v), 0)
+	}
+	testenv.Must(t, ds.Close(), "write raster")
+	rb, _ := os.ReadFile(raster)
+	const newerID = "VHR18_NEWER_20180617"
+	newerMeta := bytes.ReplaceAll(bytes.ReplaceAll(meta, []byte(sampleID), []byte(newerID)), []byte("2018-06-15"), []byte("2018-06-17"))
+	testenv.Must(t, incoming.Put(ctx, "packages/newer.tar", bytes.NewReader(packTar(t, map[string][]byte{
+		"newer.tif": rb, newerID + ".xml": newerMeta}))), "upload newer")
+	out, err := run("enqueue", "--wait", "60s", "packages/newer.tar")
+	testenv.Must(t, err, "enqueue newer: %s", out)
+
+	testenv.Eventually(t, 30*time.Second, "the touched tile redrawn with the newer product", func() (bool, error) {
+		b, _ := get(touchedURL)
+		return !bytes.Equal(b, before), nil
+	})
+	after, _ := get(touchedURL)
+	img, err := png.Decode(bytes.NewReader(after))
+	testenv.Must(t, err, "decode")
+	magenta := 0
+	bnds := img.Bounds()
+	for y := bnds.Min.Y; y < bnds.Max.Y; y++ {
+		for x := bnds.Min.X; x < bnds.Max.X; x++ {
+			if r, gg, b, a := img.At(x, y).RGBA(); r>>8 == 255 && gg>>8 == 0 && b>>8 == 255 && a>>8 == 255 {
+				magenta++
+			}
+		}
+	}
+	if magenta < 1000 {
+		t.Errorf("the redrawn tile shows %d pixels of the newer product", magenta)
+	}
+	otherAfter, hdr := get(otherURL)
+	if !bytes.Equal(otherAfter, otherBefore) || hdr.Get("X-Cache") != "HIT" {
+		t.Errorf("a tile the newer footprint does not touch was dropped or changed (X-Cache %s)", hdr.Get("X-Cache"))
+	}
+
+	out, err = run("deregister", newerID)
+	testenv.Must(t, err, "deregister: %s", out)
+	testenv.Eventually(t, 30*time.Second, "the touched tile back as it was", func() (bool, error) {
+		b, _ := get(touchedURL)
+		return bytes.Equal(b, before), nil
+	})
+	if b, hdr := get(otherURL); !bytes.Equal(b, otherBefore) || hdr.Get("X-Cache") != "HIT" {
+		t.Errorf("deregistration dropped an untouched tile")
+	}
 }
