@@ -305,7 +305,9 @@ func newCacheCmd(g *globals) *cobra.Command {
 			host, _ := os.Hostname()
 			followCtx, stopFollow := context.WithCancel(cmd.Context())
 			followed := make(chan error, 1)
-			go func() { followed <- inv.Follow(followCtx, e.rdb, e.cfg.Redis.Prefix, fmt.Sprintf("%s-%d", host, os.Getpid())) }()
+			go func() {
+				followed <- inv.Follow(followCtx, e.rdb, e.cfg.Redis.Prefix, fmt.Sprintf("%s-%d", host, os.Getpid()))
+			}()
 			defer func() { stopFollow(); <-followed }()
 			mux := http.NewServeMux()
 			mux.Handle("/wmts", h)

@@ -17,7 +17,9 @@ import (
 
 type constSource struct{}
 
-func (constSource) Tile(ctx context.Context, k tile.Key) ([]byte, error) { return []byte(k.Path()), nil }
+func (constSource) Tile(ctx context.Context, k tile.Key) ([]byte, error) {
+	return []byte(k.Path()), nil
+}
 
 const (
 	interval = "2018-06-15T00:00:00Z--2018-06-16T00:00:00Z"
