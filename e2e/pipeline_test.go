@@ -280,6 +280,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if hdr.Get("X-Cache") != "HIT" {
 		t.Errorf("second request of a rendered tile: X-Cache=%q, want HIT", hdr.Get("X-Cache"))
 	}
+	gdalClients(t, httpBase, src)
 	invalidationRoundTrip(t, httpBase, run, incoming, meta)
 
 	// A time interval without products gives an empty tile.
@@ -537,4 +538,56 @@ func invalidationRoundTrip(t *testing.T, httpBase string, run func(...string) (s
 	if b, hdr := get(otherURL); !bytes.Equal(b, otherBefore) || hdr.Get("X-Cache") != "HIT" {
 		t.Errorf("deregistration dropped an untouched tile")
 	}
+}
+
+// gdalClients reads the served layer with GDAL's WMTS and WMS drivers,
+// which are strict about capabilities, and checks what they fetch.
+func gdalClients(t *testing.T, httpBase string, src *source) {
+	t.Helper()
+	dir := t.TempDir()
+	wmts := fmt.Sprintf("WMTS:%s/wmts/1.0.0/WMTSCapabilities.xml,layer=%s,tilematrixset=GoogleMapsCompatible", httpBase, collection)
+	out, err := exec.Command("gdalinfo", wmts).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Size is") {
+		t.Fatalf("gdalinfo on the WMTS: %v\n%s", err, out)
+	}
+	// A window of the WMTS at zoom 9 resolution, through GDAL.
+	b := [4]float64{-8750000, 2800000, -8600000, 2950000}
+	dst := filepath.Join(dir, "wmts.tif")
+	out, err = exec.Command("gdal_translate", "-q", "-projwin", bboxParam(b[0]), bboxParam(b[3]), bboxParam(b[2]), bboxParam(b[1]),
+		"-outsize", "256", "256", "-r", "nearest", wmts, dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdal_translate from the WMTS: %v\n%s", err, out)
+	}
+	if st := readRGBA(t, dst); st < 1000 {
+		t.Errorf("GDAL read %d opaque pixels through the WMTS", st)
+	}
+	wms := fmt.Sprintf("WMS:%s/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s&CRS=EPSG:4326&BBOX=23.5,-79,25.6,-76.5&FORMAT=image/png&TRANSPARENT=TRUE", httpBase, collection)
+	dst = filepath.Join(dir, "wms.tif")
+	out, err = exec.Command("gdal_translate", "-q", "-outsize", "400", "0", wms, dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdal_translate from the WMS: %v\n%s", err, out)
+	}
+	if st := readRGBA(t, dst); st < 10000 {
+		t.Errorf("GDAL read %d opaque pixels through the WMS", st)
+	}
+}
+
+// readRGBA counts the opaque pixels of an RGBA raster.
+func readRGBA(t *testing.T, path string) int {
+	ds, err := godal.Open(path)
+	testenv.Must(t, err, "open %s", path)
+	defer ds.Close()
+	st := ds.Structure()
+	if st.NBands != 4 {
+		t.Fatalf("%s has %d bands, want RGBA", path, st.NBands)
+	}
+	alpha := make([]byte, st.SizeX*st.SizeY)
+	testenv.Must(t, ds.Bands()[3].Read(0, 0, alpha, st.SizeX, st.SizeY), "read alpha")
+	n := 0
+	for _, a := range alpha {
+		if a == 255 {
+			n++
+		}
+	}
+	return n
 }
