@@ -166,6 +166,27 @@ func layerNames(c config.Collection) func(string) []string {
 	}
 }
 
+func newSeeder(ctx context.Context, e *env) (*seed.Seeder, *registry.Registry, error) {
+	reg, err := openRegistry(ctx, e.cfg, e.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	tiler, err := newTiler(e)
+	if err != nil {
+		reg.Close()
+		return nil, nil, err
+	}
+	grid, ok := tile.Lookup(e.cfg.Seeder.Grid)
+	if !ok {
+		reg.Close()
+		return nil, nil, fmt.Errorf("config seeder.grid: unknown grid %q", e.cfg.Seeder.Grid)
+	}
+	return &seed.Seeder{Products: reg, Tiles: tiler, Progress: seed.RedisProgress{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix},
+		Collection: e.cfg.Collection.Name, Layers: e.cfg.Seeder.Layers, Grid: grid,
+		MinZoom: e.cfg.Seeder.MinZoom, MaxZoom: e.cfg.Seeder.MaxZoom, Format: e.cfg.Cache.Format,
+		MetaTile: e.cfg.Seeder.MetaTile, Concurrency: e.cfg.Seeder.Concurrency, Log: e.log}, reg, nil
+}
+
 func newSeederCmd(g *globals) *cobra.Command {
 	var wf workerFlags
 	cmd := &cobra.Command{
@@ -177,25 +198,14 @@ func newSeederCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.close()
-			reg, err := openRegistry(cmd.Context(), e.cfg, e.log)
+			s, reg, err := newSeeder(cmd.Context(), e)
 			if err != nil {
 				return err
 			}
 			defer reg.Close()
-			tiler, err := newTiler(e)
-			if err != nil {
-				return err
-			}
-			grid, ok := tile.Lookup(e.cfg.Seeder.Grid)
-			if !ok {
-				return fmt.Errorf("config seeder.grid: unknown grid %q", e.cfg.Seeder.Grid)
-			}
-			s := &seed.Seeder{Products: reg, Tiles: tiler, Collection: e.cfg.Collection.Name, Grid: grid,
-				MinZoom: e.cfg.Seeder.MinZoom, MaxZoom: e.cfg.Seeder.MaxZoom, Format: e.cfg.Cache.Format,
-				Concurrency: e.cfg.Seeder.Concurrency, Log: e.log}
 			c := e.q.NewConsumer(queue.Seed, wf.options(e.log, 1))
-			e.log.Info("seeder started", "worker", c.WorkerID(), "grid", grid.Name,
-				"zoom", fmt.Sprintf("%d-%d", s.MinZoom, s.MaxZoom), "renderer", e.cfg.Cache.RendererURL)
+			e.log.Info("seeder started", "worker", c.WorkerID(), "grid", s.Grid.Name,
+				"zoom", fmt.Sprintf("%d-%d", s.MinZoom, s.MaxZoom), "metatile", s.MetaTile, "renderer", e.cfg.Cache.RendererURL)
 			return c.Run(cmd.Context(), s.Handle)
 		},
 	}

@@ -40,7 +40,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", envOr("PVS_LOG_FORMAT", ""), "json or text (default: json for daemons, text otherwise)")
 	root.AddCommand(
 		newPreprocessorCmd(g), newRegistrarCmd(g), newSeederCmd(g), newRendererCmd(g), newCacheCmd(g),
-		newEnqueueCmd(g), newStatusCmd(g), newRetryCmd(g), newMigrateCmd(g), newDeregisterCmd(g), newVersionCmd(), newCOGConvertCmd(g),
+		newEnqueueCmd(g), newStatusCmd(g), newRetryCmd(g), newMigrateCmd(g), newDeregisterCmd(g), newSeedCmd(g), newVersionCmd(), newCOGConvertCmd(g),
 	)
 	return root
 }

@@ -1,12 +1,13 @@
 package cog
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/airbusgeo/godal"
+
+	"github.com/pvs/pvs/pkg/metadata"
 )
 
 // maskSide is the largest side of the mask polygonized for a footprint.
@@ -120,7 +121,7 @@ func ValidFootprint(path string, log *slog.Logger) ([][][][2]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return polygonsFromGeoJSON(gj)
+	return metadata.ParseGeoJSONPolygons([]byte(gj))
 }
 
 func abs(f float64) float64 {
@@ -128,25 +129,4 @@ func abs(f float64) float64 {
 		return -f
 	}
 	return f
-}
-
-func polygonsFromGeoJSON(s string) ([][][][2]float64, error) {
-	var g struct {
-		Type        string          `json:"type"`
-		Coordinates json.RawMessage `json:"coordinates"`
-	}
-	if err := json.Unmarshal([]byte(s), &g); err != nil {
-		return nil, err
-	}
-	switch g.Type {
-	case "Polygon":
-		var p [][][2]float64
-		err := json.Unmarshal(g.Coordinates, &p)
-		return [][][][2]float64{p}, err
-	case "MultiPolygon":
-		var mp [][][][2]float64
-		err := json.Unmarshal(g.Coordinates, &mp)
-		return mp, err
-	}
-	return nil, fmt.Errorf("footprint is a %s, not a polygon", g.Type)
 }

@@ -182,6 +182,10 @@ type Seeder struct {
 	MaxZoom     int    `yaml:"max_zoom"`
 	Grid        string `yaml:"grid"`
 	Concurrency int    `yaml:"concurrency"`
+	// MetaTile is the side, in tiles, of the blocks rendered in one request.
+	MetaTile int `yaml:"metatile"`
+	// Layers to seed; default the collection's default layer.
+	Layers []string `yaml:"layers"`
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -399,6 +403,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Seeder.Concurrency <= 0 {
 		c.Seeder.Concurrency = 2
+	}
+	if c.Seeder.MetaTile <= 0 {
+		c.Seeder.MetaTile = 4
 	}
 }
 

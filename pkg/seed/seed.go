@@ -2,15 +2,23 @@ package seed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/queue"
 	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/tile"
+	"github.com/pvs/pvs/pkg/tilecache"
 )
 
 // Finder finds products.
@@ -18,110 +26,320 @@ type Finder interface {
 	Find(ctx context.Context, q registry.Query) ([]registry.Record, error)
 }
 
-// Renderer renders a tile into the cache, replacing what was there.
-type Renderer interface {
-	Render(ctx context.Context, k tile.Key) ([]byte, error)
+// Tiles renders blocks of tiles into the cache, and removes tiles.
+type Tiles interface {
+	RenderBlock(ctx context.Context, b tilecache.Block, want func(tile.Pos) bool) (int, error)
+	Purge(ctx context.Context, k tile.Key) error
 }
 
-// Seeder handles seed_queue items.
+// Progress remembers which blocks of a job are done, so that a job taken
+// up again after a crash does not redo them.
+type Progress interface {
+	Done(ctx context.Context, job string) (map[string]bool, error)
+	Mark(ctx context.Context, job, block string) error
+	Forget(ctx context.Context, job string) error
+}
+
+// Seeder seeds (or truncates) the tile cache.
 type Seeder struct {
-	Products    Finder
-	Tiles       Renderer
-	Collection  string
-	Layers      []string // layers to seed; default the collection's own
-	Grid        tile.Grid
-	MinZoom     int
-	MaxZoom     int
-	Format      string
+	Products   Finder
+	Tiles      Tiles
+	Progress   Progress // nil: no resumption
+	Collection string
+	Layers     []string // layers to seed; default the collection's own
+	Grid       tile.Grid
+	MinZoom    int
+	MaxZoom    int
+	Format     string
+	// MetaTile is the side, in tiles, of the blocks rendered at once.
+	MetaTile    int
 	Concurrency int
 	Log         *slog.Logger
 }
 
-// Plan lists the tiles to seed for an interval: for every zoom level, the
-// tiles covering the extents of the products whose time intersects it.
-func (s *Seeder) Plan(ctx context.Context, p period.Period) ([]tile.Range, int, error) {
-	recs, err := s.Products.Find(ctx, registry.Query{Collection: s.Collection, Start: p.Start, End: p.End})
-	if err != nil {
-		return nil, 0, err
+// Job is one seeding (or truncation).
+type Job struct {
+	Period   period.Period
+	BBox     *[4]float64 // EPSG:4326; nil: wherever the products are
+	Layers   []string    // default: the seeder's
+	Times    []string    // time keys; default: the period's and the default key
+	MinZoom  int
+	MaxZoom  int
+	Truncate bool
+}
+
+// Plan is what a job covers.
+type Plan struct {
+	Products int
+	Levels   map[int][]tile.Pos // tiles touching the products' footprints, per zoom
+	Tiles    int                // tiles per layer and time key
+	Total    int                // tiles in all: Tiles x layers x time keys
+	Blocks   []tilecache.Block
+	want     map[int]map[tile.Pos]bool
+}
+
+// JobFor fills a job's defaults from the seeder.
+func (s *Seeder) JobFor(p period.Period) Job {
+	return Job{Period: p, MinZoom: s.MinZoom, MaxZoom: s.MaxZoom}
+}
+
+func (s *Seeder) fill(j *Job) {
+	if len(j.Layers) == 0 {
+		j.Layers = s.Layers
+		if len(j.Layers) == 0 {
+			j.Layers = []string{s.Collection}
+		}
 	}
-	var ranges []tile.Range
+	if len(j.Times) == 0 {
+		// Tiles of the interval itself, and the default (no TIME) tiles,
+		// which show the newest products and so change with them.
+		j.Times = []string{j.Period.Key(), tile.DefaultTime}
+	}
+}
+
+// Plan computes the tiles of a job: for every zoom level, the tiles the
+// footprints (not the bounding boxes) of the products whose time intersects
+// the period touch, within the job's bbox, grouped into metatile blocks.
+func (s *Seeder) Plan(ctx context.Context, j Job) (*Plan, error) {
+	s.fill(&j)
+	recs, err := s.Products.Find(ctx, registry.Query{Collection: s.Collection, Start: j.Period.Start, End: j.Period.End, BBox: j.BBox})
+	if err != nil {
+		return nil, err
+	}
+	pl := &Plan{Products: len(recs), Levels: map[int][]tile.Pos{}, want: map[int]map[tile.Pos]bool{}}
+	var clip *[4]float64
+	if j.BBox != nil {
+		c := s.Grid.FromWGS84(*j.BBox)
+		clip = &c
+	}
 	for _, rec := range recs {
-		b := s.Grid.FromWGS84(rec.BBox)
-		for z := s.MinZoom; z <= s.MaxZoom; z++ {
-			if r, ok := s.Grid.Covering(b, z); ok {
-				ranges = append(ranges, r)
+		polys, err := metadata.ParseGeoJSONPolygons([]byte(rec.FootprintGeoJSON))
+		if err != nil {
+			return nil, fmt.Errorf("footprint of %s: %w", rec.Identifier, err)
+		}
+		for z := j.MinZoom; z <= j.MaxZoom; z++ {
+			if pl.want[z] == nil {
+				pl.want[z] = map[tile.Pos]bool{}
+			}
+			for _, p := range s.Grid.Touching(polys, z) {
+				if clip != nil {
+					b := s.Grid.BBox(z, p.Row, p.Col)
+					if b[0] >= clip[2] || b[2] <= clip[0] || b[1] >= clip[3] || b[3] <= clip[1] {
+						continue
+					}
+				}
+				if !pl.want[z][p] {
+					pl.want[z][p] = true
+					pl.Levels[z] = append(pl.Levels[z], p)
+				}
 			}
 		}
 	}
-	return ranges, len(recs), nil
+	m := max(s.MetaTile, 1)
+	for z := j.MinZoom; z <= j.MaxZoom; z++ {
+		ps := pl.Levels[z]
+		sort.Slice(ps, func(a, b int) bool { return ps[a].Row < ps[b].Row || ps[a].Row == ps[b].Row && ps[a].Col < ps[b].Col })
+		pl.Tiles += len(ps)
+		cols, rows := s.Grid.MatrixSize(z)
+		blocks := map[tile.Pos]bool{}
+		for _, p := range ps {
+			bp := tile.Pos{Row: p.Row / m * m, Col: p.Col / m * m}
+			if blocks[bp] {
+				continue
+			}
+			blocks[bp] = true
+			pl.Blocks = append(pl.Blocks, tilecache.Block{
+				Key:    tile.Key{Grid: s.Grid.Name, Z: z, Format: s.Format},
+				MinRow: bp.Row, MinCol: bp.Col, Rows: min(m, rows-bp.Row), Cols: min(m, cols-bp.Col)})
+		}
+	}
+	pl.Total = pl.Tiles * len(j.Layers) * len(j.Times)
+	return pl, nil
 }
 
-// Handle is the queue.Handler of the seeder.
+// Stats is what a run did.
+type Stats struct {
+	Tiles    int // tiles stored or removed
+	Skipped  int // tiles of blocks done before a restart
+	Products int
+	Elapsed  time.Duration
+}
+
+// Run carries out the plan for every layer and time key of the job,
+// calling progress (if not nil) as tiles are done. Blocks done by an
+// earlier, interrupted run of the same job are skipped.
+func (s *Seeder) Run(ctx context.Context, j Job, pl *Plan, progress func(done, total int)) (Stats, error) {
+	s.fill(&j)
+	t0 := time.Now()
+	jobID := j.Period.Key() + ":" + strconv.Itoa(j.MinZoom) + "-" + strconv.Itoa(j.MaxZoom)
+	if j.BBox != nil {
+		b, _ := json.Marshal(j.BBox)
+		jobID += ":" + string(b)
+	}
+	if j.Truncate {
+		jobID += ":truncate"
+	}
+	done := map[string]bool{}
+	if s.Progress != nil && !j.Truncate {
+		var err error
+		if done, err = s.Progress.Done(ctx, jobID); err != nil {
+			return Stats{}, fmt.Errorf("read seed progress: %w", err)
+		}
+	}
+	type work struct {
+		b   tilecache.Block
+		key string
+	}
+	works := make(chan work)
+	var count, skipped atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for i := 0; i < max(s.Concurrency, 1); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range works {
+				n, err := s.block(ctx, j, pl, w.b)
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					continue
+				}
+				if s.Progress != nil && !j.Truncate {
+					if err := s.Progress.Mark(ctx, jobID, w.key); err != nil {
+						once.Do(func() { firstErr = err })
+					}
+				}
+				c := count.Add(int64(n))
+				if progress != nil {
+					progress(int(c+skipped.Load()), pl.Total)
+				}
+			}
+		}()
+	}
+feed:
+	for _, l := range j.Layers {
+		for _, tk := range j.Times {
+			for _, b := range pl.Blocks {
+				b.Key.Layer, b.Key.Time = l, tk
+				key := fmt.Sprintf("%s/%s/%d/%d/%d", l, tk, b.Key.Z, b.MinRow, b.MinCol)
+				if done[key] {
+					skipped.Add(int64(s.wanted(pl, b)))
+					continue
+				}
+				select {
+				case works <- work{b, key}:
+				case <-ctx.Done():
+					break feed
+				}
+			}
+		}
+	}
+	close(works)
+	wg.Wait()
+	if progress != nil {
+		progress(int(count.Load()+skipped.Load()), pl.Total)
+	}
+	st := Stats{Tiles: int(count.Load()), Skipped: int(skipped.Load()), Products: pl.Products, Elapsed: time.Since(t0)}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	if firstErr != nil {
+		return st, firstErr
+	}
+	if s.Progress != nil {
+		if err := s.Progress.Forget(ctx, jobID); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func (s *Seeder) wanted(pl *Plan, b tilecache.Block) int {
+	n := 0
+	for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
+		for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
+			if pl.want[b.Key.Z][tile.Pos{Row: r, Col: c}] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// block renders (or truncates) one block, keeping only planned tiles.
+func (s *Seeder) block(ctx context.Context, j Job, pl *Plan, b tilecache.Block) (int, error) {
+	want := func(p tile.Pos) bool { return pl.want[b.Key.Z][p] }
+	if !j.Truncate {
+		return s.Tiles.RenderBlock(ctx, b, want)
+	}
+	n := 0
+	for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
+		for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
+			if !want(tile.Pos{Row: r, Col: c}) {
+				continue
+			}
+			k := b.Key
+			k.Row, k.Col = r, c
+			if err := s.Tiles.Purge(ctx, k); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Handle is the queue.Handler of seed_queue: it seeds the item's interval
+// at the configured zoom levels.
 func (s *Seeder) Handle(ctx context.Context, it queue.Item) (string, error) {
 	p, err := period.Parse(it.Value)
 	if err != nil {
 		return "", queue.Permanent(fmt.Errorf("invalid seed_queue item: %w", err))
 	}
-	ranges, nprod, err := s.Plan(ctx, p)
+	j := s.JobFor(p)
+	pl, err := s.Plan(ctx, j)
 	if err != nil {
 		return "", err
 	}
-	layers := s.Layers
-	if len(layers) == 0 {
-		layers = []string{s.Collection}
-	}
-	// Tiles of the interval itself, and the default (no TIME) tiles, which
-	// show the newest product and so change with every registration.
-	times := []string{p.Key(), tile.DefaultTime}
-	keys := make(chan tile.Key)
-	var done, failed atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	n := max(s.Concurrency, 1)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range keys {
-				if _, err := s.Tiles.Render(ctx, k); err != nil {
-					failed.Add(1)
-					once.Do(func() { firstErr = err })
-					continue
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	seen := map[tile.Key]bool{}
-feed:
-	for _, r := range ranges {
-		for row := r.MinRow; row <= r.MaxRow; row++ {
-			for col := r.MinCol; col <= r.MaxCol; col++ {
-				for _, l := range layers {
-					for _, t := range times {
-						k := tile.Key{Layer: l, Grid: s.Grid.Name, Time: t, Z: r.Z, Row: row, Col: col, Format: s.Format}
-						if seen[k] {
-							continue
-						}
-						seen[k] = true
-						select {
-						case keys <- k:
-						case <-ctx.Done():
-							break feed
-						}
-					}
-				}
-			}
-		}
-	}
-	close(keys)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	st, err := s.Run(ctx, j, pl, nil)
+	if err != nil {
 		return "", err
 	}
-	if firstErr != nil {
-		return "", fmt.Errorf("%d of %d tiles failed, first: %w", failed.Load(), len(seen), firstErr)
+	return fmt.Sprintf("seeded %d tiles (%d blocks, %d done before) of %d products, zoom %d-%d, in %.1fs",
+		st.Tiles, len(pl.Blocks), st.Skipped, st.Products, j.MinZoom, j.MaxZoom, st.Elapsed.Seconds()), nil
+}
+
+// RedisProgress keeps job progress in Redis sets, shared by the seeders.
+type RedisProgress struct {
+	RDB    redis.UniversalClient
+	Prefix string
+}
+
+func (r RedisProgress) key(job string) string { return r.Prefix + "pvs:seed:done:" + job }
+
+// Done implements Progress.
+func (r RedisProgress) Done(ctx context.Context, job string) (map[string]bool, error) {
+	ms, err := r.RDB.SMembers(ctx, r.key(job)).Result()
+	out := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		out[m] = true
 	}
-	return fmt.Sprintf("seeded %d tiles of %d products, zoom %d-%d", done.Load(), nprod, s.MinZoom, s.MaxZoom), nil
+	return out, err
+}
+
+// Mark implements Progress. Progress of a job left unfinished for a week
+// is forgotten.
+func (r RedisProgress) Mark(ctx context.Context, job, block string) error {
+	_, err := r.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, r.key(job), block)
+		p.Expire(ctx, r.key(job), 7*24*time.Hour)
+		return nil
+	})
+	return err
+}
+
+// Forget implements Progress.
+func (r RedisProgress) Forget(ctx context.Context, job string) error {
+	return r.RDB.Del(ctx, r.key(job)).Err()
 }

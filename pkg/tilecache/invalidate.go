@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pvs/pvs/pkg/invalidation"
+	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
 )
@@ -136,24 +137,7 @@ func footprintOf(a invalidation.Area) ([][][][2]float64, error) {
 		b := a.BBox
 		return [][][][2]float64{{{{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]}, {b[0], b[1]}}}}, nil
 	}
-	var g struct {
-		Type        string          `json:"type"`
-		Coordinates json.RawMessage `json:"coordinates"`
-	}
-	if err := json.Unmarshal(a.Footprint, &g); err != nil {
-		return nil, err
-	}
-	switch g.Type {
-	case "Polygon":
-		var p [][][2]float64
-		err := json.Unmarshal(g.Coordinates, &p)
-		return [][][][2]float64{p}, err
-	case "MultiPolygon":
-		var mp [][][][2]float64
-		err := json.Unmarshal(g.Coordinates, &mp)
-		return mp, err
-	}
-	return nil, fmt.Errorf("footprint is a %s", g.Type)
+	return metadata.ParseGeoJSONPolygons(a.Footprint)
 }
 
 func timeTouches(key string, a invalidation.Area) bool {

@@ -132,3 +132,6 @@ func (t *Tiler) Render(ctx context.Context, k tile.Key) ([]byte, error) {
 	close(c.done)
 	return c.data, c.err
 }
+
+// Purge removes a cached tile.
+func (t *Tiler) Purge(ctx context.Context, k tile.Key) error { return t.Cache.Purge(ctx, k) }

@@ -1,0 +1,188 @@
+package seed
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/pvs/pvs/pkg/period"
+	"github.com/pvs/pvs/pkg/queue"
+	"github.com/pvs/pvs/pkg/registry"
+	"github.com/pvs/pvs/pkg/tile"
+	"github.com/pvs/pvs/pkg/tilecache"
+)
+
+type products []registry.Record
+
+func (p products) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+	return p, nil
+}
+
+type fakeTiles struct {
+	mu      sync.Mutex
+	blocks  int
+	stored  map[tile.Key]bool
+	purged  map[tile.Key]bool
+	failAt  int // fail the n-th block (1-based), once
+	calls   int
+	maxSide int
+}
+
+func (f *fakeTiles) RenderBlock(ctx context.Context, b tilecache.Block, want func(tile.Pos) bool) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.calls == f.failAt {
+		return 0, errors.New("renderer down")
+	}
+	f.blocks++
+	f.maxSide = max(f.maxSide, b.Rows, b.Cols)
+	n := 0
+	for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
+		for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
+			if want(tile.Pos{Row: r, Col: c}) {
+				k := b.Key
+				k.Row, k.Col = r, c
+				f.stored[k] = true
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeTiles) Purge(ctx context.Context, k tile.Key) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.purged[k] = true
+	return nil
+}
+
+type memProgress struct {
+	mu   sync.Mutex
+	done map[string]map[string]bool
+}
+
+func (m *memProgress) Done(ctx context.Context, job string) (map[string]bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]bool{}
+	for k := range m.done[job] {
+		out[k] = true
+	}
+	return out, nil
+}
+func (m *memProgress) Mark(ctx context.Context, job, block string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done[job] == nil {
+		m.done[job] = map[string]bool{}
+	}
+	m.done[job][block] = true
+	return nil
+}
+func (m *memProgress) Forget(ctx context.Context, job string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.done, job)
+	return nil
+}
+
+// A thin diagonal strip: its bounding box covers many tiles its footprint
+// does not touch.
+const strip = `{"type":"Polygon","coordinates":[[[10,40],[10.2,40],[14.2,44],[14,44],[10,40]]]}`
+
+func seeder(t *fakeTiles, pr Progress) *Seeder {
+	return &Seeder{Products: products{{Identifier: "P", FootprintGeoJSON: strip}}, Tiles: t, Progress: pr,
+		Collection: "C", Grid: tile.WorldCRS84Quad, MinZoom: 6, MaxZoom: 8, Format: "png", MetaTile: 4, Concurrency: 2}
+}
+
+func TestPlanFollowsFootprintsAndGroupsBlocks(t *testing.T) {
+	s := seeder(&fakeTiles{}, nil)
+	p, _ := period.Parse("2018-06-15/2018-06-16")
+	pl, err := s.Plan(context.Background(), s.JobFor(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for z := 6; z <= 8; z++ {
+		r, _ := s.Grid.Covering([4]float64{10, 40, 14.2, 44}, z)
+		if len(pl.Levels[z]) >= r.Count() {
+			t.Errorf("z%d: %d tiles planned, as many as the bbox's %d: footprint not followed", z, len(pl.Levels[z]), r.Count())
+		}
+		if len(pl.Levels[z]) == 0 {
+			t.Errorf("z%d: nothing planned", z)
+		}
+	}
+	if pl.Total != pl.Tiles*2 {
+		t.Errorf("total %d, want tiles x (interval key + default key) = %d", pl.Total, pl.Tiles*2)
+	}
+	if len(pl.Blocks) >= pl.Tiles {
+		t.Errorf("%d blocks for %d tiles: metatiles not used", len(pl.Blocks), pl.Tiles)
+	}
+}
+
+func TestRunSeedsEveryPlannedTileAndResumes(t *testing.T) {
+	ft := &fakeTiles{stored: map[tile.Key]bool{}, purged: map[tile.Key]bool{}, failAt: 5}
+	pr := &memProgress{done: map[string]map[string]bool{}}
+	s := seeder(ft, pr)
+	s.Concurrency = 1
+	p, _ := period.Parse("2018-06-15/2018-06-16")
+	j := s.JobFor(p)
+	pl, _ := s.Plan(context.Background(), j)
+	var last int
+	_, err := s.Run(context.Background(), j, pl, func(done, total int) { last = done })
+	if err == nil {
+		t.Fatal("a failing block did not fail the run")
+	}
+	before := ft.blocks
+	st, err := s.Run(context.Background(), j, pl, func(done, total int) { last = done })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ft.blocks-before != 1 {
+		t.Errorf("the rerun rendered %d blocks, want only the failed one", ft.blocks-before)
+	}
+	if st.Skipped+st.Tiles != pl.Total || last != pl.Total {
+		t.Errorf("skipped %d + seeded %d (progress %d), want %d", st.Skipped, st.Tiles, last, pl.Total)
+	}
+	if len(ft.stored) != pl.Total {
+		t.Errorf("%d distinct tiles stored, want %d", len(ft.stored), pl.Total)
+	}
+	for k := range ft.stored {
+		found := false
+		for _, p := range pl.Levels[k.Z] {
+			found = found || (p == tile.Pos{Row: k.Row, Col: k.Col})
+		}
+		if !found {
+			t.Errorf("tile %s stored but not planned", k)
+		}
+	}
+	if len(pr.done) != 0 {
+		t.Error("progress kept after a finished job")
+	}
+	if ft.maxSide > 4 {
+		t.Errorf("blocks of %d tiles a side, want at most 4", ft.maxSide)
+	}
+	// Truncation removes the same tiles.
+	j.Truncate = true
+	if _, err := s.Run(context.Background(), j, pl, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(ft.purged) != pl.Total {
+		t.Errorf("truncate removed %d tiles, want %d", len(ft.purged), pl.Total)
+	}
+}
+
+func TestHandle(t *testing.T) {
+	ft := &fakeTiles{stored: map[tile.Key]bool{}, purged: map[tile.Key]bool{}}
+	s := seeder(ft, nil)
+	res, err := s.Handle(context.Background(), queue.Item{Value: "2018-06-15T00:00:00Z/2018-06-16T00:00:00Z"})
+	if err != nil || len(ft.stored) == 0 {
+		t.Fatalf("%q %v", res, err)
+	}
+	if _, err := s.Handle(context.Background(), queue.Item{Value: "not a time"}); err == nil || !queue.IsPermanent(err) {
+		t.Errorf("bad item: %v", err)
+	}
+
+}

@@ -1,0 +1,160 @@
+package tilecache
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pvs/pvs/pkg/period"
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+// Block is a rectangle of tiles of one level, rendered together (a
+// metatile): one rendering instead of one per tile cuts the work the
+// renderer repeats per request (queries, opening and warping each product).
+type Block struct {
+	Key                        tile.Key // layer, grid, time, z, format; Row and Col unused
+	MinRow, MinCol, Rows, Cols int
+}
+
+// BlockSource draws a block as one image and cuts it into tiles.
+type BlockSource interface {
+	Block(ctx context.Context, b Block) (map[tile.Pos][]byte, error)
+}
+
+// Block implements BlockSource with one GetMap of the block's extent.
+func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, error) {
+	g, ok := tile.Lookup(b.Key.Grid)
+	if !ok {
+		return nil, fmt.Errorf("unknown grid %q", b.Key.Grid)
+	}
+	tl := g.BBox(b.Key.Z, b.MinRow, b.MinCol)
+	br := g.BBox(b.Key.Z, b.MinRow+b.Rows-1, b.MinCol+b.Cols-1)
+	bbox := [4]float64{tl[0], br[1], br[2], tl[3]}
+	w, h := b.Cols*g.TileSize, b.Rows*g.TileSize
+	// Drawn as PNG whatever the tile format: the cut tiles are encoded once.
+	k := b.Key
+	k.Format = "png"
+	data, err := s.getMap(ctx, k, g, bbox, w, h)
+	if err != nil {
+		return nil, fmt.Errorf("render block %s z%d %d/%d %dx%d: %w", b.Key.Layer, b.Key.Z, b.MinRow, b.MinCol, b.Rows, b.Cols, err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode block: %w", err)
+	}
+	out := make(map[tile.Pos][]byte, b.Rows*b.Cols)
+	for r := 0; r < b.Rows; r++ {
+		for c := 0; c < b.Cols; c++ {
+			sub := image.NewNRGBA(image.Rect(0, 0, g.TileSize, g.TileSize))
+			draw.Draw(sub, sub.Bounds(), img, image.Pt(c*g.TileSize, r*g.TileSize), draw.Src)
+			var buf bytes.Buffer
+			if err := encodeTile(&buf, sub, b.Key.Format); err != nil {
+				return nil, err
+			}
+			out[tile.Pos{Row: b.MinRow + r, Col: b.MinCol + c}] = buf.Bytes()
+		}
+	}
+	return out, nil
+}
+
+var tilePNG = png.Encoder{CompressionLevel: png.BestSpeed}
+
+func encodeTile(w io.Writer, img *image.NRGBA, format string) error {
+	if format == "jpeg" {
+		flat := image.NewRGBA(img.Bounds())
+		draw.Draw(flat, flat.Bounds(), image.White, image.Point{}, draw.Src)
+		draw.Draw(flat, flat.Bounds(), img, image.Point{}, draw.Over)
+		return jpeg.Encode(w, flat, &jpeg.Options{Quality: 85})
+	}
+	return tilePNG.Encode(w, img)
+}
+
+// getMap asks the renderer for one image.
+func (s WMSSource) getMap(ctx context.Context, k tile.Key, g tile.Grid, b [4]float64, w, h int) ([]byte, error) {
+	q := url.Values{}
+	q.Set("SERVICE", "WMS")
+	q.Set("VERSION", "1.3.0")
+	q.Set("REQUEST", "GetMap")
+	q.Set("LAYERS", k.Layer)
+	q.Set("STYLES", "")
+	crs := "EPSG:" + strconv.Itoa(g.EPSG)
+	if g.EPSG == 4326 {
+		crs = "CRS:84" // lon/lat order, like the grid
+	}
+	q.Set("CRS", crs)
+	q.Set("BBOX", strings.Join([]string{ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3])}, ","))
+	q.Set("WIDTH", strconv.Itoa(w))
+	q.Set("HEIGHT", strconv.Itoa(h))
+	q.Set("FORMAT", k.MediaType())
+	q.Set("TRANSPARENT", "TRUE")
+	if k.Time != "" && k.Time != tile.DefaultTime {
+		p, err := period.ParseKey(k.Time)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("TIME", p.String())
+	}
+	client := s.Client
+	if client == nil {
+		client = &http.Client{Timeout: 120 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") {
+		return nil, fmt.Errorf("renderer answered %s: %.300s", resp.Status, data)
+	}
+	return data, nil
+}
+
+// RenderBlock draws a block and stores the tiles want accepts, replacing
+// cached copies. It returns how many it stored.
+func (t *Tiler) RenderBlock(ctx context.Context, b Block, want func(tile.Pos) bool) (int, error) {
+	bs, ok := t.Source.(BlockSource)
+	if !ok {
+		return 0, fmt.Errorf("the tile source cannot render blocks")
+	}
+	tiles, err := bs.Block(ctx, b)
+	if err != nil {
+		return 0, err
+	}
+	if t.Index != nil {
+		if err := t.Index.Add(ctx, b.Key); err != nil {
+			return 0, fmt.Errorf("index block: %w", err)
+		}
+	}
+	n := 0
+	for p, data := range tiles {
+		if !want(p) {
+			continue
+		}
+		k := b.Key
+		k.Row, k.Col = p.Row, p.Col
+		if err := t.Cache.Set(ctx, k, data); err != nil {
+			return n, fmt.Errorf("store tile %s: %w", k, err)
+		}
+		n++
+	}
+	return n, nil
+}
