@@ -18,7 +18,6 @@ import (
 	"github.com/pvs/pvs/pkg/queue"
 	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/tile"
-	"github.com/pvs/pvs/pkg/tilecache"
 )
 
 // Finder finds products.
@@ -28,7 +27,7 @@ type Finder interface {
 
 // Tiles renders blocks of tiles into the cache, and removes tiles.
 type Tiles interface {
-	RenderBlock(ctx context.Context, b tilecache.Block, want func(tile.Pos) bool) (int, error)
+	RenderBlock(ctx context.Context, b tile.Block, want func(tile.Pos) bool) (int, error)
 	Purge(ctx context.Context, k tile.Key) error
 }
 
@@ -74,7 +73,7 @@ type Plan struct {
 	Levels   map[int][]tile.Pos // tiles touching the products' footprints, per zoom
 	Tiles    int                // tiles per layer and time key
 	Total    int                // tiles in all: Tiles x layers x time keys
-	Blocks   []tilecache.Block
+	Blocks   []tile.Block
 	want     map[int]map[tile.Pos]bool
 }
 
@@ -148,7 +147,7 @@ func (s *Seeder) Plan(ctx context.Context, j Job) (*Plan, error) {
 				continue
 			}
 			blocks[bp] = true
-			pl.Blocks = append(pl.Blocks, tilecache.Block{
+			pl.Blocks = append(pl.Blocks, tile.Block{
 				Key:    tile.Key{Grid: s.Grid.Name, Z: z, Format: s.Format},
 				MinRow: bp.Row, MinCol: bp.Col, Rows: min(m, rows-bp.Row), Cols: min(m, cols-bp.Col)})
 		}
@@ -187,7 +186,7 @@ func (s *Seeder) Run(ctx context.Context, j Job, pl *Plan, progress func(done, t
 		}
 	}
 	type work struct {
-		b   tilecache.Block
+		b   tile.Block
 		key string
 	}
 	works := make(chan work)
@@ -255,7 +254,7 @@ feed:
 	return st, nil
 }
 
-func (s *Seeder) wanted(pl *Plan, b tilecache.Block) int {
+func (s *Seeder) wanted(pl *Plan, b tile.Block) int {
 	n := 0
 	for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
 		for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
@@ -268,7 +267,7 @@ func (s *Seeder) wanted(pl *Plan, b tilecache.Block) int {
 }
 
 // block renders (or truncates) one block, keeping only planned tiles.
-func (s *Seeder) block(ctx context.Context, j Job, pl *Plan, b tilecache.Block) (int, error) {
+func (s *Seeder) block(ctx context.Context, j Job, pl *Plan, b tile.Block) (int, error) {
 	want := func(p tile.Pos) bool { return pl.want[b.Key.Z][p] }
 	if !j.Truncate {
 		return s.Tiles.RenderBlock(ctx, b, want)

@@ -10,7 +10,6 @@ import (
 	"github.com/pvs/pvs/pkg/queue"
 	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/tile"
-	"github.com/pvs/pvs/pkg/tilecache"
 )
 
 type products []registry.Record
@@ -29,7 +28,7 @@ type fakeTiles struct {
 	maxSide int
 }
 
-func (f *fakeTiles) RenderBlock(ctx context.Context, b tilecache.Block, want func(tile.Pos) bool) (int, error) {
+func (f *fakeTiles) RenderBlock(ctx context.Context, b tile.Block, want func(tile.Pos) bool) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++

@@ -182,3 +182,11 @@ func FormatOf(s string) (string, error) {
 	}
 	return "", fmt.Errorf("format %q is not served; use image/png or image/jpeg", s)
 }
+
+// Block is a rectangle of tiles of one level rendered together (a
+// metatile): one rendering instead of one per tile cuts the work the
+// renderer repeats per request (queries, opening and warping each product).
+type Block struct {
+	Key                        Key // layer, grid, time, z, format; Row and Col unused
+	MinRow, MinCol, Rows, Cols int
+}

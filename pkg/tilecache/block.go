@@ -19,13 +19,8 @@ import (
 	"github.com/pvs/pvs/pkg/tile"
 )
 
-// Block is a rectangle of tiles of one level, rendered together (a
-// metatile): one rendering instead of one per tile cuts the work the
-// renderer repeats per request (queries, opening and warping each product).
-type Block struct {
-	Key                        tile.Key // layer, grid, time, z, format; Row and Col unused
-	MinRow, MinCol, Rows, Cols int
-}
+// Block is a rectangle of tiles rendered together.
+type Block = tile.Block
 
 // BlockSource draws a block as one image and cuts it into tiles.
 type BlockSource interface {
