@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/pvs
 GO_SOURCES := $(shell find cmd pkg internal -name '*.go' 2>/dev/null) go.mod go.sum
 
-.PHONY: help deps build up down demo test bench lint fmt clean
+.PHONY: help deps build up down demo test bench bench-deps lint fmt clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,8 +30,11 @@ demo: build up ## ingest a sample product end to end and print the WMS and WMTS 
 test: build ## run every test against the real services (started, then stopped)
 	@bash scripts/test.sh
 
-bench: build ## run the benchmarks and print the figures
+bench: build bench-deps ## run the benchmarks (against MapServer, MapCache, nginx too) and print the figures
 	@bash scripts/bench.sh
+
+bench-deps: ## install the reference servers the benchmarks compare with
+	@bash scripts/bench-deps.sh
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l cmd pkg internal bench 2>/dev/null)" || { gofmt -l cmd pkg internal bench; echo "gofmt: files above need formatting"; exit 1; }

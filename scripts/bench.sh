@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the benchmarks under bench/ against the real services (started if
-# needed, stopped if this script started them) and keeps the output in
-# var/bench/ for benchstat.
+# Runs the benchmarks under bench/: the local services are started if
+# needed, the demo deployment (sample product, daemons) and the reference
+# servers (MapServer, nginx, Apache + MapCache, from scripts/refs.sh) are
+# set up for the comparisons; everything this script started is stopped.
+# Output is kept in var/bench/ for benchstat. PVS_BENCH selects benchmarks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -9,9 +11,32 @@ cd "$here"
 started=0
 curl -sf "http://127.0.0.1:$PVS_HTTP_PORT/ping" >/dev/null 2>&1 || started=1
 bash scripts/up.sh
-[ $started = 1 ] && trap 'bash scripts/down.sh' EXIT
+cleanup() {
+  bash scripts/refs.sh down >/dev/null 2>&1 || true
+  bash scripts/down.sh --daemons >/dev/null 2>&1 || true
+  [ $started = 1 ] && bash scripts/down.sh >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 export_test_env
 mkdir -p var/bench
+
+# The reference servers, when installed (bench-deps: cgi-mapserver,
+# mapcache-tools, libapache2-mod-mapcache, apache2, nginx-light, wrk).
+if [ "${PVS_BENCH_REFS:-auto}" != 0 ] && command -v mapcache_seed >/dev/null && command -v nginx >/dev/null \
+   && command -v apache2 >/dev/null && [ -x /usr/lib/cgi-bin/mapserv ]; then
+  bash scripts/demo.sh >/dev/null
+  export_demo_env
+  id=VHR18_SAMPLE_RGB_20180615
+  cog="var/data/vhr18/products/VHR_IMAGE_2018/$id/$id.tif"
+  bash scripts/refs.sh up "$cog" var/data/vhr18/cache
+  psql -h 127.0.0.1 -p "$PVS_PG_PORT" -U postgres -d pvs -qtAc \
+    "SELECT ST_AsGeoJSON(footprint) FROM products WHERE identifier = '$id'" >var/bench/footprint.json
+  rm -f var/bench/footprint3857.*
+  ogr2ogr -t_srs EPSG:3857 var/bench/footprint3857.shp var/bench/footprint.json
+  export PVS_BENCH_REFS=1 PVS_BENCH_FOOTPRINT="$here/var/bench/footprint3857.shp" PVS_RUN_DIR
+else
+  echo "bench: reference servers not installed (make bench-deps); the comparisons with them are skipped"
+fi
 out="var/bench/$(date -u +%Y%m%dT%H%M%SZ).txt"
 go test -run '^$' -bench "${PVS_BENCH:-.}" -benchtime "${PVS_BENCH_TIME:-1x}" -timeout 60m ./bench/ | tee "$out"
 echo "bench: results in $out"

@@ -9,11 +9,7 @@ cd "$here"
 . scripts/env.sh
 run=$PVS_RUN_DIR
 pvs="$here/bin/pvs"
-export PVS_CONFIG="$here/config/vhr18.yaml"
-export REDIS_URL="redis://127.0.0.1:$PVS_REDIS_PORT/0"
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PVS_PG_PORT/pvs"
-export PVS_SOURCE="$here/var/data/vhr18/incoming" PVS_OUTPUT="$here/var/data/vhr18/products" PVS_CACHE_STORE="$here/var/data/vhr18/cache"
-export PVS_PUBLIC_URL="http://127.0.0.1:$PVS_HTTP_PORT" PVS_RENDERER_PORT PVS_CACHE_PORT
+export_demo_env
 mkdir -p "$run/daemons" "$run/log" "$PVS_SOURCE"
 
 "$pvs" migrate

@@ -29,3 +29,14 @@ export_test_env() {
   export PVS_TEST_HTTP="http://127.0.0.1:$PVS_HTTP_PORT"
   export PVS_BIN="${PVS_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bin/pvs}"
 }
+
+# export_demo_env configures pvs for collection VHR_IMAGE_2018 on the local
+# services, with the local filesystem as object store (the demo's setup).
+export_demo_env() {
+  local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  export PVS_CONFIG="$root/config/vhr18.yaml"
+  export REDIS_URL="redis://127.0.0.1:$PVS_REDIS_PORT/0"
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$PVS_PG_PORT/pvs"
+  export PVS_SOURCE="$root/var/data/vhr18/incoming" PVS_OUTPUT="$root/var/data/vhr18/products" PVS_CACHE_STORE="$root/var/data/vhr18/cache"
+  export PVS_PUBLIC_URL="http://127.0.0.1:$PVS_HTTP_PORT"
+}

@@ -309,7 +309,8 @@ func newCacheCmd(g *globals) *cobra.Command {
 				return err
 			}
 			h := &wmts.Handler{Tiles: tiler, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
-				Layers: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}
+				Layers: &layer.Cached{TTL: 5 * time.Second,
+					Lister: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}}
 			// Catalogue changes drop exactly the tiles they touch.
 			inv := &tilecache.Invalidator{Cache: tiler.Cache, Index: tiler.Index, LayersOf: layerNames(e.cfg.Collection), Log: e.log}
 			host, _ := os.Hostname()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
@@ -25,6 +26,7 @@ type globals struct {
 	configPath string
 	logLevel   string
 	logFormat  string
+	cpuProfile string
 }
 
 func newRootCmd() *cobra.Command {
@@ -38,6 +40,28 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", envOr("PVS_CONFIG", "config/vhr18.yaml"), "collection configuration file (env PVS_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("PVS_LOG_LEVEL", "info"), "debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", envOr("PVS_LOG_FORMAT", ""), "json or text (default: json for daemons, text otherwise)")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	var stopProfile func()
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if g.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		return nil
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if stopProfile != nil {
+			stopProfile()
+		}
+	}
 	root.AddCommand(
 		newPreprocessorCmd(g), newRegistrarCmd(g), newSeederCmd(g), newRendererCmd(g), newCacheCmd(g),
 		newEnqueueCmd(g), newStatusCmd(g), newRetryCmd(g), newMigrateCmd(g), newDeregisterCmd(g), newSeedCmd(g), newVersionCmd(), newCOGConvertCmd(g),

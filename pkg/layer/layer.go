@@ -2,6 +2,7 @@ package layer
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/pvs/pvs/pkg/config"
@@ -35,6 +36,34 @@ type Extents interface {
 type Catalog struct {
 	Extents     Extents
 	Collections []config.Collection
+}
+
+// Cached keeps a Lister's answer for TTL, so that serving a tile does not
+// cost a database query; extents and time spans may lag by TTL.
+type Cached struct {
+	Lister interface {
+		Layers(ctx context.Context) ([]Layer, error)
+	}
+	TTL time.Duration
+
+	mu     sync.Mutex
+	layers []Layer
+	at     time.Time
+}
+
+// Layers returns the cached list, refreshing it when older than TTL.
+func (c *Cached) Layers(ctx context.Context) ([]Layer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.layers != nil && time.Since(c.at) < c.TTL {
+		return c.layers, nil
+	}
+	ls, err := c.Lister.Layers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.layers, c.at = ls, time.Now()
+	return ls, nil
 }
 
 // Sep separates the parts of a layer name, as EOxServer writes them.

@@ -115,10 +115,17 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 			return fmt.Errorf("browse %s uses band %d but the product has %d", req.Browse.Name, b, nb)
 		}
 	}
+	// Byte data shown as it is needs no conversion: warp and composite it
+	// as bytes. Anything else is stretched from Float32.
+	asBytes := len(req.Browse.Range) == 0 && src.Bands()[0].Structure().DataType == godal.Byte
+	ot := "Float32"
+	if asBytes {
+		ot = "Byte"
+	}
 	switches := []string{"-of", "MEM", "-t_srs", req.CRS.String(),
 		"-te", ftoa(req.BBox[0]), ftoa(req.BBox[1]), ftoa(req.BBox[2]), ftoa(req.BBox[3]),
 		"-ts", strconv.Itoa(req.Width), strconv.Itoa(req.Height),
-		"-r", req.Browse.Resampling, "-ot", "Float32", "-dstalpha", "-wo", "SKIP_NOSOURCE=YES"}
+		"-r", req.Browse.Resampling, "-ot", ot, "-dstalpha", "-wo", "SKIP_NOSOURCE=YES"}
 	// An alpha band in the source is a mask, not a band to warp as data.
 	if src.Bands()[nb-1].ColorInterp() == godal.CIAlpha {
 		switches = append(switches, "-srcalpha")
@@ -136,7 +143,30 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 	}
 	read = append(read, alphaIdx)
 	w, h := req.Width, req.Height
-	buf := make([]float32, w*h*len(read))
+	n := len(read)
+	if asBytes {
+		buf := make([]byte, w*h*n)
+		if err := dst.Read(0, 0, buf, w, h, godal.Bands(read...), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
+			return fmt.Errorf("read warped pixels: %w", err)
+		}
+		for y := 0; y < h; y++ {
+			row := canvas.Pix[y*canvas.Stride:]
+			for x := 0; x < w; x++ {
+				px := buf[(y*w+x)*n:]
+				a := px[n-1]
+				if a == 0 {
+					continue
+				}
+				c := color.NRGBA{px[0], px[0], px[0], a}
+				if n == 4 {
+					c.G, c.B = px[1], px[2]
+				}
+				over(row[x*4:x*4+4], c)
+			}
+		}
+		return nil
+	}
+	buf := make([]float32, w*h*n)
 	if err := dst.Read(0, 0, buf, w, h, godal.Bands(read...), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
 		return fmt.Errorf("read warped pixels: %w", err)
 	}
@@ -147,9 +177,14 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 	span := hi - lo
 	stretch := func(v float32) uint8 {
 		s := (float64(v) - lo) * 255 / span
-		return uint8(math.Max(0, math.Min(255, math.Round(s))))
+		switch {
+		case s <= 0:
+			return 0
+		case s >= 255:
+			return 255
+		}
+		return uint8(s + 0.5)
 	}
-	n := len(read)
 	for y := 0; y < h; y++ {
 		row := canvas.Pix[y*canvas.Stride:]
 		for x := 0; x < w; x++ {
@@ -158,12 +193,16 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 			if a <= 0 {
 				continue
 			}
+			alpha := uint8(255)
+			if a < 255 {
+				alpha = uint8(a)
+			}
 			var c color.NRGBA
 			if n == 2 {
 				g := stretch(px[0])
-				c = color.NRGBA{g, g, g, uint8(math.Min(255, float64(a)))}
+				c = color.NRGBA{g, g, g, alpha}
 			} else {
-				c = color.NRGBA{stretch(px[0]), stretch(px[1]), stretch(px[2]), uint8(math.Min(255, float64(a)))}
+				c = color.NRGBA{stretch(px[0]), stretch(px[1]), stretch(px[2]), alpha}
 			}
 			over(row[x*4:x*4+4], c)
 		}

@@ -2,6 +2,7 @@ package tile
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -189,4 +190,14 @@ func FormatOf(s string) (string, error) {
 type Block struct {
 	Key                        Key // layer, grid, time, z, format; Row and Col unused
 	MinRow, MinCol, Rows, Cols int
+}
+
+// Content is a tile's encoded image as served: a body to copy (a file for
+// cache hits on disk, so that it can be sent without copying through user
+// space), its size, and a validator for ETags.
+type Content struct {
+	Body    io.ReadCloser
+	Size    int64
+	Version string // changes whenever the tile does
+	Hit     bool   // served from the cache
 }

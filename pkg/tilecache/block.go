@@ -37,17 +37,16 @@ func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, err
 	br := g.BBox(b.Key.Z, b.MinRow+b.Rows-1, b.MinCol+b.Cols-1)
 	bbox := [4]float64{tl[0], br[1], br[2], tl[3]}
 	w, h := b.Cols*g.TileSize, b.Rows*g.TileSize
-	// Drawn as PNG whatever the tile format: the cut tiles are encoded once.
-	k := b.Key
-	k.Format = "png"
-	data, err := s.getMap(ctx, k, g, bbox, w, h)
+	// Drawn as raw RGBA whatever the tile format: no image is encoded and
+	// decoded on the way, and the cut tiles are encoded once.
+	data, err := s.getMapFormat(ctx, b.Key, rawFormat, g, bbox, w, h)
 	if err != nil {
 		return nil, fmt.Errorf("render block %s z%d %d/%d %dx%d: %w", b.Key.Layer, b.Key.Z, b.MinRow, b.MinCol, b.Rows, b.Cols, err)
 	}
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("decode block: %w", err)
+	if len(data) != w*h*4 {
+		return nil, fmt.Errorf("render block: %d bytes for %dx%d RGBA", len(data), w, h)
 	}
+	img := &image.NRGBA{Pix: data, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
 	out := make(map[tile.Pos][]byte, b.Rows*b.Cols)
 	for r := 0; r < b.Rows; r++ {
 		for c := 0; c < b.Cols; c++ {
@@ -75,8 +74,15 @@ func encodeTile(w io.Writer, img *image.NRGBA, format string) error {
 	return tilePNG.Encode(w, img)
 }
 
-// getMap asks the renderer for one image.
+// rawFormat is the renderer's internal raw RGBA format (wms.RawFormat).
+const rawFormat = "application/x-pvs-rgba"
+
+// getMap asks the renderer for one image in the key's format.
 func (s WMSSource) getMap(ctx context.Context, k tile.Key, g tile.Grid, b [4]float64, w, h int) ([]byte, error) {
+	return s.getMapFormat(ctx, k, k.MediaType(), g, b, w, h)
+}
+
+func (s WMSSource) getMapFormat(ctx context.Context, k tile.Key, format string, g tile.Grid, b [4]float64, w, h int) ([]byte, error) {
 	q := url.Values{}
 	q.Set("SERVICE", "WMS")
 	q.Set("VERSION", "1.3.0")
@@ -91,7 +97,7 @@ func (s WMSSource) getMap(ctx context.Context, k tile.Key, g tile.Grid, b [4]flo
 	q.Set("BBOX", strings.Join([]string{ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3])}, ","))
 	q.Set("WIDTH", strconv.Itoa(w))
 	q.Set("HEIGHT", strconv.Itoa(h))
-	q.Set("FORMAT", k.MediaType())
+	q.Set("FORMAT", format)
 	q.Set("TRANSPARENT", "TRUE")
 	if k.Time != "" && k.Time != tile.DefaultTime {
 		p, err := period.ParseKey(k.Time)
@@ -117,7 +123,7 @@ func (s WMSSource) getMap(ctx context.Context, k tile.Key, g tile.Grid, b [4]flo
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") {
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != format {
 		return nil, fmt.Errorf("renderer answered %s: %.300s", resp.Status, data)
 	}
 	return data, nil

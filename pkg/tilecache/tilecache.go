@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"strconv"
 	"sync"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/pvs/pvs/pkg/store"
 	"github.com/pvs/pvs/pkg/tile"
@@ -74,6 +78,65 @@ type call struct {
 	done chan struct{}
 	data []byte
 	err  error
+}
+
+// Opener is implemented by caches that can hand out a cached tile without
+// reading it into memory.
+type Opener interface {
+	Open(ctx context.Context, k tile.Key) (tile.Content, error)
+}
+
+// Open implements Opener: for a file, the validator is its size and
+// modification time (as nginx makes ETags), and the body is the file.
+func (c StoreCache) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
+	rc, err := c.Store.Get(ctx, c.key(k))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return tile.Content{}, ErrMiss
+		}
+		return tile.Content{}, err
+	}
+	if f, ok := rc.(*os.File); ok {
+		if st, err := f.Stat(); err == nil {
+			return tile.Content{Body: f, Size: st.Size(), Hit: true,
+				Version: strconv.FormatInt(st.ModTime().UnixNano(), 36) + "-" + strconv.FormatInt(st.Size(), 36)}, nil
+		}
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return tile.Content{}, err
+	}
+	return contentOf(data, true), nil
+}
+
+func contentOf(data []byte, hit bool) tile.Content {
+	return tile.Content{Body: io.NopCloser(bytes.NewReader(data)), Size: int64(len(data)), Hit: hit,
+		Version: strconv.FormatUint(xxhash.Sum64(data), 36)}
+}
+
+// Open returns the tile, from the cache when it is there, else rendered
+// (once for concurrent requests) and stored. The caller closes the body.
+func (t *Tiler) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
+	if o, ok := t.Cache.(Opener); ok {
+		c, err := o.Open(ctx, k)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, ErrMiss) {
+			return tile.Content{}, fmt.Errorf("read cached tile %s: %w", k, err)
+		}
+		data, err := t.Render(ctx, k)
+		if err != nil {
+			return tile.Content{}, err
+		}
+		return contentOf(data, false), nil
+	}
+	data, hit, err := t.Get(ctx, k)
+	if err != nil {
+		return tile.Content{}, err
+	}
+	return contentOf(data, hit), nil
 }
 
 // Get returns the tile and whether it came from the cache.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,7 +94,7 @@ func TestWMSSourceAsksForTheTileBBox(t *testing.T) {
 	var query map[string][]string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		query = r.URL.Query()
-		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Content-Type", r.URL.Query().Get("FORMAT"))
 		w.Write([]byte("png"))
 	}))
 	defer srv.Close()
@@ -118,5 +119,36 @@ func TestWMSSourceAsksForTheTileBBox(t *testing.T) {
 	defer bad.Close()
 	if _, err := (WMSSource{URL: bad.URL}).Tile(context.Background(), k); err == nil {
 		t.Error("exception accepted as a tile")
+	}
+}
+
+func TestOpenServesFilesWithAStableValidator(t *testing.T) {
+	tl, _ := newTiler(t, &countingSource{})
+	miss, err := tl.Open(context.Background(), key)
+	if err != nil || miss.Hit || miss.Size != int64(len("tile "+key.Path())) {
+		t.Fatalf("miss: %+v %v", miss, err)
+	}
+	miss.Body.Close()
+	a, err := tl.Open(context.Background(), key)
+	if err != nil || !a.Hit {
+		t.Fatalf("hit: %+v %v", a, err)
+	}
+	if _, ok := a.Body.(*os.File); !ok {
+		t.Errorf("a cached tile on disk is served from a %T, not the file", a.Body)
+	}
+	a.Body.Close()
+	b, _ := tl.Open(context.Background(), key)
+	b.Body.Close()
+	if a.Version != b.Version || a.Version == "" {
+		t.Errorf("validators %q and %q of an unchanged tile differ", a.Version, b.Version)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if _, err := tl.Render(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := tl.Open(context.Background(), key)
+	c.Body.Close()
+	if c.Version == a.Version {
+		t.Error("the validator did not change when the tile was stored again")
 	}
 }

@@ -45,6 +45,11 @@ type Backend interface {
 	Render(ctx context.Context, req MapRequest) (*image.NRGBA, error)
 }
 
+// RawFormat is an internal GetMap format, not advertised: the image as
+// WIDTH x HEIGHT non-premultiplied RGBA bytes, row by row. The cache asks
+// for metatiles in it, to cut them without decoding a PNG.
+const RawFormat = "application/x-pvs-rgba"
+
 // ErrLimit marks a request that exceeds a limit of the server.
 var ErrLimit = errors.New("request exceeds a server limit")
 
@@ -175,6 +180,12 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		fail(&Error{Code: CodeNoApplicableCode, Message: "the map could not be drawn; the error is logged", Status: http.StatusInternalServerError})
 		return
 	}
+	if mr.format == RawFormat {
+		w.Header().Set("Content-Type", RawFormat)
+		w.Header().Set("Content-Length", strconv.Itoa(len(img.Pix)))
+		w.Write(img.Pix)
+		return
+	}
 	var buf bytes.Buffer
 	out := image.Image(img)
 	if !mr.transparent || mr.format == "image/jpeg" {
@@ -234,7 +245,7 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 	}
 	mr := &mapRequest{layer: lyr}
 	switch f := p.get("FORMAT"); f {
-	case "image/png", "image/jpeg":
+	case "image/png", "image/jpeg", RawFormat:
 		mr.format = f
 	default:
 		return nil, errorf(CodeInvalidFormat, "format", "format %q is not served; use image/png or image/jpeg", f)

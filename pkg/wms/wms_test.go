@@ -188,6 +188,20 @@ func TestGetMapImageAndOptions(t *testing.T) {
 	}
 }
 
+func TestRawFormatForTheCache(t *testing.T) {
+	h, _ := newHandler()
+	rec := get(h, with(okMap, "FORMAT", RawFormat, "WIDTH", "8", "HEIGHT", "4"))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != RawFormat || rec.Body.Len() != 8*4*4 {
+		t.Fatalf("%d %s %d bytes", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
+	}
+	if px := rec.Body.Bytes()[:4]; px[0] != 10 || px[1] != 20 || px[2] != 30 || px[3] != 255 {
+		t.Errorf("first pixel %v", px)
+	}
+	if strings.Contains(get(h, "SERVICE=WMS&REQUEST=GetCapabilities").Body.String(), RawFormat) {
+		t.Error("the internal format is advertised")
+	}
+}
+
 func TestInImageAndBlankExceptions(t *testing.T) {
 	h, _ := newHandler()
 	for _, ex := range []string{"INIMAGE", "XML_INIMAGE", "application/vnd.ogc.se_inimage", "BLANK"} {

@@ -2,10 +2,9 @@ package wmts
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -18,7 +17,7 @@ import (
 
 // Tiles provides tiles.
 type Tiles interface {
-	Get(ctx context.Context, k tile.Key) (data []byte, hit bool, err error)
+	Open(ctx context.Context, k tile.Key) (tile.Content, error)
 }
 
 // Layers lists the layers.
@@ -202,7 +201,7 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 		writeError(w, bad("InvalidParameterValue", "layer", "layer %q is not defined", k.Layer))
 		return
 	}
-	data, hit, err := h.Tiles.Get(r.Context(), k)
+	c, err := h.Tiles.Open(r.Context(), k)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return
@@ -211,20 +210,22 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 		writeError(w, &owsError{status: http.StatusBadGateway, code: "NoApplicableCode", msg: "the tile could not be drawn; the error is logged"})
 		return
 	}
-	sum := sha256.Sum256(data)
-	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
-	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(h.MaxAge))
-	if hit {
-		w.Header().Set("X-Cache", "HIT")
+	defer c.Body.Close()
+	etag := `"` + c.Version + `"`
+	hd := w.Header()
+	hd.Set("ETag", etag)
+	hd.Set("Cache-Control", "public, max-age="+strconv.Itoa(h.MaxAge))
+	if c.Hit {
+		hd.Set("X-Cache", "HIT")
 	} else {
-		w.Header().Set("X-Cache", "MISS")
+		hd.Set("X-Cache", "MISS")
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	w.Header().Set("Content-Type", k.MediaType())
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.Write(data)
+	hd.Set("Content-Type", k.MediaType())
+	hd.Set("Content-Length", strconv.FormatInt(c.Size, 10))
+	// A file body goes out with sendfile.
+	io.Copy(w, c.Body)
 }

@@ -3,6 +3,7 @@ package wmts
 import (
 	"context"
 	"encoding/xml"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,9 +16,10 @@ import (
 
 type fakeTiles struct{ last tile.Key }
 
-func (f *fakeTiles) Get(ctx context.Context, k tile.Key) ([]byte, bool, error) {
+func (f *fakeTiles) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
 	f.last = k
-	return []byte("bytes of " + k.Path()), true, nil
+	b := "bytes of " + k.Path()
+	return tile.Content{Body: io.NopCloser(strings.NewReader(b)), Size: int64(len(b)), Version: k.Path(), Hit: true}, nil
 }
 
 type fakeLayers struct{}

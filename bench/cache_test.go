@@ -1,0 +1,181 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+// The cache benchmarks run against `make demo`'s deployment (the sample
+// product in VHR_IMAGE_2018) and the reference servers of scripts/refs.sh,
+// which scripts/bench.sh starts: PVS_BENCH_REFS=1 says they are up.
+func requireRefs(b *testing.B) {
+	if os.Getenv("PVS_BENCH_REFS") != "1" {
+		b.Skip("reference servers not started: run through make bench")
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// tileList is the same tiles for every server: zoom 10 to 12 over the core
+// of the sample scene, and part of zoom 13.
+func tileList(maxTiles int) [][3]int {
+	g := tile.GoogleMapsCompatible
+	var out [][3]int
+	for z := 10; z <= 13; z++ {
+		r, _ := g.Covering(g.FromWGS84([4]float64{-78.6, 23.9, -77.0, 25.2}), z)
+		for row := r.MinRow; row <= r.MaxRow; row++ {
+			for col := r.MinCol; col <= r.MaxCol; col++ {
+				if len(out) < maxTiles {
+					out = append(out, [3]int{z, row, col})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func warm(b *testing.B, urls []string) {
+	for _, u := range urls {
+		resp, err := http.Get(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("warming %s: %s", u, resp.Status)
+		}
+	}
+}
+
+func peakRSS(pidFile string) int64 {
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0
+	}
+	st, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/status")
+	if err != nil {
+		return 0
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(st)
+	if m == nil {
+		return 0
+	}
+	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return kb * 1024
+}
+
+// BenchmarkTileHits serves the same list of cached tiles from the pvs
+// cache, Apache + mod_mapcache (disk cache) and nginx serving pvs's tile
+// files statically, with the same concurrency, and reports requests/s,
+// latencies, the ratios and the pvs cache's peak RSS.
+func BenchmarkTileHits(b *testing.B) {
+	requireRefs(b)
+	tiles := tileList(2000)
+	pvs, mc, ngx := make([]string, len(tiles)), make([]string, len(tiles)), make([]string, len(tiles))
+	for i, t := range tiles {
+		pvs[i] = fmt.Sprintf("http://127.0.0.1:%s/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/%d/%d/%d.png", envOr("PVS_CACHE_PORT", "18082"), t[0], t[1], t[2])
+		mc[i] = fmt.Sprintf("http://127.0.0.1:%s/mapcache/wmts/1.0.0/sample/default/GoogleMapsCompatible/%d/%d/%d.png", envOr("PVS_MAPCACHE_PORT", "18092"), t[0], t[1], t[2])
+		ngx[i] = fmt.Sprintf("http://127.0.0.1:%s/VHR_IMAGE_2018/GoogleMapsCompatible/default/%d/%d/%d.png", envOr("PVS_NGINX_TILES_PORT", "18091"), t[0], t[2], t[1])
+	}
+	warm(b, pvs) // renders and caches what the seeder has not
+	warm(b, mc)  // mapcache fills its disk cache from MapServer
+	warm(b, ngx)
+	conc, _ := strconv.Atoi(envOr("PVS_BENCH_CONC", "16"))
+	d := 8 * time.Second
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rp, tool, err := measure(pvs, conc, d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rm, _, err := measure(mc, conc, d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rn, _, err := measure(ngx, conc, d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rss := peakRSS(filepath.Join(envOr("PVS_RUN_DIR", "../var/run"), "daemons", "cache.pid"))
+		b.ReportMetric(rp.Rate, "pvs-req/s")
+		b.ReportMetric(rm.Rate, "mapcache-req/s")
+		b.ReportMetric(rn.Rate, "nginx-req/s")
+		b.ReportMetric(rp.Rate/rm.Rate, "x-mapcache")
+		b.ReportMetric(rp.Rate/rn.Rate, "x-nginx")
+		b.ReportMetric(float64(rss)/(1<<20), "pvs-cache-peak-RSS-MB")
+		b.Logf("%d tiles, %d connections, %s each, load from %s:\n  pvs cache:        %s\n  apache+mapcache:  %s\n  nginx static:     %s\n  pvs/mapcache %.2fx, pvs/nginx %.2fx, pvs cache peak RSS %d MB",
+			len(tiles), conc, d, tool, rp, rm, rn, rp.Rate/rm.Rate, rp.Rate/rn.Rate, rss>>20)
+		if rp.Errors+rm.Errors+rn.Errors > 0 {
+			b.Errorf("errors: pvs %d, mapcache %d, nginx %d", rp.Errors, rm.Errors, rn.Errors)
+		}
+	}
+}
+
+// BenchmarkSeeding seeds zooms 8-13 over the sample product's footprint with
+// `pvs seed` and with `mapcache_seed -n 2` fed by MapServer, both from an
+// empty cache, and reports tiles/s.
+func BenchmarkSeeding(b *testing.B) {
+	requireRefs(b)
+	pvsBin := pvsBinary(b)
+	refs := filepath.Join(envOr("PVS_RUN_DIR", "../var/run"), "refs")
+	fp := os.Getenv("PVS_BENCH_FOOTPRINT")
+	if fp == "" {
+		b.Skip("PVS_BENCH_FOOTPRINT (the product footprint in EPSG:3857, for mapcache_seed -d) is not set")
+	}
+	for i := 0; i < b.N; i++ {
+		seedArgs := []string{"seed", "--interval", "2018-06-15T00:00:00Z/2018-06-16T00:00:00Z", "--zoom", "8-13"}
+		if out, err := exec.Command(pvsBin, append(seedArgs, "--truncate")...).CombinedOutput(); err != nil {
+			b.Fatalf("truncate: %v\n%s", err, out)
+		}
+		t0 := time.Now()
+		out, err := exec.Command(pvsBin, seedArgs...).CombinedOutput()
+		pvsEl := time.Since(t0)
+		if err != nil {
+			b.Fatalf("pvs seed: %v\n%s", err, out)
+		}
+		m := regexp.MustCompile(`seed: (\d+) tiles in`).FindSubmatch(out)
+		if m == nil {
+			b.Fatalf("pvs seed output: %s", out)
+		}
+		pvsTiles, _ := strconv.Atoi(string(m[1]))
+
+		os.RemoveAll(filepath.Join(refs, "mapcache", "sample"))
+		t0 = time.Now()
+		cmd := exec.Command("mapcache_seed", "-c", filepath.Join(refs, "mapcache.xml"), "-t", "sample", "-g", "GoogleMapsCompatible",
+			"-z", "8,13", "-n", "2", "-d", fp, "-q")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("mapcache_seed: %v\n%s", err, out)
+		}
+		mcEl := time.Since(t0)
+		mcTiles := 0
+		filepath.Walk(filepath.Join(refs, "mapcache", "sample"), func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() && strings.HasSuffix(p, ".png") {
+				mcTiles++
+			}
+			return nil
+		})
+		pr, mr := float64(pvsTiles)/pvsEl.Seconds(), float64(mcTiles)/mcEl.Seconds()
+		b.ReportMetric(pr, "pvs-tiles/s")
+		b.ReportMetric(mr, "mapcache_seed-tiles/s")
+		b.ReportMetric(pr/mr, "ratio")
+		b.Logf("zoom 8-13 over the footprint: pvs seed %d tiles in %.1fs (%.0f tiles/s, 2 layers of time keys), mapcache_seed -n 2 %d tiles in %.1fs (%.0f tiles/s): %.2fx",
+			pvsTiles, pvsEl.Seconds(), pr, mcTiles, mcEl.Seconds(), mr, pr/mr)
+	}
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Reference servers for the benchmarks, as local processes under
+# $PVS_RUN_DIR/refs: MapServer 8 (2 FastCGI processes) behind nginx, nginx
+# serving the pvs tile cache statically, and Apache with mod_mapcache (disk
+# cache, fed by that MapServer). Usage: refs.sh up COG CACHEDIR | refs.sh down
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/env.sh"
+refs=$PVS_RUN_DIR/refs
+: "${PVS_MS_PORT:=18090}" "${PVS_NGINX_TILES_PORT:=18091}" "${PVS_MAPCACHE_PORT:=18092}"
+
+down() {
+  [ -f "$refs/nginx.pid" ] && kill "$(cat "$refs/nginx.pid")" 2>/dev/null || true
+  [ -f "$refs/apache.pid" ] && kill "$(cat "$refs/apache.pid")" 2>/dev/null || true
+  pkill -f "spawn-fcgi.*$refs/ms.sock" 2>/dev/null || true
+  pkill -f "$refs/ms.sock" 2>/dev/null || true
+  [ -f "$refs/ms.pids" ] && xargs -r kill <"$refs/ms.pids" 2>/dev/null || true
+  pkill -f "^/usr/lib/cgi-bin/mapserv" 2>/dev/null || true
+  sleep 0.3
+  rm -f "$refs"/*.pid "$refs/ms.pids" "$refs/ms.sock"
+}
+
+if [ "${1:-}" = down ]; then down; echo "refs: stopped"; exit 0; fi
+[ "${1:-}" = up ] || { echo "usage: refs.sh up COG CACHEDIR | refs.sh down" >&2; exit 2; }
+cog=$(realpath "$2"); cachedir=$(realpath "$3")
+down
+mkdir -p "$refs"/{mapcache,logs,tmp}
+chmod 755 "$refs" "$refs/mapcache"
+chown -R www-data "$refs/mapcache" 2>/dev/null || true
+
+# MapServer: the same COG as one layer, PNG and JPEG, EPSG:3857 and 4326.
+cat >"$refs/sample.map" <<EOMAP
+MAP
+  NAME "sample"
+  EXTENT -180 -90 180 90
+  SIZE 256 256
+  PROJECTION "init=epsg:3857" END
+  OUTPUTFORMAT NAME "png" DRIVER "AGG/PNG" MIMETYPE "image/png" IMAGEMODE RGBA TRANSPARENT ON EXTENSION "png" END
+  OUTPUTFORMAT NAME "jpeg" DRIVER "AGG/JPEG" MIMETYPE "image/jpeg" IMAGEMODE RGB EXTENSION "jpg" FORMATOPTION "QUALITY=85" END
+  WEB
+    METADATA
+      "wms_title" "sample"
+      "wms_onlineresource" "http://127.0.0.1:$PVS_MS_PORT/ms?"
+      "wms_srs" "EPSG:3857 EPSG:4326"
+      "wms_enable_request" "*"
+    END
+  END
+  LAYER
+    NAME "sample"
+    TYPE RASTER
+    STATUS ON
+    DATA "$cog"
+    PROJECTION AUTO END
+    PROCESSING "RESAMPLE=NEAREST"
+    METADATA "wms_title" "sample" "wms_srs" "EPSG:3857 EPSG:4326" END
+  END
+END
+EOMAP
+cat >"$refs/mapserver.conf" <<CONF
+CONFIG
+  ENV
+    MS_MAP_PATTERN "."
+    MS_MAPFILE "$refs/sample.map"
+  END
+END
+CONF
+MAPSERVER_CONFIG_FILE=$refs/mapserver.conf MS_MAPFILE=$refs/sample.map \
+  spawn-fcgi -s "$refs/ms.sock" -M 0666 -F 2 -P "$refs/spawn.pid" -- /usr/lib/cgi-bin/mapserv >/dev/null
+sleep 0.5
+pgrep -f "^/usr/lib/cgi-bin/mapserv" >"$refs/ms.pids" || true
+
+# nginx: MapServer over FastCGI, and the pvs tile files as static files.
+cat >"$refs/nginx.conf" <<NGINX
+worker_processes 2;
+pid $refs/nginx.pid;
+error_log $refs/logs/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 100000;
+  client_body_temp_path $refs/tmp; proxy_temp_path $refs/tmp; fastcgi_temp_path $refs/tmp;
+  uwsgi_temp_path $refs/tmp; scgi_temp_path $refs/tmp;
+  types { image/png png; image/jpeg jpeg jpg; }
+  server {
+    listen 127.0.0.1:$PVS_MS_PORT;
+    location /ms {
+      fastcgi_pass unix:$refs/ms.sock;
+      fastcgi_param QUERY_STRING \$query_string;
+      fastcgi_param REQUEST_METHOD \$request_method;
+      fastcgi_param CONTENT_TYPE \$content_type;
+      fastcgi_param CONTENT_LENGTH \$content_length;
+      fastcgi_param SCRIPT_NAME /ms;
+      fastcgi_param SERVER_NAME 127.0.0.1;
+      fastcgi_param SERVER_PORT $PVS_MS_PORT;
+      fastcgi_param MS_MAPFILE $refs/sample.map;
+    }
+  }
+  server {
+    listen 127.0.0.1:$PVS_NGINX_TILES_PORT;
+    root $cachedir;
+  }
+}
+NGINX
+nginx -c "$refs/nginx.conf"
+
+# Apache with mod_mapcache: a disk cache of the same layer, fed by MapServer.
+cat >"$refs/mapcache.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<mapcache>
+  <cache name="disk" type="disk"><base>$refs/mapcache</base><symlink_blank/></cache>
+  <source name="ms" type="wms">
+    <getmap><params><FORMAT>image/png</FORMAT><LAYERS>sample</LAYERS><TRANSPARENT>true</TRANSPARENT></params></getmap>
+    <http><url>http://127.0.0.1:$PVS_MS_PORT/ms?</url></http>
+  </source>
+  <format name="PNGQ" type="PNG"><compression>fast</compression></format>
+  <tileset name="sample">
+    <source>ms</source><cache>disk</cache><grid>GoogleMapsCompatible</grid><format>PNGQ</format>
+    <metatile>4 4</metatile><metabuffer>0</metabuffer>
+  </tileset>
+  <service type="wmts" enabled="true"/>
+  <service type="wms" enabled="true"/>
+  <default_format>PNGQ</default_format>
+  <log_level>warn</log_level>
+  <threaded_fetching>true</threaded_fetching>
+</mapcache>
+XML
+cat >"$refs/apache.conf" <<APACHE
+ServerRoot /etc/apache2
+PidFile $refs/apache.pid
+Listen 127.0.0.1:$PVS_MAPCACHE_PORT
+User www-data
+Group www-data
+ErrorLog $refs/logs/apache-error.log
+LogLevel warn
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mapcache_module /usr/lib/apache2/modules/mod_mapcache.so
+ServerName 127.0.0.1
+KeepAlive On
+MaxKeepAliveRequests 0
+<IfModule mpm_event_module>
+  StartServers 2
+  ThreadsPerChild 25
+  MaxRequestWorkers 150
+</IfModule>
+MapCacheAlias /mapcache "$refs/mapcache.xml"
+<Directory "$refs">
+  Require all granted
+</Directory>
+APACHE
+chmod -R a+rX "$refs"
+APACHE_RUN_DIR=$refs APACHE_LOCK_DIR=$refs APACHE_LOG_DIR=$refs/logs apache2 -f "$refs/apache.conf" -k start
+
+for url in "http://127.0.0.1:$PVS_MS_PORT/ms?SERVICE=WMS&REQUEST=GetCapabilities" \
+           "http://127.0.0.1:$PVS_MAPCACHE_PORT/mapcache/wmts?SERVICE=WMTS&REQUEST=GetCapabilities"; do
+  for _ in $(seq 1 50); do curl -sf -o /dev/null "$url" && break; sleep 0.1; done
+  curl -sf -o /dev/null "$url" || { echo "refs: $url does not answer" >&2; exit 1; }
+done
+echo "refs: mapserver :$PVS_MS_PORT, nginx tiles :$PVS_NGINX_TILES_PORT, apache+mapcache :$PVS_MAPCACHE_PORT"
