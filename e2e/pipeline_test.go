@@ -283,10 +283,13 @@ func TestPipelineEndToEnd(t *testing.T) {
 	gdalClients(t, httpBase, src)
 	invalidationRoundTrip(t, httpBase, run, incoming, meta)
 
-	// A time interval without products gives an empty tile.
-	empty := getPNG(t, fmt.Sprintf("%s/wmts/1.0.0/%s/default/2019-01-01T00:00:00Z--2019-01-02T00:00:00Z/%s/%d/%d/%d.png", httpBase, collection, g.Name, z, r.MinRow, r.MinCol), nil)
-	if n := opaque(empty); n != 0 {
-		t.Errorf("tile for an interval without products has %d opaque pixels", n)
+	// A time outside the layer's extent is the client's error, not a tile.
+	resp, err = http.Get(fmt.Sprintf("%s/wmts/1.0.0/%s/default/2019-01-01T00:00:00Z--2019-01-02T00:00:00Z/%s/%d/%d/%d.png", httpBase, collection, g.Name, z, r.MinRow, r.MinCol))
+	testenv.Must(t, err, "tile outside the time extent")
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "is outside the layer") {
+		t.Errorf("tile outside the time extent: %d %s", resp.StatusCode, body)
 	}
 }
 
@@ -341,6 +344,7 @@ func getPNG(t *testing.T, url string, hdr *http.Header) image.Image {
 	return img
 }
 
+// opaque counts the pixels that are not fully transparent.
 func opaque(img image.Image) int {
 	n := 0
 	b := img.Bounds()
@@ -531,9 +535,31 @@ func invalidationRoundTrip(t *testing.T, httpBase string, run func(...string) (s
 
 	out, err = run("deregister", newerID)
 	testenv.Must(t, err, "deregister: %s", out)
+	// Back as it was: the seeder drew `before` inside a metatile, the cache
+	// draws it alone now; GDAL's approximate transformer (0.125 px) may pick
+	// another source pixel at a few pixel edges in the two windows.
+	beforeImg, err := png.Decode(bytes.NewReader(before))
+	testenv.Must(t, err, "decode")
 	testenv.Eventually(t, 30*time.Second, "the touched tile back as it was", func() (bool, error) {
 		b, _ := get(touchedURL)
-		return bytes.Equal(b, before), nil
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			return false, err
+		}
+		magenta, differ := 0, 0
+		bb := img.Bounds()
+		for y := bb.Min.Y; y < bb.Max.Y; y++ {
+			for x := bb.Min.X; x < bb.Max.X; x++ {
+				r, g, b2, a := img.At(x, y).RGBA()
+				if r>>8 == 255 && g>>8 == 0 && b2>>8 == 255 && a>>8 == 255 {
+					magenta++
+				}
+				if r0, g0, b0, a0 := beforeImg.At(x, y).RGBA(); r0 != r || g0 != g || b0 != b2 || a0 != a {
+					differ++
+				}
+			}
+		}
+		return magenta == 0 && differ <= bb.Dx()*bb.Dy()/200, fmt.Errorf("%d pixels of the newer product, %d differing", magenta, differ)
 	})
 	if b, hdr := get(otherURL); !bytes.Equal(b, otherBefore) || hdr.Get("X-Cache") != "HIT" {
 		t.Errorf("deregistration dropped an untouched tile")

@@ -14,5 +14,7 @@ fi
 bash scripts/up.sh
 [ $started = 1 ] && trap 'bash scripts/down.sh' EXIT
 export_test_env
+# The end-to-end test runs this binary: never an old one.
+go build -o "$PVS_BIN" ./cmd/pvs
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -count=1 -timeout 20m "$@"

@@ -146,9 +146,10 @@ func newTiler(e *env) (*tilecache.Tiler, error) {
 		return nil, err
 	}
 	return &tilecache.Tiler{
-		Cache:  tilecache.StoreCache{Store: cs},
-		Source: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL},
-		Index:  &tilecache.RedisIndex{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix},
+		Cache:      tilecache.StoreCache{Store: cs},
+		Source:     tilecache.WMSSource{URL: e.cfg.Cache.RendererURL},
+		Index:      &tilecache.RedisIndex{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix},
+		Generation: invalidation.Publisher{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix}.Generation,
 	}, nil
 }
 
@@ -220,8 +221,12 @@ type backend struct {
 }
 
 func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error) {
-	img, _, err := b.r.Render(ctx, render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse,
-		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height, Start: m.Start, End: m.End})
+	req := render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse,
+		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height}
+	for _, p := range m.Times {
+		req.Times = append(req.Times, registry.TimeRange{Start: p.Start, End: p.End})
+	}
+	img, _, err := b.r.Render(ctx, req)
 	if errors.Is(err, render.ErrTooManyProducts) {
 		return nil, fmt.Errorf("%w: %v", wms.ErrLimit, err)
 	}

@@ -57,12 +57,32 @@ func (p Publisher) Publish(ctx context.Context, e Event) error {
 	if maxLen == 0 {
 		maxLen = 100000
 	}
-	err = p.RDB.XAdd(ctx, &redis.XAddArgs{Stream: p.Prefix + Stream, MaxLen: maxLen, Approx: true,
-		Values: map[string]any{"event": string(b)}}).Err()
+	// The generation moves before the event exists, so that a tile drawn
+	// across the change is seen as such (see Generation).
+	_, err = p.RDB.TxPipelined(ctx, func(pl redis.Pipeliner) error {
+		pl.Incr(ctx, p.Prefix+GenerationKey)
+		pl.XAdd(ctx, &redis.XAddArgs{Stream: p.Prefix + Stream, MaxLen: maxLen, Approx: true,
+			Values: map[string]any{"event": string(b)}})
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("publish invalidation of %s: %w", e.Identifier, err)
 	}
 	return nil
+}
+
+// GenerationKey counts catalogue changes.
+const GenerationKey = "pvs:generation"
+
+// Generation returns the number of catalogue changes announced so far. A
+// tile drawn while it changed may show the catalogue before the change and
+// must not be cached: the purge of that change may already have run.
+func (p Publisher) Generation(ctx context.Context) (int64, error) {
+	n, err := p.RDB.Get(ctx, p.Prefix+GenerationKey).Int64()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	return n, err
 }
 
 // Read returns the events after id ("0" for all, "$" for only new ones),

@@ -75,3 +75,22 @@ func ParseKey(s string) (Period, error) {
 	}
 	return Parse(a + "/" + b)
 }
+
+// ParseList reads a comma-separated list of instants and intervals, as WMS
+// TIME allows.
+func ParseList(s string) ([]Period, error) {
+	var out []Period
+	for _, part := range strings.Split(s, ",") {
+		p, err := Parse(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Intersects reports whether p and q share an instant.
+func (p Period) Intersects(q Period) bool {
+	return !p.End.Before(q.Start) && !q.End.Before(p.Start)
+}

@@ -55,3 +55,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseListAndIntersects(t *testing.T) {
+	ps, err := ParseList("2018-06-15T10:00:00Z, 2018-06-16/2018-06-17")
+	if err != nil || len(ps) != 2 || !ps[0].Start.Equal(ps[0].End) || ps[1].End.Day() != 17 {
+		t.Fatalf("%v %v", ps, err)
+	}
+	if _, err := ParseList("2018-06-15,,2018-06-16"); err == nil {
+		t.Error("empty list element accepted")
+	}
+	year, _ := Parse("2018-01-01/2018-12-31")
+	if !year.Intersects(ps[0]) || !ps[1].Intersects(year) {
+		t.Error("overlapping periods do not intersect")
+	}
+	later, _ := Parse("2019-01-01/2019-02-01")
+	if year.Intersects(later) {
+		t.Error("disjoint periods intersect")
+	}
+	edge, _ := Parse("2018-12-31")
+	if !year.Intersects(edge) {
+		t.Error("closed intervals: the end instant belongs to the period")
+	}
+}

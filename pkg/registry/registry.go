@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -432,8 +433,14 @@ type Query struct {
 	// Start and End bound the time interval products must intersect; zero
 	// values leave that side open.
 	Start, End time.Time
-	Limit      int
+	// Times, when set, are intervals of which products must intersect one
+	// (a WMS TIME list).
+	Times []TimeRange
+	Limit int
 }
+
+// TimeRange is a closed time interval.
+type TimeRange struct{ Start, End time.Time }
 
 // Find returns the products matching q, newest first.
 func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
@@ -459,6 +466,14 @@ func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
 	if !q.End.IsZero() {
 		args = append(args, q.End)
 		where += fmt.Sprintf(" AND p.begin_time <= $%d", len(args))
+	}
+	if len(q.Times) > 0 {
+		var ors []string
+		for _, tr := range q.Times {
+			args = append(args, tr.Start, tr.End)
+			ors = append(ors, fmt.Sprintf("(p.end_time >= $%d AND p.begin_time <= $%d)", len(args)-1, len(args)))
+		}
+		where += " AND (" + strings.Join(ors, " OR ") + ")"
 	}
 	where += " ORDER BY p.begin_time DESC, p.id DESC"
 	if q.Limit > 0 {

@@ -273,3 +273,18 @@ func TestBatchFailsProductsAlone(t *testing.T) {
 		t.Errorf("summary = %d products, bbox %v", s.ProductCount, *s.BBox)
 	}
 }
+
+func TestFindWithATimeList(t *testing.T) {
+	r := open(t)
+	ctx := context.Background()
+	for i, id := range []string{"D1", "D2", "D3"} {
+		_, err := r.Register(ctx, product(id, i+1, 0, 0), true)
+		testenv.Must(t, err, "register")
+	}
+	day := func(d int) time.Time { return time.Date(2018, 6, d, 10, 0, 30, 0, time.UTC) }
+	recs, err := r.Find(ctx, registry.Query{Collection: "C", Times: []registry.TimeRange{{Start: day(1), End: day(1)}, {Start: day(3), End: day(4)}}})
+	testenv.Must(t, err, "find")
+	if ids(recs) != "D3,D1" {
+		t.Errorf("time list found %q, want D3,D1", ids(recs))
+	}
+}

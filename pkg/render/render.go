@@ -37,6 +37,8 @@ type Request struct {
 	Width      int
 	Height     int
 	Start, End time.Time // zero: open
+	// Times, when set, lists intervals products must intersect one of.
+	Times []registry.TimeRange
 	// Identifier, when set, draws only that product.
 	Identifier string
 }
@@ -64,7 +66,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 	if err != nil {
 		return canvas, 0, nil // outside the CRS's domain: nothing to draw
 	}
-	q := registry.Query{Collection: req.Collection, BBox: &wgs, Start: req.Start, End: req.End, Limit: r.MaxProducts + 1}
+	q := registry.Query{Collection: req.Collection, BBox: &wgs, Start: req.Start, End: req.End, Times: req.Times, Limit: r.MaxProducts + 1}
 	recs, err := r.Products.Find(ctx, q)
 	if err != nil {
 		return nil, 0, err

@@ -136,9 +136,26 @@ func (t *Tiler) RenderBlock(ctx context.Context, b Block, want func(tile.Pos) bo
 	if !ok {
 		return 0, fmt.Errorf("the tile source cannot render blocks")
 	}
-	tiles, err := bs.Block(ctx, b)
-	if err != nil {
-		return 0, err
+	// Drawn again if the catalogue changed meanwhile (see Tiler.Generation).
+	var tiles map[tile.Pos][]byte
+	for attempt := 0; ; attempt++ {
+		gen, err := t.generation(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if tiles, err = bs.Block(ctx, b); err != nil {
+			return 0, err
+		}
+		now, err := t.generation(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if now == gen {
+			break
+		}
+		if attempt == 2 {
+			return 0, nil // the catalogue keeps changing: leave these tiles to be drawn on demand
+		}
 	}
 	if t.Index != nil {
 		if err := t.Index.Add(ctx, b.Key); err != nil {

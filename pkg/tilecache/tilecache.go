@@ -69,6 +69,10 @@ type Tiler struct {
 	Source Source
 	// Index, when set, learns every level a tile is stored in.
 	Index Index
+	// Generation, when set, counts catalogue changes: a tile drawn while
+	// it moved is served but not stored, since the purge of that change may
+	// have run before the tile was stored.
+	Generation func(ctx context.Context) (int64, error)
 
 	mu     sync.Mutex
 	flight map[string]*call
@@ -175,8 +179,14 @@ func (t *Tiler) Render(ctx context.Context, k tile.Key) ([]byte, error) {
 
 	// The rendering outlives a caller that gives up: others may wait on it.
 	rctx := context.WithoutCancel(ctx)
+	gen, gerr := t.generation(rctx)
 	c.data, c.err = t.Source.Tile(rctx, k)
-	if c.err == nil {
+	if c.err == nil && gerr == nil {
+		if now, err := t.generation(rctx); err != nil || now != gen {
+			gerr = errors.New("the catalogue changed while the tile was drawn")
+		}
+	}
+	if c.err == nil && gerr == nil {
 		if t.Index != nil {
 			// Indexed first: a tile stored but not indexed could escape a purge.
 			if err := t.Index.Add(rctx, k); err != nil {
@@ -194,6 +204,13 @@ func (t *Tiler) Render(ctx context.Context, k tile.Key) ([]byte, error) {
 	t.mu.Unlock()
 	close(c.done)
 	return c.data, c.err
+}
+
+func (t *Tiler) generation(ctx context.Context) (int64, error) {
+	if t.Generation == nil {
+		return 0, nil
+	}
+	return t.Generation(ctx)
 }
 
 // Purge removes a cached tile.

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/layer"
@@ -29,12 +28,14 @@ type Layer = layer.Layer
 
 // MapRequest is a validated GetMap, as the backend draws it.
 type MapRequest struct {
-	Layer      Layer
-	CRS        crs.CRS
-	BBox       [4]float64 // x/y order: easting/northing or lon/lat
-	Width      int
-	Height     int
-	Start, End time.Time // zero: open
+	Layer  Layer
+	CRS    crs.CRS
+	BBox   [4]float64 // x/y order: easting/northing or lon/lat
+	Width  int
+	Height int
+	// Times are the TIME values (instants and intervals); products whose
+	// time intersects one of them are drawn. Empty: every product.
+	Times []period.Period
 }
 
 // Backend lists layers and draws images.
@@ -285,12 +286,20 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 		mr.bg = c
 	}
 	req := MapRequest{Layer: lyr, CRS: c, BBox: bbox, Width: width, Height: height}
-	if t := p.get("TIME"); t != "" {
-		per, err := period.Parse(t)
+	if t := p.get("TIME"); t != "" && !strings.EqualFold(t, "current") {
+		ps, err := period.ParseList(t)
 		if err != nil {
 			return nil, errorf(CodeInvalidDimensionValue, "time", "%v", err)
 		}
-		req.Start, req.End = per.Start, per.End
+		if !lyr.Start.IsZero() {
+			extent := period.Period{Start: lyr.Start, End: lyr.End}
+			for _, p := range ps {
+				if !p.Intersects(extent) {
+					return nil, errorf(CodeInvalidDimensionValue, "time", "TIME %s is outside the layer's extent %s", p, extent)
+				}
+			}
+		}
+		req.Times = ps
 	}
 	mr.req = req
 	return mr, nil

@@ -174,8 +174,9 @@ func TestGetMapImageAndOptions(t *testing.T) {
 	if r, g, bl, a := img.At(5, 5).RGBA(); r>>8 != 0x33 || g>>8 != 0x66 || bl>>8 != 0x99 || a>>8 != 255 {
 		t.Errorf("background pixel = %d,%d,%d,%d", r>>8, g>>8, bl>>8, a>>8)
 	}
-	if !b.last.Start.Equal(time.Date(2018, 6, 15, 0, 0, 0, 0, time.UTC)) || !b.last.End.Equal(time.Date(2018, 6, 16, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("time passed to the renderer: %v %v", b.last.Start, b.last.End)
+	if len(b.last.Times) != 1 || !b.last.Times[0].Start.Equal(time.Date(2018, 6, 15, 0, 0, 0, 0, time.UTC)) ||
+		!b.last.Times[0].End.Equal(time.Date(2018, 6, 16, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("time passed to the renderer: %v", b.last.Times)
 	}
 	rec = get(h, with(okMap, "TRANSPARENT", "TRUE"))
 	img, _ = png.Decode(rec.Body)
@@ -185,6 +186,32 @@ func TestGetMapImageAndOptions(t *testing.T) {
 	rec = get(h, with(okMap, "FORMAT", "image/jpeg"))
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/jpeg" || !bytes.HasPrefix(rec.Body.Bytes(), []byte{0xff, 0xd8}) {
 		t.Errorf("jpeg: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+func TestTimeValues(t *testing.T) {
+	h, b := newHandler()
+	// The fake layer's extent is 2018-01-01/2018-12-31.
+	for q, n := range map[string]int{
+		with(okMap, "TIME", "2018-06-15T10:00:00Z"):                       1,
+		with(okMap, "TIME", "2018-03-01/2018-03-02,2018-07-01T00:00:00Z"): 2,
+		with(okMap, "TIME", "2017-12-01/2018-01-15"):                      1, // overlaps the start
+		with(okMap, "TIME", "current"):                                    0,
+		okMap:                                                             0,
+	} {
+		if rec := get(h, q); rec.Code != 200 {
+			t.Errorf("%s: %d %s", q, rec.Code, rec.Body)
+			continue
+		}
+		if len(b.last.Times) != n {
+			t.Errorf("%s: %d time values reached the renderer, want %d", q, len(b.last.Times), n)
+		}
+	}
+	for _, bad := range []string{"2019-06-15", "2018-06-15,2020-01-01", "2016-01-01/2017-01-01"} {
+		rec := get(h, with(okMap, "TIME", bad))
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), CodeInvalidDimensionValue) || !strings.Contains(rec.Body.String(), "outside the layer") {
+			t.Errorf("TIME=%s: %d %s", bad, rec.Code, rec.Body)
+		}
 	}
 }
 

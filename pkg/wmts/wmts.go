@@ -190,16 +190,24 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 		writeError(w, &owsError{status: http.StatusServiceUnavailable, code: "NoApplicableCode", msg: "layers are not available; the error is logged"})
 		return
 	}
-	found := false
-	for _, l := range layers {
-		if l.Name == k.Layer {
-			found = true
+	var lyr *layer.Layer
+	for i := range layers {
+		if layers[i].Name == k.Layer {
+			lyr = &layers[i]
 			break
 		}
 	}
-	if !found {
+	if lyr == nil {
 		writeError(w, bad("InvalidParameterValue", "layer", "layer %q is not defined", k.Layer))
 		return
+	}
+	if k.Time != tile.DefaultTime && !lyr.Start.IsZero() {
+		p, err := period.ParseKey(k.Time)
+		extent := period.Period{Start: lyr.Start, End: lyr.End}
+		if err == nil && !p.Intersects(extent) {
+			writeError(w, bad("InvalidParameterValue", "time", "TIME %s is outside the layer's extent %s", p, extent))
+			return
+		}
 	}
 	c, err := h.Tiles.Open(r.Context(), k)
 	if err != nil {

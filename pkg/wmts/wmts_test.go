@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/tile"
@@ -26,7 +27,8 @@ type fakeLayers struct{}
 
 func (fakeLayers) Layers(ctx context.Context) ([]layer.Layer, error) {
 	bb := [4]float64{-79, -89, -76.5, 25.6}
-	return []layer.Layer{{Name: "VHR_IMAGE_2018", Title: "VHR", BBox: &bb}}, nil
+	return []layer.Layer{{Name: "VHR_IMAGE_2018", Title: "VHR", BBox: &bb,
+		Start: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)}}, nil
 }
 
 func handler() (*Handler, *fakeTiles) {
@@ -116,7 +118,8 @@ func TestCapabilities(t *testing.T) {
 		"<ows:Identifier>VHR_IMAGE_2018</ows:Identifier>",
 		// Web Mercator cannot show the poles: the box is clamped.
 		"<ows:LowerCorner>-79 -85.0511287798066</ows:LowerCorner>",
-		`template="http://example.org/wmts/1.0.0/VHR_IMAGE_2018/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"`,
+		`template="http://example.org/wmts/1.0.0/VHR_IMAGE_2018/{Style}/{Time}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"`,
+		"<Dimension><ows:Identifier>time</ows:Identifier><ows:UOM>ISO8601</ows:UOM><Default>2018-01-01T00:00:00Z--2018-12-31T00:00:00Z</Default>",
 		"<ows:Identifier>WorldCRS84Quad</ows:Identifier>", "<MatrixWidth>2</MatrixWidth><MatrixHeight>1</MatrixHeight>",
 		"<TopLeftCorner>90 -180</TopLeftCorner>", "<TopLeftCorner>-20037508.342789244 20037508.342789244</TopLeftCorner>",
 	} {
