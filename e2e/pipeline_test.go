@@ -6,6 +6,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -280,6 +281,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if hdr.Get("X-Cache") != "HIT" {
 		t.Errorf("second request of a rendered tile: X-Cache=%q, want HIT", hdr.Get("X-Cache"))
 	}
+	featureInfo(t, httpBase)
 	gdalClients(t, httpBase, src)
 	invalidationRoundTrip(t, httpBase, run, incoming, meta)
 
@@ -616,4 +618,41 @@ func readRGBA(t *testing.T, path string) int {
 		}
 	}
 	return n
+}
+
+// featureInfo asks the renderer, through Traefik, which product is at a
+// pixel inside the sample and at one outside it.
+func featureInfo(t *testing.T, httpBase string) {
+	t.Helper()
+	q := func(i, j int) []string {
+		url := fmt.Sprintf("%s/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=%s&QUERY_LAYERS=%s&STYLES=&CRS=EPSG:4326&BBOX=23,-80,26,-76&WIDTH=400&HEIGHT=300&I=%d&J=%d&INFO_FORMAT=application/json",
+			httpBase, collection, collection, i, j)
+		resp, err := http.Get(url)
+		testenv.Must(t, err, "GetFeatureInfo")
+		defer resp.Body.Close()
+		var fc struct {
+			Features []struct {
+				ID         string         `json:"id"`
+				Properties map[string]any `json:"properties"`
+			} `json:"features"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&fc); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GetFeatureInfo: %d %v", resp.StatusCode, err)
+		}
+		var ids []string
+		for _, f := range fc.Features {
+			ids = append(ids, f.ID)
+			if f.Properties["platform"] != "Landsat" {
+				t.Errorf("feature %s properties %v", f.ID, f.Properties)
+			}
+		}
+		return ids
+	}
+	// lon -77.9, lat 24.6 is inside the scene; lon -79.5, lat 25.5 is not.
+	if ids := q(210, 140); len(ids) != 1 || ids[0] != sampleID {
+		t.Errorf("inside the sample: %v", ids)
+	}
+	if ids := q(50, 50); len(ids) != 0 {
+		t.Errorf("outside the sample: %v", ids)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -231,6 +232,37 @@ func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, er
 		return nil, fmt.Errorf("%w: %v", wms.ErrLimit, err)
 	}
 	return img, err
+}
+
+// FeatureInfo implements wms.FeatureInfoer: the products whose footprint
+// holds the point, newest first.
+func (b backend) FeatureInfo(ctx context.Context, m wms.MapRequest, pt [2]float64, count int) ([]wms.Feature, error) {
+	wgs, err := render.ToWGS84(m.CRS, [4]float64{pt[0], pt[1], pt[0], pt[1]})
+	if err != nil {
+		return nil, nil // outside the CRS's domain: nothing there
+	}
+	// A point as a box a nanodegree wide: PostGIS does not intersect an
+	// envelope of zero area reliably.
+	const eps = 1e-9
+	wgs = [4]float64{wgs[0] - eps, wgs[1] - eps, wgs[2] + eps, wgs[3] + eps}
+	q := registry.Query{Collection: m.Layer.Collection, BBox: &wgs, Limit: count}
+	for _, p := range m.Times {
+		q.Times = append(q.Times, registry.TimeRange{Start: p.Start, End: p.End})
+	}
+	recs, err := b.r.Products.Find(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wms.Feature, 0, len(recs))
+	for _, r := range recs {
+		f := wms.Feature{Identifier: r.Identifier, Collection: r.Collection, ProductType: r.ProductType,
+			BeginTime: r.BeginTime, EndTime: r.EndTime, Footprint: json.RawMessage(r.FootprintGeoJSON), Properties: map[string]string{}}
+		for k, v := range r.Properties {
+			f.Properties[k] = fmt.Sprint(v)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // extents reads collection extents from the registry's summaries.

@@ -421,7 +421,9 @@ type Record struct {
 	BBox        [4]float64 // footprint bbox, EPSG:4326
 	// FootprintGeoJSON is the footprint as GeoJSON.
 	FootprintGeoJSON string
-	Coverages        []Coverage
+	// Properties are the product's metadata properties.
+	Properties map[string]any
+	Coverages  []Coverage
 }
 
 // Query selects products.
@@ -506,7 +508,7 @@ type querier interface {
 func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]Record, error) {
 	rows, err := q.Query(ctx, `SELECT p.id, p.identifier, p.collection, p.product_type, p.begin_time, p.end_time,
 			ST_XMin(p.footprint), ST_YMin(p.footprint), ST_XMax(p.footprint), ST_YMax(p.footprint),
-			ST_AsGeoJSON(p.footprint),
+			ST_AsGeoJSON(p.footprint), p.metadata,
 			COALESCE((SELECT json_agg(json_build_object('name', c.name, 'location', c.location, 'crs', c.crs,
 				'width', c.width, 'height', c.height, 'geotransform', c.geotransform, 'bands', c.bands) ORDER BY c.name)
 				FROM coverages c WHERE c.product_id = p.id), '[]')
@@ -518,9 +520,12 @@ func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]
 	var out []Record
 	for rows.Next() {
 		var rec Record
-		var covs []byte
+		var covs, md []byte
 		if err := rows.Scan(&rec.ID, &rec.Identifier, &rec.Collection, &rec.ProductType, &rec.BeginTime, &rec.EndTime,
-			&rec.BBox[0], &rec.BBox[1], &rec.BBox[2], &rec.BBox[3], &rec.FootprintGeoJSON, &covs); err != nil {
+			&rec.BBox[0], &rec.BBox[1], &rec.BBox[2], &rec.BBox[3], &rec.FootprintGeoJSON, &md, &covs); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(md, &rec.Properties); err != nil {
 			return nil, err
 		}
 		var cj []struct {

@@ -95,6 +95,13 @@ var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml versio
         <Format>image/jpeg</Format>
         <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetMap>
+      <GetFeatureInfo>
+        <Format>text/html</Format>
+        <Format>application/json</Format>
+        <Format>text/xml</Format>
+        <Format>text/plain</Format>
+        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </GetFeatureInfo>
     </Request>
     <Exception>
       <Format>XML</Format>
@@ -113,7 +120,7 @@ var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml versio
         <northBoundLatitude>90</northBoundLatitude>
       </EX_GeographicBoundingBox>
 {{- range .Layers}}
-      <Layer queryable="0" opaque="0">
+      <Layer queryable="1" opaque="0">
         <Name>{{x .Name}}</Name>
         <Title>{{x .Title}}</Title>
         <EX_GeographicBoundingBox>
@@ -154,6 +161,13 @@ var caps111 = template.Must(template.New("111").Funcs(funcs).Parse(`<?xml versio
         <Format>image/jpeg</Format>
         <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetMap>
+      <GetFeatureInfo>
+        <Format>text/html</Format>
+        <Format>application/json</Format>
+        <Format>text/xml</Format>
+        <Format>text/plain</Format>
+        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </GetFeatureInfo>
     </Request>
     <Exception>
       <Format>application/vnd.ogc.se_xml</Format>
@@ -167,7 +181,7 @@ var caps111 = template.Must(template.New("111").Funcs(funcs).Parse(`<?xml versio
 {{- end}}
       <LatLonBoundingBox minx="-180" miny="-90" maxx="180" maxy="90"/>
 {{- range .Layers}}
-      <Layer queryable="0" opaque="0">
+      <Layer queryable="1" opaque="0">
         <Name>{{x .Name}}</Name>
         <Title>{{x .Title}}</Title>
         <LatLonBoundingBox minx="{{.MinX}}" miny="{{.MinY}}" maxx="{{.MaxX}}" maxy="{{.MaxY}}"/>

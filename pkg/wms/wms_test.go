@@ -3,6 +3,7 @@ package wms
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,9 +24,19 @@ import (
 )
 
 type fakeBackend struct {
-	mu   sync.Mutex
-	last MapRequest
-	err  error
+	mu    sync.Mutex
+	last  MapRequest
+	err   error
+	point [2]float64
+	count int
+}
+
+func (f *fakeBackend) FeatureInfo(ctx context.Context, req MapRequest, pt [2]float64, count int) ([]Feature, error) {
+	f.last, f.point, f.count = req, pt, count
+	return []Feature{{Identifier: "P1 <&>", Collection: req.Layer.Collection, ProductType: "VHR_OPTICAL",
+		BeginTime: time.Date(2018, 6, 15, 10, 0, 0, 0, time.UTC), EndTime: time.Date(2018, 6, 15, 10, 1, 0, 0, time.UTC),
+		Properties: map[string]string{"platform": "PHR1A", "cloudCover": "12.5"},
+		Footprint:  []byte(`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}`)}}, nil
 }
 
 func (f *fakeBackend) Layers(ctx context.Context) ([]Layer, error) {
@@ -316,4 +328,63 @@ func FuzzGetMap(f *testing.F) {
 			t.Fatalf("%q: status %d", q, rec.Code)
 		}
 	})
+}
+
+const okInfo = "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=VHR_IMAGE_2018&QUERY_LAYERS=VHR_IMAGE_2018&STYLES=&CRS=EPSG:3857&BBOX=0,0,1000,1000&WIDTH=100&HEIGHT=100&I=10&J=20&INFO_FORMAT=application/json"
+
+func TestGetFeatureInfo(t *testing.T) {
+	h, b := newHandler()
+	rec := get(h, okInfo)
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("%d %s %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	// Pixel (10, 20) of a 100x100 map over 0..1000: its centre.
+	if b.point != [2]float64{105, 795} || b.count != 1 {
+		t.Errorf("point %v count %d", b.point, b.count)
+	}
+	var fc struct {
+		Type     string
+		Features []struct {
+			ID         string
+			Geometry   map[string]any
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &fc); err != nil || fc.Type != "FeatureCollection" || len(fc.Features) != 1 ||
+		fc.Features[0].ID != "P1 <&>" || fc.Features[0].Properties["platform"] != "PHR1A" || fc.Features[0].Geometry["type"] != "Polygon" {
+		t.Errorf("JSON: %s (%v)", rec.Body, err)
+	}
+	// 1.1.1 uses X/Y and SRS; EPSG:4326 stays lon/lat there.
+	get(h, with(okInfo, "VERSION", "1.1.1", "CRS", "<del>", "SRS", "EPSG:4326", "BBOX", "0,0,10,10", "I", "<del>", "J", "<del>", "X", "0", "Y", "99", "FEATURE_COUNT", "5"))
+	if math.Abs(b.point[0]-0.05) > 1e-9 || math.Abs(b.point[1]-0.05) > 1e-9 || b.count != 5 {
+		t.Errorf("1.1.1 point %v count %d", b.point, b.count)
+	}
+	html := get(h, with(okInfo, "INFO_FORMAT", "text/html")).Body.String()
+	if !strings.Contains(html, "P1 &lt;&amp;&gt;") || !strings.Contains(html, "<th>cloudCover</th><td>12.5</td>") {
+		t.Errorf("HTML not escaped or incomplete: %s", html)
+	}
+	x := get(h, with(okInfo, "INFO_FORMAT", "text/xml"))
+	var doc struct {
+		Features []struct {
+			Identifier string `xml:"identifier"`
+		} `xml:"Feature"`
+	}
+	if err := xml.Unmarshal(x.Body.Bytes(), &doc); err != nil || len(doc.Features) != 1 || doc.Features[0].Identifier != "P1 <&>" {
+		t.Errorf("XML: %s (%v)", x.Body, err)
+	}
+	for q, code := range map[string]string{
+		with(okInfo, "QUERY_LAYERS", "<del>"):          CodeMissingParameterValue,
+		with(okInfo, "QUERY_LAYERS", "OTHER"):          CodeLayerNotQueryable,
+		with(okInfo, "I", "100"):                       CodeInvalidPoint,
+		with(okInfo, "J", "-1"):                        CodeInvalidPoint,
+		with(okInfo, "I", "<del>"):                     CodeMissingParameterValue,
+		with(okInfo, "INFO_FORMAT", "application/pdf"): CodeInvalidFormat,
+		with(okInfo, "FEATURE_COUNT", "0"):             CodeInvalidParameterValue,
+		with(okInfo, "TIME", "2030-01-01"):             CodeInvalidDimensionValue,
+	} {
+		rec := get(h, q)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `code="`+code+`"`) {
+			t.Errorf("%s: %d %s, want %s", q, rec.Code, rec.Body, code)
+		}
+	}
 }
