@@ -160,7 +160,7 @@ func layerNames(c config.Collection) func(string) []string {
 		if collection != c.Name {
 			return nil
 		}
-		names := []string{c.Name}
+		names := []string{c.Name, c.Name + layer.Sep + layer.Outlines, c.Name + layer.Sep + layer.Outlined}
 		for _, b := range c.Browses {
 			names = append(names, c.Name+layer.Sep+b.Name)
 		}
@@ -223,7 +223,8 @@ type backend struct {
 
 func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error) {
 	req := render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse,
-		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height}
+		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height,
+		Outlines: m.Layer.Draw == layer.Outlined, OutlinesOnly: m.Layer.Draw == layer.Outlines}
 	for _, p := range m.Times {
 		req.Times = append(req.Times, registry.TimeRange{Start: p.Start, End: p.End})
 	}

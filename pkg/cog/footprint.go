@@ -121,7 +121,40 @@ func ValidFootprint(path string, log *slog.Logger) ([][][][2]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return metadata.ParseGeoJSONPolygons([]byte(gj))
+	polys, err := metadata.ParseGeoJSONPolygons([]byte(gj))
+	if err != nil {
+		return nil, err
+	}
+	return outerRings(polys), nil
+}
+
+// outerRings keeps the outer ring of each polygon whose area is at least 1%
+// of the largest: nodata pixels inside a scene are holes of the mask, not of
+// the product, and specks of data beside it are noise.
+func outerRings(polys [][][][2]float64) [][][][2]float64 {
+	largest := 0.0
+	areas := make([]float64, len(polys))
+	for i, p := range polys {
+		if len(p) > 0 {
+			areas[i] = ringArea(p[0])
+			largest = max(largest, areas[i])
+		}
+	}
+	var out [][][][2]float64
+	for i, p := range polys {
+		if len(p) > 0 && areas[i] >= largest/100 {
+			out = append(out, [][][2]float64{p[0]})
+		}
+	}
+	return out
+}
+
+func ringArea(r [][2]float64) float64 {
+	a := 0.0
+	for k := 0; k+1 < len(r); k++ {
+		a += r[k][0]*r[k+1][1] - r[k+1][0]*r[k][1]
+	}
+	return abs(a) / 2
 }
 
 func abs(f float64) float64 {

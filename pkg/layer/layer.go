@@ -18,7 +18,16 @@ type Layer struct {
 	BBox *[4]float64
 	// Start and End are the layer's time extent; zero when empty.
 	Start, End time.Time
+	// Draw is what the layer shows: the browse images (""), the
+	// footprints (Outlines) or both (Outlined).
+	Draw string
 }
+
+// What layers draw.
+const (
+	Outlines = "outlines"
+	Outlined = "outlined"
+)
 
 // Extent is where and when a collection has products; nil fields when it
 // has none.
@@ -89,6 +98,13 @@ func (c Catalog) Layers(ctx context.Context) ([]Layer, error) {
 			l.Name = coll.Name + Sep + b.Name
 			l.Title = coll.Title + " " + b.Name
 			l.Browse = b
+			out = append(out, l)
+		}
+		for _, d := range []string{Outlines, Outlined} {
+			l := def
+			l.Name = coll.Name + Sep + d
+			l.Title = coll.Title + " " + d
+			l.Draw = d
 			out = append(out, l)
 		}
 	}

@@ -3,6 +3,7 @@ package layer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -38,9 +39,12 @@ func TestCatalogNamesLayersLikeEOxServer(t *testing.T) {
 			t.Errorf("layer %s: %+v", l.Name, l)
 		}
 	}
-	want := []string{"VHR_IMAGE_2018", "VHR_IMAGE_2018__TRUE_COLOR", "VHR_IMAGE_2018__FALSE_COLOR"}
-	if len(names) != 3 || names[0] != want[0] || names[1] != want[1] || names[2] != want[2] {
+	want := []string{"VHR_IMAGE_2018", "VHR_IMAGE_2018__TRUE_COLOR", "VHR_IMAGE_2018__FALSE_COLOR", "VHR_IMAGE_2018__outlines", "VHR_IMAGE_2018__outlined"}
+	if fmt.Sprint(names) != fmt.Sprint(want) {
 		t.Errorf("layers %v, want %v", names, want)
+	}
+	if ls[3].Draw != Outlines || ls[4].Draw != Outlined || ls[4].Browse.Name != "TRUE_COLOR" {
+		t.Errorf("outline layers: %+v %+v", ls[3], ls[4])
 	}
 	if ls[0].Browse.Name != "TRUE_COLOR" {
 		t.Errorf("the default layer draws %q, want the first browse", ls[0].Browse.Name)

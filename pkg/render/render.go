@@ -41,6 +41,10 @@ type Request struct {
 	Times []registry.TimeRange
 	// Identifier, when set, draws only that product.
 	Identifier string
+	// Outlines draws the products' footprints on top of their images;
+	// OutlinesOnly draws the footprints alone.
+	Outlines     bool
+	OutlinesOnly bool
 }
 
 // Renderer draws requests.
@@ -85,7 +89,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 	}
 	drawn := 0
 	// Newest first from the registry: paint from the oldest up.
-	for i := len(recs) - 1; i >= 0; i-- {
+	for i := len(recs) - 1; i >= 0 && !req.OutlinesOnly; i-- {
 		if err := ctx.Err(); err != nil {
 			return nil, drawn, err
 		}
@@ -95,6 +99,12 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 			}
 		}
 		drawn++
+	}
+	if req.Outlines || req.OutlinesOnly {
+		if err := drawOutlines(canvas, req, recs); err != nil {
+			return nil, drawn, err
+		}
+		drawn = len(recs)
 	}
 	return canvas, drawn, nil
 }

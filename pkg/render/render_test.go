@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"image/color"
 	"path/filepath"
 	"testing"
 
@@ -129,5 +130,38 @@ func TestToWGS84(t *testing.T) {
 	}
 	if b[0] != 0 || b[1] != 0 || b[2] < 179.999 || b[3] < 85.05 || b[3] > 85.06 {
 		t.Errorf("bbox = %v", b)
+	}
+}
+
+func TestOutlines(t *testing.T) {
+	cog.Init()
+	dir := t.TempDir()
+	writeFlat(t, filepath.Join(dir, "p.tif"), [4]float64{10, 40, 12, 41}, [3]byte{0, 0, 200})
+	r := rec("P", "p.tif")
+	r.FootprintGeoJSON = `{"type":"Polygon","coordinates":[[[10.5,40.2],[11.5,40.2],[11.5,40.8],[10.5,40.8],[10.5,40.2]]]}`
+	rd := &Renderer{Objects: dirLocator(dir), MaxProducts: 10, Products: fixedFinder{r}}
+	req := Request{Browse: config.Browse{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}, Resampling: "nearest"},
+		CRS: crs.CRS{Code: 4326}, BBox: [4]float64{10, 40, 12, 41}, Width: 200, Height: 100, OutlinesOnly: true}
+	img, _, err := rd.Render(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The footprint's west edge is at x = 50, its north edge at y = 20.
+	if c := img.NRGBAAt(50, 50); c != OutlineColor {
+		t.Errorf("west edge pixel = %v", c)
+	}
+	if c := img.NRGBAAt(100, 20); c != OutlineColor {
+		t.Errorf("north edge pixel = %v", c)
+	}
+	if c := img.NRGBAAt(120, 50); c.A != 0 {
+		t.Errorf("outlines only: the inside is drawn %v", c)
+	}
+	req.OutlinesOnly, req.Outlines = false, true
+	img, _, _ = rd.Render(context.Background(), req)
+	if c := img.NRGBAAt(120, 50); c != (color.NRGBA{0, 0, 200, 255}) {
+		t.Errorf("outlined: the image under the outline is %v", c)
+	}
+	if c := img.NRGBAAt(50, 50); c != OutlineColor {
+		t.Errorf("outlined: the outline is not on top: %v", c)
 	}
 }
