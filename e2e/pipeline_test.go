@@ -235,6 +235,15 @@ func TestPipelineEndToEnd(t *testing.T) {
 	img = getPNG(t, fmt.Sprintf("%s/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s&STYLES=&CRS=EPSG:4326&BBOX=%s&WIDTH=300&HEIGHT=270&FORMAT=image/png&TRANSPARENT=TRUE",
 		httpBase, collection, bboxParam(b4326[1], b4326[0], b4326[3], b4326[2])), nil)
 	src.check(t, "WMS EPSG:4326", img, 4326, b4326)
+	// The product as a layer of its own, and the collection's outlines.
+	img = getPNG(t, fmt.Sprintf("%s/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s&STYLES=&CRS=EPSG:3857&BBOX=%s&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE",
+		httpBase, sampleID, bboxParam(b3857[0], b3857[1], b3857[2], b3857[3])), nil)
+	src.check(t, "WMS product layer", img, 3857, b3857)
+	img = getPNG(t, fmt.Sprintf("%s/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s__outlines&STYLES=&CRS=EPSG:4326&BBOX=23,-80,26,-76&WIDTH=400&HEIGHT=300&FORMAT=image/png&TRANSPARENT=TRUE",
+		httpBase, collection), nil)
+	if n := opaque(img); n < 500 || n > 20000 {
+		t.Errorf("outlines layer: %d drawn pixels, want a thin outline of the scene", n)
+	}
 
 	// A WMTS tile inside the image, through Traefik; the seeder has put it
 	// in the S3 cache already (zooms 6-9 of config/vhr18.yaml).

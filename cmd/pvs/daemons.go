@@ -218,13 +218,14 @@ func newSeederCmd(g *globals) *cobra.Command {
 // backend joins the layer catalog and the renderer for the WMS handler.
 type backend struct {
 	layer.Catalog
-	r *render.Renderer
+	r   *render.Renderer
+	reg *registry.Registry
 }
 
 func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error) {
 	req := render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse,
 		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height,
-		Outlines: m.Layer.Draw == layer.Outlined, OutlinesOnly: m.Layer.Draw == layer.Outlines}
+		Outlines: m.Layer.Draw == layer.Outlined, OutlinesOnly: m.Layer.Draw == layer.Outlines, Identifier: m.Layer.Identifier}
 	for _, p := range m.Times {
 		req.Times = append(req.Times, registry.TimeRange{Start: p.Start, End: p.End})
 	}
@@ -233,6 +234,26 @@ func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, er
 		return nil, fmt.Errorf("%w: %v", wms.ErrLimit, err)
 	}
 	return img, err
+}
+
+// ProductLayer implements wms.ProductLayers: a registered product of the
+// served collections, drawn with the collection's default browse.
+func (b backend) ProductLayer(ctx context.Context, name string) (layer.Layer, bool, error) {
+	rec, err := b.reg.Get(ctx, name)
+	if errors.Is(err, registry.ErrNotFound) {
+		return layer.Layer{}, false, nil
+	}
+	if err != nil {
+		return layer.Layer{}, false, err
+	}
+	for _, c := range b.Collections {
+		if c.Name == rec.Collection {
+			bb := rec.BBox
+			return layer.Layer{Name: rec.Identifier, Title: rec.Identifier, Collection: rec.Collection, Browse: c.Browses[0],
+				BBox: &bb, Start: rec.BeginTime, End: rec.EndTime, Identifier: rec.Identifier}, true, nil
+		}
+	}
+	return layer.Layer{}, false, nil
 }
 
 // FeatureInfo implements wms.FeatureInfoer: the products whose footprint
@@ -246,7 +267,7 @@ func (b backend) FeatureInfo(ctx context.Context, m wms.MapRequest, pt [2]float6
 	// envelope of zero area reliably.
 	const eps = 1e-9
 	wgs = [4]float64{wgs[0] - eps, wgs[1] - eps, wgs[2] + eps, wgs[3] + eps}
-	q := registry.Query{Collection: m.Layer.Collection, BBox: &wgs, Limit: count}
+	q := registry.Query{Collection: m.Layer.Collection, BBox: &wgs, Identifier: m.Layer.Identifier, Limit: count}
 	for _, p := range m.Times {
 		q.Times = append(q.Times, registry.TimeRange{Start: p.Start, End: p.End})
 	}
@@ -301,6 +322,7 @@ func newRendererCmd(g *globals) *cobra.Command {
 			b := backend{
 				Catalog: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}},
 				r:       &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log},
+				reg:     reg,
 			}
 			h := &wms.Handler{Backend: b, Log: e.log, Service: wms.Service{
 				Title: e.cfg.Collection.Title, Abstract: "pvs renderer for collection " + e.cfg.Collection.Name,

@@ -21,6 +21,8 @@ type Layer struct {
 	// Draw is what the layer shows: the browse images (""), the
 	// footprints (Outlines) or both (Outlined).
 	Draw string
+	// Identifier, for the layer of a single product, names it.
+	Identifier string
 }
 
 // What layers draw.

@@ -438,7 +438,9 @@ type Query struct {
 	// Times, when set, are intervals of which products must intersect one
 	// (a WMS TIME list).
 	Times []TimeRange
-	Limit int
+	// Identifier, when set, selects that product only.
+	Identifier string
+	Limit      int
 }
 
 // TimeRange is a closed time interval.
@@ -468,6 +470,10 @@ func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
 	if !q.End.IsZero() {
 		args = append(args, q.End)
 		where += fmt.Sprintf(" AND p.begin_time <= $%d", len(args))
+	}
+	if q.Identifier != "" {
+		args = append(args, q.Identifier)
+		where += fmt.Sprintf(" AND p.identifier = $%d", len(args))
 	}
 	if len(q.Times) > 0 {
 		var ors []string

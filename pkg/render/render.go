@@ -70,19 +70,11 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 	if err != nil {
 		return canvas, 0, nil // outside the CRS's domain: nothing to draw
 	}
-	q := registry.Query{Collection: req.Collection, BBox: &wgs, Start: req.Start, End: req.End, Times: req.Times, Limit: r.MaxProducts + 1}
+	q := registry.Query{Collection: req.Collection, BBox: &wgs, Start: req.Start, End: req.End, Times: req.Times,
+		Identifier: req.Identifier, Limit: r.MaxProducts + 1}
 	recs, err := r.Products.Find(ctx, q)
 	if err != nil {
 		return nil, 0, err
-	}
-	if req.Identifier != "" {
-		var only []registry.Record
-		for _, rec := range recs {
-			if rec.Identifier == req.Identifier {
-				only = append(only, rec)
-			}
-		}
-		recs = only
 	}
 	if len(recs) > r.MaxProducts {
 		return nil, 0, fmt.Errorf("%w: more than %d products intersect the request; zoom in or narrow TIME", ErrTooManyProducts, r.MaxProducts)

@@ -26,6 +26,12 @@ import (
 // Layer is one named layer offered by the backend.
 type Layer = layer.Layer
 
+// ProductLayers is implemented by backends that offer every product as a
+// layer named by its identifier (not listed in capabilities).
+type ProductLayers interface {
+	ProductLayer(ctx context.Context, name string) (Layer, bool, error)
+}
+
 // MapRequest is a validated GetMap, as the backend draws it.
 type MapRequest struct {
 	Layer  Layer
@@ -212,6 +218,16 @@ func (h *Handler) findLayer(ctx context.Context, name string) (Layer, *Error) {
 	}
 	for _, l := range layers {
 		if l.Name == name {
+			return l, nil
+		}
+	}
+	if pl, ok := h.Backend.(ProductLayers); ok {
+		l, found, err := pl.ProductLayer(ctx, name)
+		if err != nil {
+			h.Log.Error("product layer", "name", name, "err", err)
+			return Layer{}, &Error{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}
+		}
+		if found {
 			return l, nil
 		}
 	}

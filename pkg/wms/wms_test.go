@@ -31,6 +31,13 @@ type fakeBackend struct {
 	count int
 }
 
+func (f *fakeBackend) ProductLayer(ctx context.Context, name string) (Layer, bool, error) {
+	if name != "P1" {
+		return Layer{}, false, nil
+	}
+	return Layer{Name: "P1", Collection: "VHR_IMAGE_2018", Identifier: "P1"}, true, nil
+}
+
 func (f *fakeBackend) FeatureInfo(ctx context.Context, req MapRequest, pt [2]float64, count int) ([]Feature, error) {
 	f.last, f.point, f.count = req, pt, count
 	return []Feature{{Identifier: "P1 <&>", Collection: req.Layer.Collection, ProductType: "VHR_OPTICAL",
@@ -386,5 +393,18 @@ func TestGetFeatureInfo(t *testing.T) {
 		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `code="`+code+`"`) {
 			t.Errorf("%s: %d %s, want %s", q, rec.Code, rec.Body, code)
 		}
+	}
+}
+
+func TestProductLayers(t *testing.T) {
+	h, b := newHandler()
+	if rec := get(h, with(okMap, "LAYERS", "P1")); rec.Code != 200 || b.last.Layer.Identifier != "P1" {
+		t.Errorf("product layer: %d, renderer asked for %+v", rec.Code, b.last.Layer)
+	}
+	if rec := get(h, with(okMap, "LAYERS", "P2")); rec.Code != 400 || !strings.Contains(rec.Body.String(), CodeLayerNotDefined) {
+		t.Errorf("unknown product: %d %s", rec.Code, rec.Body)
+	}
+	if strings.Contains(get(h, "SERVICE=WMS&REQUEST=GetCapabilities").Body.String(), "<Name>P1</Name>") {
+		t.Error("products are listed in capabilities")
 	}
 }
