@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/airbusgeo/godal"
 
@@ -36,8 +35,8 @@ type Request struct {
 	BBox       [4]float64 // x/y order: easting/northing or lon/lat
 	Width      int
 	Height     int
-	Start, End time.Time // zero: open
-	// Times, when set, lists intervals products must intersect one of.
+	// Times, when set, lists intervals products must intersect one of;
+	// empty means every product.
 	Times []registry.TimeRange
 	// Identifier, when set, draws only that product.
 	Identifier string
@@ -70,7 +69,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 	if err != nil {
 		return canvas, 0, nil // outside the CRS's domain: nothing to draw
 	}
-	q := registry.Query{Collection: req.Collection, BBox: &wgs, Start: req.Start, End: req.End, Times: req.Times,
+	q := registry.Query{Collection: req.Collection, BBox: &wgs, Times: req.Times,
 		Identifier: req.Identifier, Limit: r.MaxProducts + 1}
 	recs, err := r.Products.Find(ctx, q)
 	if err != nil {
