@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
 )
@@ -59,9 +60,9 @@ An interrupted seed of the same job resumes where it stopped.
 				}
 			}
 			if bbox != "" {
-				b, err := parseBBox(bbox)
+				b, err := crs.ParseBBox(bbox)
 				if err != nil {
-					return err
+					return fmt.Errorf("--bbox: %w", err)
 				}
 				j.BBox = &b
 			}
@@ -117,25 +118,6 @@ func parseZoom(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("--zoom %q: want N or MIN-MAX within 0-24", s)
 	}
 	return lo, hi, nil
-}
-
-func parseBBox(s string) ([4]float64, error) {
-	var b [4]float64
-	parts := strings.Split(s, ",")
-	if len(parts) != 4 {
-		return b, fmt.Errorf("--bbox %q: want minlon,minlat,maxlon,maxlat", s)
-	}
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return b, fmt.Errorf("--bbox %q: %v", s, err)
-		}
-		b[i] = v
-	}
-	if b[0] >= b[2] || b[1] >= b[3] {
-		return b, fmt.Errorf("--bbox %q: min >= max", s)
-	}
-	return b, nil
 }
 
 // progressBar draws "done/total, rate, ETA" on one line, at most 5 times a

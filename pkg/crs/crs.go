@@ -2,6 +2,7 @@ package crs
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -61,4 +62,25 @@ func SupportedCodes() []string {
 		out = append(out, fmt.Sprintf("EPSG:%d", 32700+z))
 	}
 	return out
+}
+
+// ParseBBox reads "minx,miny,maxx,maxy": four finite numbers with each
+// minimum below its maximum.
+func ParseBBox(s string) ([4]float64, error) {
+	var b [4]float64
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return b, fmt.Errorf("bbox must be four comma-separated numbers, got %q", s)
+	}
+	for i, part := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return b, fmt.Errorf("bbox value %q is not a finite number", part)
+		}
+		b[i] = v
+	}
+	if b[0] >= b[2] || b[1] >= b[3] {
+		return b, fmt.Errorf("bbox %q has min >= max", s)
+	}
+	return b, nil
 }

@@ -26,3 +26,14 @@ func TestParse(t *testing.T) {
 		t.Errorf("%d supported codes, want 3 + 120 UTM zones", n)
 	}
 }
+
+func TestParseBBox(t *testing.T) {
+	if b, err := ParseBBox(" -79, 23.5,-76,26 "); err != nil || b != [4]float64{-79, 23.5, -76, 26} {
+		t.Errorf("%v %v", b, err)
+	}
+	for _, bad := range []string{"", "1,2,3", "1,2,3,4,5", "NaN,0,1,1", "0,0,Inf,1", "a,0,1,1", "1,0,0,1", "0,1,1,1"} {
+		if _, err := ParseBBox(bad); err == nil {
+			t.Errorf("ParseBBox(%q) accepted", bad)
+		}
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -324,20 +323,9 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 }
 
 func parseBBox(s string) ([4]float64, error) {
-	var b [4]float64
-	parts := strings.Split(s, ",")
-	if len(parts) != 4 {
-		return b, fmt.Errorf("BBOX must be four comma-separated numbers, got %q", s)
-	}
-	for i, part := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return b, fmt.Errorf("BBOX value %q is not a finite number", part)
-		}
-		b[i] = v
-	}
-	if b[0] >= b[2] || b[1] >= b[3] {
-		return b, fmt.Errorf("BBOX %q has min >= max", s)
+	b, err := crs.ParseBBox(s)
+	if err != nil {
+		return b, fmt.Errorf("BBOX: %w", err)
 	}
 	return b, nil
 }
