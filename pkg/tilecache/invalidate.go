@@ -203,7 +203,10 @@ func (inv *Invalidator) Follow(ctx context.Context, rdb redis.UniversalClient, p
 				continue // stays pending; claimed again later
 			}
 			inv.Log.Info("tiles purged", "action", e.Action, "identifier", e.Identifier, "tiles", n, "seconds", time.Since(t0).Seconds())
-			rdb.XAck(ctx, stream, group, m.ID)
+			// A finished purge is acknowledged even while shutting down.
+			if err := rdb.XAck(context.WithoutCancel(ctx), stream, group, m.ID).Err(); err != nil {
+				inv.Log.Error("acknowledge invalidation", "id", m.ID, "err", err)
+			}
 		}
 	}
 	return nil
