@@ -607,6 +607,31 @@ func gdalClients(t *testing.T, httpBase string, src *source) {
 	if st := readRGBA(t, dst); st < 10000 {
 		t.Errorf("GDAL read %d opaque pixels through the WMS", st)
 	}
+	// GDAL's WCS 2.0.1 client reads a window of the product's coverage:
+	// the same pixels as the source.
+	wcs := fmt.Sprintf("WCS:%s/ows?version=2.0.1&coverage=%s", httpBase, sampleID)
+	dst = filepath.Join(dir, "wcs.tif")
+	out, err = exec.Command("gdal_translate", "-q", "-oo", "CACHE="+filepath.Join(dir, "wcs-cache"),
+		"-srcwin", "100", "120", "200", "150", wcs, dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdal_translate from the WCS: %v\n%s", err, out)
+	}
+	ds, err := godal.Open(dst)
+	testenv.Must(t, err, "open the WCS result")
+	defer ds.Close()
+	if st := ds.Structure(); st.SizeX != 200 || st.SizeY != 150 || st.NBands != len(src.bands) {
+		t.Fatalf("WCS result is %dx%d×%d, want 200x150×%d", st.SizeX, st.SizeY, st.NBands, len(src.bands))
+	}
+	for bi, b := range ds.Bands() {
+		buf := make([]byte, 200*150)
+		testenv.Must(t, b.Read(0, 0, buf, 200, 150), "read WCS band")
+		for y := 0; y < 150; y++ {
+			want := src.bands[bi][(120+y)*src.w+100 : (120+y)*src.w+300]
+			if string(buf[y*200:(y+1)*200]) != string(want) {
+				t.Fatalf("WCS band %d row %d differs from the source", bi+1, y)
+			}
+		}
+	}
 }
 
 // readRGBA counts the opaque pixels of an RGBA raster.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ import (
 	"github.com/pvs/pvs/pkg/seed"
 	"github.com/pvs/pvs/pkg/tile"
 	"github.com/pvs/pvs/pkg/tilecache"
+	"github.com/pvs/pvs/pkg/wcs"
 	"github.com/pvs/pvs/pkg/wms"
 	"github.com/pvs/pvs/pkg/wmts"
 )
@@ -287,6 +289,67 @@ func (b backend) FeatureInfo(ctx context.Context, m wms.MapRequest, pt [2]float6
 	return out, nil
 }
 
+// Coverages implements wcs.Backend: the collection's newest products.
+func (b backend) Coverages(ctx context.Context, limit int) ([]wcs.Coverage, error) {
+	var out []wcs.Coverage
+	for _, c := range b.Collections {
+		recs, err := b.reg.Find(ctx, registry.Query{Collection: c.Name, Limit: limit})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			out = append(out, wcsCoverage(r))
+		}
+	}
+	return out, nil
+}
+
+// Coverage implements wcs.Backend: a product of a served collection.
+func (b backend) Coverage(ctx context.Context, id string) (wcs.Coverage, error) {
+	rec, err := b.reg.Get(ctx, id)
+	if errors.Is(err, registry.ErrNotFound) {
+		return wcs.Coverage{}, wcs.ErrNotFound
+	}
+	if err != nil {
+		return wcs.Coverage{}, err
+	}
+	for _, c := range b.Collections {
+		if c.Name == rec.Collection && len(rec.Coverages) > 0 {
+			return wcsCoverage(rec), nil
+		}
+	}
+	return wcs.Coverage{}, wcs.ErrNotFound
+}
+
+// GDALPath implements wcs.Backend.
+func (b backend) GDALPath(key string) string { return b.r.Objects.GDALPath(key) }
+
+func wcsCoverage(r registry.Record) wcs.Coverage {
+	c := wcs.Coverage{ID: r.Identifier, BBox: r.BBox}
+	if len(r.Coverages) > 0 {
+		rc := r.Coverages[0]
+		c.CRS, c.Width, c.Height, c.GeoTransform, c.Location = rc.CRS, rc.Width, rc.Height, rc.GeoTransform, rc.Location
+		for _, band := range rc.Bands {
+			c.Bands = append(c.Bands, wcs.Band{DataType: band.DataType, Color: band.Color, NoData: band.NoData})
+		}
+	}
+	return c
+}
+
+// ows sends each request on /ows to the service it names: WCS, or WMS
+// (also when SERVICE is missing, as WMS 1.1.1 clients may leave it out).
+func ows(wmsH, wcsH http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range r.URL.Query() {
+			if strings.EqualFold(k, "SERVICE") && len(v) > 0 && strings.EqualFold(v[0], "WCS") {
+				wcsH.ServeHTTP(w, r)
+				return
+			}
+		}
+		wmsH.ServeHTTP(w, r)
+	})
+}
+
 // extents reads collection extents from the registry's summaries.
 type extents struct{ reg *registry.Registry }
 
@@ -299,7 +362,7 @@ func newRendererCmd(g *globals) *cobra.Command {
 	var listen string
 	cmd := &cobra.Command{
 		Use:   "renderer",
-		Short: "Serve WMS over the registered products",
+		Short: "Serve WMS, WCS and OpenSearch over the registered products",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.connect("renderer", true)
 			if err != nil {
@@ -327,9 +390,14 @@ func newRendererCmd(g *globals) *cobra.Command {
 			h := &wms.Handler{Backend: b, Log: e.log, Service: wms.Service{
 				Title: e.cfg.Collection.Title, Abstract: "pvs renderer for collection " + e.cfg.Collection.Name,
 				PublicURL: publicURL(e.cfg.Renderer.PublicURL, "/ows"), MaxSize: e.cfg.Renderer.MaxSize}}
+			wcsH := &wcs.Handler{Backend: b, Log: e.log, Service: wcs.Service{
+				Title: e.cfg.Collection.Title, Abstract: "pvs coverages of collection " + e.cfg.Collection.Name,
+				PublicURL: publicURL(e.cfg.Renderer.PublicURL, "/ows"), MaxBytes: e.cfg.Renderer.WCSMaxMB << 20,
+				MaxListed: e.cfg.Renderer.ListedCoverages}}
 			mux := http.NewServeMux()
-			mux.Handle("/ows", h)
+			mux.Handle("/ows", ows(h, wcsH))
 			mux.Handle("/wms", h)
+			mux.Handle("/wcs", wcsH)
 			mux.HandleFunc("/healthz", health(reg))
 			return serve(cmd.Context(), e.log, e.cfg.Renderer.Listen, mux)
 		},

@@ -166,6 +166,13 @@ type Renderer struct {
 	MaxSize   int    `yaml:"max_size"`
 	// MaxProducts bounds how many products one request may stack.
 	MaxProducts int `yaml:"max_products"`
+	// WCSMaxMB bounds a WCS GetCoverage result, uncompressed, in MiB.
+	WCSMaxMB int64 `yaml:"wcs_max_mb"`
+	// ListedCoverages bounds the coverages listed in the WCS capabilities
+	// (the newest); every product stays reachable by its identifier.
+	ListedCoverages int `yaml:"listed_coverages"`
+	// OpenSearchMaxCount bounds the count of one OpenSearch page.
+	OpenSearchMaxCount int `yaml:"opensearch_max_count"`
 }
 
 // Cache settings.
@@ -382,6 +389,15 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Renderer.MaxSize == 0 {
 		c.Renderer.MaxSize = 4096
+	}
+	if c.Renderer.WCSMaxMB == 0 {
+		c.Renderer.WCSMaxMB = 512
+	}
+	if c.Renderer.ListedCoverages == 0 {
+		c.Renderer.ListedCoverages = 1000
+	}
+	if c.Renderer.OpenSearchMaxCount == 0 {
+		c.Renderer.OpenSearchMaxCount = 200
 	}
 	if c.Renderer.MaxProducts == 0 {
 		c.Renderer.MaxProducts = 50

@@ -424,6 +424,10 @@ type Record struct {
 	// Properties are the product's metadata properties.
 	Properties map[string]any
 	Coverages  []Coverage
+	Platform   string
+	CloudCover *float64
+	// Updated is when the product was last registered.
+	Updated time.Time
 }
 
 // Query selects products.
@@ -440,14 +444,36 @@ type Query struct {
 	Times []TimeRange
 	// Identifier, when set, selects that product only.
 	Identifier string
+	// GeometryWKT, when set, is a geometry in EPSG:4326 (lon/lat) that
+	// footprints must intersect.
+	GeometryWKT string
+	// Point and Radius (metres), when Point is set, select footprints
+	// within Radius of the lon/lat point.
+	Point  *[2]float64
+	Radius float64
+	// ProductType and Platform, when set, must match exactly.
+	ProductType string
+	Platform    string
+	// CloudCover, when set, bounds the cloud cover (percent); products
+	// without one do not match.
+	CloudCover *NumberRange
 	Limit      int
+	Offset     int
+}
+
+// NumberRange is a set of values or an interval, each end open or closed
+// and either missing (unbounded).
+type NumberRange struct {
+	Set                        []float64
+	Min, Max                   *float64
+	MinExclusive, MaxExclusive bool
 }
 
 // TimeRange is a closed time interval.
 type TimeRange struct{ Start, End time.Time }
 
-// Find returns the products matching q, newest first.
-func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
+// where builds the filter of q (without order or limit) and its args.
+func (q Query) where() (string, []any) {
 	where := "WHERE p.collection = $1"
 	args := []any{q.Collection}
 	if q.BBox != nil {
@@ -463,6 +489,15 @@ func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
 		}
 		where += " AND ST_Intersects(p.footprint, " + env + ")"
 	}
+	if q.GeometryWKT != "" {
+		args = append(args, q.GeometryWKT)
+		where += fmt.Sprintf(" AND ST_Intersects(p.footprint, ST_GeomFromText($%d, 4326))", len(args))
+	}
+	if q.Point != nil {
+		args = append(args, q.Point[0], q.Point[1], q.Radius)
+		n := len(args)
+		where += fmt.Sprintf(" AND ST_DWithin(p.footprint::geography, ST_SetSRID(ST_MakePoint($%d, $%d), 4326)::geography, $%d)", n-2, n-1, n)
+	}
 	if !q.Start.IsZero() {
 		args = append(args, q.Start)
 		where += fmt.Sprintf(" AND p.end_time >= $%d", len(args))
@@ -475,6 +510,36 @@ func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
 		args = append(args, q.Identifier)
 		where += fmt.Sprintf(" AND p.identifier = $%d", len(args))
 	}
+	if q.ProductType != "" {
+		args = append(args, q.ProductType)
+		where += fmt.Sprintf(" AND p.product_type = $%d", len(args))
+	}
+	if q.Platform != "" {
+		args = append(args, q.Platform)
+		where += fmt.Sprintf(" AND p.platform = $%d", len(args))
+	}
+	if c := q.CloudCover; c != nil {
+		if len(c.Set) > 0 {
+			args = append(args, c.Set)
+			where += fmt.Sprintf(" AND p.cloud_cover = ANY($%d)", len(args))
+		}
+		if c.Min != nil {
+			args = append(args, *c.Min)
+			op := ">="
+			if c.MinExclusive {
+				op = ">"
+			}
+			where += fmt.Sprintf(" AND p.cloud_cover %s $%d", op, len(args))
+		}
+		if c.Max != nil {
+			args = append(args, *c.Max)
+			op := "<="
+			if c.MaxExclusive {
+				op = "<"
+			}
+			where += fmt.Sprintf(" AND p.cloud_cover %s $%d", op, len(args))
+		}
+	}
 	if len(q.Times) > 0 {
 		var ors []string
 		for _, tr := range q.Times {
@@ -483,16 +548,36 @@ func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
 		}
 		where += " AND (" + strings.Join(ors, " OR ") + ")"
 	}
+	return where, args
+}
+
+// Find returns the products matching q, newest first.
+func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
+	where, args := q.where()
 	where += " ORDER BY p.begin_time DESC, p.id DESC"
 	if q.Limit > 0 {
 		args = append(args, q.Limit)
 		where += fmt.Sprintf(" LIMIT $%d", len(args))
 	}
+	if q.Offset > 0 {
+		args = append(args, q.Offset)
+		where += fmt.Sprintf(" OFFSET $%d", len(args))
+	}
 	recs, err := queryRecords(ctx, r.pool, where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("find products: %w", err)
+		return nil, fmt.Errorf("find products: %w", describe(err))
 	}
 	return recs, nil
+}
+
+// Count returns how many products match q (its Limit and Offset aside).
+func (r *Registry) Count(ctx context.Context, q Query) (int64, error) {
+	where, args := q.where()
+	var n int64
+	if err := r.pool.QueryRow(ctx, "SELECT count(*) FROM products p "+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count products: %w", describe(err))
+	}
+	return n, nil
 }
 
 // Get returns one product by identifier.
@@ -514,7 +599,7 @@ type querier interface {
 func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]Record, error) {
 	rows, err := q.Query(ctx, `SELECT p.id, p.identifier, p.collection, p.product_type, p.begin_time, p.end_time,
 			ST_XMin(p.footprint), ST_YMin(p.footprint), ST_XMax(p.footprint), ST_YMax(p.footprint),
-			ST_AsGeoJSON(p.footprint), p.metadata,
+			ST_AsGeoJSON(p.footprint), p.metadata, COALESCE(p.platform, ''), p.cloud_cover, p.updated_at,
 			COALESCE((SELECT json_agg(json_build_object('name', c.name, 'location', c.location, 'crs', c.crs,
 				'width', c.width, 'height', c.height, 'geotransform', c.geotransform, 'bands', c.bands) ORDER BY c.name)
 				FROM coverages c WHERE c.product_id = p.id), '[]')
@@ -528,7 +613,7 @@ func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]
 		var rec Record
 		var covs, md []byte
 		if err := rows.Scan(&rec.ID, &rec.Identifier, &rec.Collection, &rec.ProductType, &rec.BeginTime, &rec.EndTime,
-			&rec.BBox[0], &rec.BBox[1], &rec.BBox[2], &rec.BBox[3], &rec.FootprintGeoJSON, &md, &covs); err != nil {
+			&rec.BBox[0], &rec.BBox[1], &rec.BBox[2], &rec.BBox[3], &rec.FootprintGeoJSON, &md, &rec.Platform, &rec.CloudCover, &rec.Updated, &covs); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(md, &rec.Properties); err != nil {

@@ -288,3 +288,67 @@ func TestFindWithATimeList(t *testing.T) {
 		t.Errorf("time list found %q, want D3,D1", ids(recs))
 	}
 }
+
+func TestSearchFiltersPagingAndCount(t *testing.T) {
+	r := open(t)
+	ctx := context.Background()
+	cc := func(v float64) *float64 { return &v }
+	for i, p := range []struct {
+		id, ptype, platform string
+		x, y                float64
+		cloud               *float64
+	}{
+		{"S1", "T", "PHR", 10, 40, cc(5)},
+		{"S2", "T", "SPOT", 10.5, 40.5, cc(20)},
+		{"S3", "U", "PHR", 30, -5, cc(50)},
+		{"S4", "T", "PHR", 10.2, 40.1, nil},
+	} {
+		pr := product(p.id, i+1, p.x, p.y)
+		pr.ProductType, pr.Properties.Platform, pr.Properties.CloudCover = p.ptype, p.platform, p.cloud
+		if p.ptype == "U" {
+			testenv.Must(t, r.EnsureCollection(ctx, "C", "Collection C", []string{"T", "U"}, nil), "types")
+		}
+		_, err := r.Register(ctx, pr, true)
+		testenv.Must(t, err, "register %s", p.id)
+	}
+	lo, hi := 10.0, 20.0
+	for name, c := range map[string]struct {
+		q    registry.Query
+		want string
+	}{
+		"all newest first":   {registry.Query{}, "S4,S3,S2,S1"},
+		"page 2 of size 2":   {registry.Query{Limit: 2, Offset: 2}, "S2,S1"},
+		"geometry":           {registry.Query{GeometryWKT: "POLYGON((29 -6,31 -6,31 -4,29 -4,29 -6))"}, "S3"},
+		"point and radius":   {registry.Query{Point: &[2]float64{10.1, 39.9}, Radius: 30000}, "S4,S1"},
+		"product type":       {registry.Query{ProductType: "U"}, "S3"},
+		"platform":           {registry.Query{Platform: "SPOT"}, "S2"},
+		"cloud [10,20]":      {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi}}, "S2"},
+		"cloud ]10,20[":      {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi, MinExclusive: true, MaxExclusive: true}}, ""},
+		"cloud <=20":         {registry.Query{CloudCover: &registry.NumberRange{Max: &hi}}, "S2,S1"},
+		"cloud set {5,50}":   {registry.Query{CloudCover: &registry.NumberRange{Set: []float64{5, 50}}}, "S3,S1"},
+	} {
+		c.q.Collection = "C"
+		recs, err := r.Find(ctx, c.q)
+		testenv.Must(t, err, "%s", name)
+		if got := ids(recs); got != c.want {
+			t.Errorf("%s: got %q, want %q", name, got, c.want)
+		}
+		n, err := r.Count(ctx, c.q)
+		testenv.Must(t, err, "%s count", name)
+		want := int64(len(strings.Split(c.want, ",")))
+		if c.want == "" {
+			want = 0
+		}
+		if c.q.Offset > 0 {
+			want = 4
+		}
+		if n != want {
+			t.Errorf("%s: count %d, want %d", name, n, want)
+		}
+	}
+	recs, err := r.Find(ctx, registry.Query{Collection: "C", Identifier: "S2"})
+	testenv.Must(t, err, "get S2")
+	if len(recs) != 1 || recs[0].Platform != "SPOT" || recs[0].CloudCover == nil || *recs[0].CloudCover != 20 || recs[0].Updated.IsZero() {
+		t.Errorf("S2 reads back as %+v", recs)
+	}
+}
