@@ -13,6 +13,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -291,6 +292,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Errorf("second request of a rendered tile: X-Cache=%q, want HIT", hdr.Get("X-Cache"))
 	}
 	featureInfo(t, httpBase)
+	openSearch(t, httpBase)
 	gdalClients(t, httpBase, src)
 	invalidationRoundTrip(t, httpBase, run, incoming, meta)
 
@@ -631,6 +633,54 @@ func gdalClients(t *testing.T, httpBase string, src *source) {
 				t.Fatalf("WCS band %d row %d differs from the source", bi+1, y)
 			}
 		}
+	}
+}
+
+// openSearch finds the sample through Traefik by area and time, in Atom
+// and GeoJSON, and follows its WMS link.
+func openSearch(t *testing.T, httpBase string) {
+	t.Helper()
+	fetch := func(u string) []byte {
+		resp, err := http.Get(u)
+		testenv.Must(t, err, "GET %s", u)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
+		}
+		return body
+	}
+	var fc struct {
+		TotalResults int `json:"totalResults"`
+		Features     []struct {
+			ID    string `json:"id"`
+			Props struct {
+				Links map[string][]struct {
+					Href string `json:"href"`
+				} `json:"links"`
+			} `json:"properties"`
+		} `json:"features"`
+	}
+	body := fetch(httpBase + "/opensearch/json?bbox=-78,24.5,-77.5,25&start=2018-06-15&end=2018-06-16")
+	testenv.Must(t, json.Unmarshal(body, &fc), "GeoJSON results")
+	if fc.TotalResults != 1 || len(fc.Features) != 1 || fc.Features[0].ID != sampleID {
+		t.Fatalf("OpenSearch by bbox and time: %s", body)
+	}
+	img := getPNG(t, fc.Features[0].Props.Links["alternates"][0].Href, nil)
+	if n := opaque(img); n < 10000 {
+		t.Errorf("the result's WMS link draws %d opaque pixels", n)
+	}
+	// Elsewhere or at another time: nothing; Atom says so too.
+	body = fetch(httpBase + "/opensearch/atom?bbox=-78,24.5,-77.5,25&start=2019-01-01")
+	if !strings.Contains(string(body), "<opensearch:totalResults>0</opensearch:totalResults>") {
+		t.Errorf("OpenSearch for 2019: %s", body)
+	}
+	body = fetch(httpBase + "/opensearch/atom?geom=" + url.QueryEscape("POINT(-77.9 24.6)"))
+	if !strings.Contains(string(body), "<dc:identifier>"+sampleID+"</dc:identifier>") {
+		t.Errorf("OpenSearch by point geometry: %s", body)
+	}
+	if !strings.Contains(string(fetch(httpBase+"/opensearch")), "{geo:box?}") {
+		t.Error("the OpenSearch description has no geo:box template")
 	}
 }
 

@@ -39,6 +39,9 @@ pvs demo: product VHR18_SAMPLE_RGB_20180615 is ingested, registered and served.
   WMS map            $wms
   WMTS capabilities  $base/wmts/1.0.0/WMTSCapabilities.xml
   WMTS tile          $tile
+  WCS capabilities   $base/ows?SERVICE=WCS&REQUEST=GetCapabilities
+  WCS coverage       $base/ows?SERVICE=WCS&VERSION=2.0.1&REQUEST=GetCoverage&COVERAGEID=VHR18_SAMPLE_RGB_20180615&SCALEFACTOR=4
+  OpenSearch         $base/opensearch/json?bbox=-79,23.5,-76.5,25.6
 
   saved: $run/demo-map.png and $run/demo-tile.png
   queues and sets:   bin/pvs status      (PVS_CONFIG=$PVS_CONFIG)

@@ -19,6 +19,7 @@ import (
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/opensearch"
 	"github.com/pvs/pvs/pkg/preprocess"
 	"github.com/pvs/pvs/pkg/queue"
 	"github.com/pvs/pvs/pkg/register"
@@ -336,6 +337,31 @@ func wcsCoverage(r registry.Record) wcs.Coverage {
 	return c
 }
 
+// Search implements opensearch.Backend over the served collection.
+func (b backend) Search(ctx context.Context, q opensearch.Query) ([]opensearch.Product, int64, error) {
+	rq := registry.Query{Collection: b.Collections[0].Name, BBox: q.BBox, GeometryWKT: q.GeometryWKT, Point: q.Point, Radius: q.Radius,
+		Start: q.Start, End: q.End, Identifier: q.UID, ProductType: q.ProductType, Platform: q.Platform,
+		Limit: q.Count, Offset: q.StartIndex - 1}
+	if c := q.CloudCover; c != nil {
+		rq.CloudCover = &registry.NumberRange{Set: c.Set, Min: c.Min, Max: c.Max, MinExclusive: c.MinExclusive, MaxExclusive: c.MaxExclusive}
+	}
+	total, err := b.reg.Count(ctx, rq)
+	if err != nil || q.Count == 0 {
+		return nil, total, err
+	}
+	recs, err := b.reg.Find(ctx, rq)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]opensearch.Product, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, opensearch.Product{Identifier: r.Identifier, ProductType: r.ProductType, Platform: r.Platform,
+			CloudCover: r.CloudCover, Begin: r.BeginTime, End: r.EndTime, Updated: r.Updated, BBox: r.BBox,
+			Footprint: json.RawMessage(r.FootprintGeoJSON)})
+	}
+	return out, total, nil
+}
+
 // ows sends each request on /ows to the service it names: WCS, or WMS
 // (also when SERVICE is missing, as WMS 1.1.1 clients may leave it out).
 func ows(wmsH, wcsH http.Handler) http.Handler {
@@ -394,10 +420,14 @@ func newRendererCmd(g *globals) *cobra.Command {
 				Title: e.cfg.Collection.Title, Abstract: "pvs coverages of collection " + e.cfg.Collection.Name,
 				PublicURL: publicURL(e.cfg.Renderer.PublicURL, "/ows"), MaxBytes: e.cfg.Renderer.WCSMaxMB << 20,
 				MaxListed: e.cfg.Renderer.ListedCoverages}}
+			osH := &opensearch.Handler{Backend: b, Collection: e.cfg.Collection.Name, Title: e.cfg.Collection.Title,
+				BaseURL: e.cfg.Renderer.PublicURL, MaxCount: e.cfg.Renderer.OpenSearchMaxCount, Log: e.log}
 			mux := http.NewServeMux()
 			mux.Handle("/ows", ows(h, wcsH))
 			mux.Handle("/wms", h)
 			mux.Handle("/wcs", wcsH)
+			mux.Handle("/opensearch", osH)
+			mux.Handle("/opensearch/", osH)
 			mux.HandleFunc("/healthz", health(reg))
 			return serve(cmd.Context(), e.log, e.cfg.Renderer.Listen, mux)
 		},
