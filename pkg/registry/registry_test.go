@@ -316,16 +316,16 @@ func TestSearchFiltersPagingAndCount(t *testing.T) {
 		q    registry.Query
 		want string
 	}{
-		"all newest first":   {registry.Query{}, "S4,S3,S2,S1"},
-		"page 2 of size 2":   {registry.Query{Limit: 2, Offset: 2}, "S2,S1"},
-		"geometry":           {registry.Query{GeometryWKT: "POLYGON((29 -6,31 -6,31 -4,29 -4,29 -6))"}, "S3"},
-		"point and radius":   {registry.Query{Point: &[2]float64{10.1, 39.9}, Radius: 30000}, "S4,S1"},
-		"product type":       {registry.Query{ProductType: "U"}, "S3"},
-		"platform":           {registry.Query{Platform: "SPOT"}, "S2"},
-		"cloud [10,20]":      {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi}}, "S2"},
-		"cloud ]10,20[":      {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi, MinExclusive: true, MaxExclusive: true}}, ""},
-		"cloud <=20":         {registry.Query{CloudCover: &registry.NumberRange{Max: &hi}}, "S2,S1"},
-		"cloud set {5,50}":   {registry.Query{CloudCover: &registry.NumberRange{Set: []float64{5, 50}}}, "S3,S1"},
+		"all newest first": {registry.Query{}, "S4,S3,S2,S1"},
+		"page 2 of size 2": {registry.Query{Limit: 2, Offset: 2}, "S2,S1"},
+		"geometry":         {registry.Query{GeometryWKT: "POLYGON((29 -6,31 -6,31 -4,29 -4,29 -6))"}, "S3"},
+		"point and radius": {registry.Query{Point: &[2]float64{10.1, 39.9}, Radius: 30000}, "S4,S1"},
+		"product type":     {registry.Query{ProductType: "U"}, "S3"},
+		"platform":         {registry.Query{Platform: "SPOT"}, "S2"},
+		"cloud [10,20]":    {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi}}, "S2"},
+		"cloud ]10,20[":    {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi, MinExclusive: true, MaxExclusive: true}}, ""},
+		"cloud <=20":       {registry.Query{CloudCover: &registry.NumberRange{Max: &hi}}, "S2,S1"},
+		"cloud set {5,50}": {registry.Query{CloudCover: &registry.NumberRange{Set: []float64{5, 50}}}, "S3,S1"},
 	} {
 		c.q.Collection = "C"
 		recs, err := r.Find(ctx, c.q)
