@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/airbusgeo/godal"
 	"github.com/spf13/cobra"
 
 	"github.com/pvs/pvs/pkg/cog"
@@ -395,6 +396,11 @@ func newRendererCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.close()
+			// Bounded block cache: the pooled datasets keep their decoded
+			// blocks in it between requests.
+			if os.Getenv("GDAL_CACHEMAX") == "" {
+				os.Setenv("GDAL_CACHEMAX", "192")
+			}
 			initGDAL()
 			if listen != "" {
 				e.cfg.Renderer.Listen = listen
@@ -410,8 +416,11 @@ func newRendererCmd(g *globals) *cobra.Command {
 			defer reg.Close()
 			b := backend{
 				Catalog: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}},
-				r:       &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log},
-				reg:     reg,
+				r: &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log,
+					Pool: &render.Pool{Max: e.cfg.Renderer.OpenDatasets, Open: func(path string) (*godal.Dataset, error) {
+						return godal.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(e.log)))
+					}}},
+				reg: reg,
 			}
 			h := &wms.Handler{Backend: b, Log: e.log, Service: wms.Service{
 				Title: e.cfg.Collection.Title, Abstract: "pvs renderer for collection " + e.cfg.Collection.Name,

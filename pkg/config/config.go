@@ -173,6 +173,8 @@ type Renderer struct {
 	ListedCoverages int `yaml:"listed_coverages"`
 	// OpenSearchMaxCount bounds the count of one OpenSearch page.
 	OpenSearchMaxCount int `yaml:"opensearch_max_count"`
+	// OpenDatasets bounds the COGs kept open between requests.
+	OpenDatasets int `yaml:"open_datasets"`
 }
 
 // Cache settings.
@@ -389,6 +391,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Renderer.MaxSize == 0 {
 		c.Renderer.MaxSize = 4096
+	}
+	if c.Renderer.OpenDatasets == 0 {
+		c.Renderer.OpenDatasets = 256
 	}
 	if c.Renderer.WCSMaxMB == 0 {
 		c.Renderer.WCSMaxMB = 512

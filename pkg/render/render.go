@@ -51,7 +51,11 @@ type Renderer struct {
 	Products    Finder
 	Objects     Locator
 	MaxProducts int
-	Log         *slog.Logger
+	// Pool, when set, keeps datasets open across requests, and lets
+	// nearest-neighbour browses be drawn from windowed reads instead of
+	// GDAL's warper.
+	Pool *Pool
+	Log  *slog.Logger
 }
 
 // ErrTooManyProducts is returned when a request would stack more products
@@ -85,7 +89,8 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 			return nil, drawn, err
 		}
 		for _, cov := range recs[i].Coverages {
-			if err := r.drawCoverage(canvas, req, cov); err != nil {
+			key := cov.Location + "@" + strconv.FormatInt(recs[i].Updated.UnixNano(), 10)
+			if err := r.drawCoverage(canvas, req, cov, key); err != nil {
 				return nil, drawn, fmt.Errorf("draw %s: %w", recs[i].Identifier, err)
 			}
 		}
@@ -102,12 +107,22 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.Coverage) error {
-	src, err := godal.Open(r.Objects.GDALPath(cov.Location), godal.RasterOnly(), godal.ErrLogger(cog.Errors(r.Log)))
-	if err != nil {
-		return err
+func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.Coverage, key string) (err error) {
+	path := r.Objects.GDALPath(cov.Location)
+	var src *godal.Dataset
+	var hd *Handle
+	if r.Pool != nil {
+		if hd, err = r.Pool.Get(path, key); err != nil {
+			return err
+		}
+		defer func() { r.Pool.Put(hd, err != nil) }()
+		src = hd.DS
+	} else {
+		if src, err = godal.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
+			return err
+		}
+		defer src.Close()
 	}
-	defer src.Close()
 	nb := len(src.Bands())
 	bands := req.Browse.Bands
 	if len(bands) == 3 && nb < 3 {
@@ -121,6 +136,27 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 	// Byte data shown as it is needs no conversion: warp and composite it
 	// as bytes. Anything else is stretched from Float32.
 	asBytes := len(req.Browse.Range) == 0 && src.Bands()[0].Structure().DataType == godal.Byte
+	lo, hi := 0.0, 255.0
+	if len(req.Browse.Range) == 2 {
+		lo, hi = req.Browse.Range[0], req.Browse.Range[1]
+	}
+	span := hi - lo
+	stretch := func(v float32) uint8 {
+		s := (float64(v) - lo) * 255 / span
+		switch {
+		case s <= 0:
+			return 0
+		case s >= 255:
+			return 255
+		}
+		return uint8(s + 0.5)
+	}
+	if hd != nil && (req.Browse.Resampling == "" || req.Browse.Resampling == "nearest") {
+		done, err := drawDirect(canvas, req, hd, bands, asBytes, stretch)
+		if err != nil || done {
+			return err
+		}
+	}
 	ot := "Float32"
 	if asBytes {
 		ot = "Byte"
@@ -130,8 +166,10 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 		"-ts", strconv.Itoa(req.Width), strconv.Itoa(req.Height),
 		"-r", req.Browse.Resampling, "-ot", ot, "-dstalpha", "-wo", "SKIP_NOSOURCE=YES"}
 	// An alpha band in the source is a mask, not a band to warp as data.
+	// Alpha at 255 and above is opaque, whatever the data type (as the
+	// direct drawing reads it).
 	if src.Bands()[nb-1].ColorInterp() == godal.CIAlpha {
-		switches = append(switches, "-srcalpha")
+		switches = append(switches, "-srcalpha", "-wo", "SRC_ALPHA_MAX=255")
 	}
 	dst, err := godal.Warp("", []*godal.Dataset{src}, switches, godal.ErrLogger(cog.Errors(r.Log)))
 	if err != nil {
@@ -172,21 +210,6 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 	buf := make([]float32, w*h*n)
 	if err := dst.Read(0, 0, buf, w, h, godal.Bands(read...), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
 		return fmt.Errorf("read warped pixels: %w", err)
-	}
-	lo, hi := 0.0, 255.0
-	if len(req.Browse.Range) == 2 {
-		lo, hi = req.Browse.Range[0], req.Browse.Range[1]
-	}
-	span := hi - lo
-	stretch := func(v float32) uint8 {
-		s := (float64(v) - lo) * 255 / span
-		switch {
-		case s <= 0:
-			return 0
-		case s >= 255:
-			return 255
-		}
-		return uint8(s + 0.5)
 	}
 	for y := 0; y < h; y++ {
 		row := canvas.Pix[y*canvas.Stride:]

@@ -1,0 +1,341 @@
+package render
+
+import (
+	"image"
+	"image/color"
+	"math"
+
+	"github.com/airbusgeo/godal"
+)
+
+// GDAL mask flags.
+const (
+	gmfPerDataset = 0x02
+	gmfAlpha      = 0x04
+)
+
+// maxTransformError is the largest error, in source pixels, allowed when
+// source positions are interpolated between exactly transformed nodes
+// (GDAL's warper allows the same by default).
+const maxTransformError = 0.125
+
+// sampleGrid maps the centres of a request's output pixels to source pixel
+// positions: exactly at nodes every step pixels, bilinearly in between.
+type sampleGrid struct {
+	step   int
+	xs, ys []float64 // node positions in output pixels (pixel centres)
+	sx, sy []float64 // source pixel position of each node, row-major
+}
+
+func nodePositions(n, step int) []float64 {
+	var out []float64
+	for p := 0; p < n-1; p += step {
+		out = append(out, float64(p)+0.5)
+	}
+	return append(out, float64(n-1)+0.5)
+}
+
+// transformPoints maps output pixel positions to source pixel positions;
+// ok is false if any point fails to transform.
+func transformPoints(tr *godal.Transform, gt [6]float64, req Request, px, py []float64) (sx, sy []float64, ok bool) {
+	b := req.BBox
+	resx := (b[2] - b[0]) / float64(req.Width)
+	resy := (b[3] - b[1]) / float64(req.Height)
+	sx = make([]float64, len(px))
+	sy = make([]float64, len(px))
+	for i := range px {
+		sx[i] = b[0] + px[i]*resx
+		sy[i] = b[3] - py[i]*resy
+	}
+	done := make([]bool, len(px))
+	if err := tr.TransformEx(sx, sy, nil, done); err != nil {
+		return nil, nil, false
+	}
+	for i := range px {
+		if !done[i] || math.IsNaN(sx[i]) || math.IsNaN(sy[i]) || math.IsInf(sx[i], 0) || math.IsInf(sy[i], 0) {
+			return nil, nil, false
+		}
+		sx[i] = (sx[i] - gt[0]) / gt[1]
+		sy[i] = (sy[i] - gt[3]) / gt[5]
+	}
+	return sx, sy, true
+}
+
+// newSampleGrid transforms nodes every step pixels, and refines the step
+// until interpolating between nodes stays within maxTransformError.
+func newSampleGrid(tr *godal.Transform, gt [6]float64, req Request) (*sampleGrid, bool) {
+	for step := 32; ; step /= 4 {
+		if step < 1 {
+			step = 1
+		}
+		g := &sampleGrid{step: step, xs: nodePositions(req.Width, step), ys: nodePositions(req.Height, step)}
+		var px, py []float64
+		for _, y := range g.ys {
+			for _, x := range g.xs {
+				px, py = append(px, x), append(py, y)
+			}
+		}
+		var ok bool
+		if g.sx, g.sy, ok = transformPoints(tr, gt, req, px, py); !ok {
+			return nil, false
+		}
+		if step == 1 || len(g.xs) < 2 || len(g.ys) < 2 {
+			return g, true
+		}
+		// Check the interpolation at the middle of every cell.
+		var cx, cy []float64
+		for j := 0; j+1 < len(g.ys); j++ {
+			for i := 0; i+1 < len(g.xs); i++ {
+				cx, cy = append(cx, (g.xs[i]+g.xs[i+1])/2), append(cy, (g.ys[j]+g.ys[j+1])/2)
+			}
+		}
+		ex, ey, ok := transformPoints(tr, gt, req, cx, cy)
+		if !ok {
+			return nil, false
+		}
+		worst := 0.0
+		n := len(g.xs)
+		k := 0
+		for j := 0; j+1 < len(g.ys); j++ {
+			for i := 0; i+1 < len(g.xs); i++ {
+				a, b, c, d := j*n+i, j*n+i+1, (j+1)*n+i, (j+1)*n+i+1
+				ix := (g.sx[a] + g.sx[b] + g.sx[c] + g.sx[d]) / 4
+				iy := (g.sy[a] + g.sy[b] + g.sy[c] + g.sy[d]) / 4
+				worst = math.Max(worst, math.Hypot(ix-ex[k], iy-ey[k]))
+				k++
+			}
+		}
+		if worst <= maxTransformError {
+			return g, true
+		}
+	}
+}
+
+// scale returns the smallest number of source pixels per output pixel
+// along the rows and columns of the grid.
+func (g *sampleGrid) scale() float64 {
+	n := len(g.xs)
+	s := math.Inf(1)
+	for j := range g.ys {
+		for i := range g.xs {
+			a := j*n + i
+			if i+1 < n {
+				s = math.Min(s, math.Hypot(g.sx[a+1]-g.sx[a], g.sy[a+1]-g.sy[a])/(g.xs[i+1]-g.xs[i]))
+			}
+			if j+1 < len(g.ys) {
+				s = math.Min(s, math.Hypot(g.sx[a+n]-g.sx[a], g.sy[a+n]-g.sy[a])/(g.ys[j+1]-g.ys[j]))
+			}
+		}
+	}
+	if math.IsInf(s, 1) {
+		return 1
+	}
+	return s
+}
+
+// bounds returns the source pixel extent of the nodes.
+func (g *sampleGrid) bounds() (minX, minY, maxX, maxY float64) {
+	minX, minY, maxX, maxY = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for i := range g.sx {
+		minX, maxX = math.Min(minX, g.sx[i]), math.Max(maxX, g.sx[i])
+		minY, maxY = math.Min(minY, g.sy[i]), math.Max(maxY, g.sy[i])
+	}
+	return
+}
+
+// each calls fn with every output pixel and its source position.
+func (g *sampleGrid) each(w, h int, fn func(x, y int, sx, sy float64)) {
+	n := len(g.xs)
+	cellOf := func(p float64, nodes []float64) (int, float64) {
+		if len(nodes) < 2 {
+			return 0, 0
+		}
+		i := int(p-0.5) / g.step
+		if i > len(nodes)-2 {
+			i = len(nodes) - 2
+		}
+		return i, (p - nodes[i]) / (nodes[i+1] - nodes[i])
+	}
+	ci := make([]int, w)
+	ct := make([]float64, w)
+	for x := 0; x < w; x++ {
+		ci[x], ct[x] = cellOf(float64(x)+0.5, g.xs)
+	}
+	rowX := make([]float64, n)
+	rowY := make([]float64, n)
+	for y := 0; y < h; y++ {
+		j, ty := cellOf(float64(y)+0.5, g.ys)
+		j1 := j
+		if len(g.ys) > 1 {
+			j1 = j + 1
+		}
+		for i := 0; i < n; i++ {
+			a, b := j*n+i, j1*n+i
+			rowX[i] = g.sx[a] + (g.sx[b]-g.sx[a])*ty
+			rowY[i] = g.sy[a] + (g.sy[b]-g.sy[a])*ty
+		}
+		for x := 0; x < w; x++ {
+			i, tx := ci[x], ct[x]
+			i1 := i
+			if n > 1 {
+				i1 = i + 1
+			}
+			fn(x, y, rowX[i]+(rowX[i1]-rowX[i])*tx, rowY[i]+(rowY[i1]-rowY[i])*tx)
+		}
+	}
+}
+
+// drawDirect draws a coverage with nearest-neighbour resampling by reading
+// the window it needs, at the coarsest overview still at least as fine as
+// the request, from a pooled dataset, and sampling it in Go. It reports
+// false, having drawn nothing, for the cases it leaves to GDAL's warper:
+// rotated grids, no CRS, points that do not transform.
+func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asBytes bool, stretch func(float32) uint8) (bool, error) {
+	gt := h.GT
+	if h.GTErr != nil || h.SRS == nil || gt[2] != 0 || gt[4] != 0 || gt[1] == 0 || gt[5] == 0 {
+		return false, nil
+	}
+	tr, err := h.From(req.CRS.Code)
+	if err != nil {
+		return false, nil
+	}
+	g, ok := newSampleGrid(tr, gt, req)
+	if !ok {
+		return false, nil
+	}
+	// The overview level: the coarsest whose pixels are no larger than
+	// the request's.
+	f := g.scale()
+	first := h.Bands[bands[0]-1]
+	level := -1
+	lw, lh := h.Width, h.Height
+	for k, o := range first.Overviews() {
+		st := o.Structure()
+		if float64(h.Width)/float64(st.SizeX) <= f && float64(h.Height)/float64(st.SizeY) <= f {
+			level, lw, lh = k, st.SizeX, st.SizeY
+		}
+	}
+	kx, ky := float64(lw)/float64(h.Width), float64(lh)/float64(h.Height)
+	minX, minY, maxX, maxY := g.bounds()
+	x0 := int(math.Max(0, math.Floor(minX*kx)-1))
+	y0 := int(math.Max(0, math.Floor(minY*ky)-1))
+	x1 := int(math.Min(float64(lw), math.Ceil(maxX*kx)+1))
+	y1 := int(math.Min(float64(lh), math.Ceil(maxY*ky)+1))
+	if x1 <= x0 || y1 <= y0 {
+		return true, nil // the request does not reach the coverage
+	}
+	ww, wh := x1-x0, y1-y0
+	if int64(ww)*int64(wh) > 64<<20 {
+		return false, nil
+	}
+	at := func(b godal.Band) godal.Band {
+		if level < 0 {
+			return b
+		}
+		return b.Overviews()[level]
+	}
+	// Validity: an alpha band, a per-dataset mask, or nodata values.
+	var valid []byte
+	last := h.Bands[len(h.Bands)-1]
+	switch {
+	case len(h.Bands) > 1 && last.ColorInterp() == godal.CIAlpha:
+		valid = make([]byte, ww*wh)
+		if err := at(last).Read(x0, y0, valid, ww, wh); err != nil {
+			return false, err
+		}
+	case first.MaskFlags()&gmfPerDataset != 0 && first.MaskFlags()&gmfAlpha == 0:
+		valid = make([]byte, ww*wh)
+		if err := at(first).MaskBand().Read(x0, y0, valid, ww, wh); err != nil {
+			return false, err
+		}
+	}
+	type nodata struct {
+		v  float64
+		ok bool
+	}
+	nds := make([]nodata, len(bands))
+	anyND := false
+	for i, b := range bands {
+		nds[i].v, nds[i].ok = h.Bands[b-1].NoData()
+		anyND = anyND || nds[i].ok
+	}
+	var bytesBuf [][]byte
+	var floatBuf [][]float32
+	for _, b := range bands {
+		band := at(h.Bands[b-1])
+		if asBytes {
+			buf := make([]byte, ww*wh)
+			if err := band.Read(x0, y0, buf, ww, wh); err != nil {
+				return false, err
+			}
+			bytesBuf = append(bytesBuf, buf)
+		} else {
+			buf := make([]float32, ww*wh)
+			if err := band.Read(x0, y0, buf, ww, wh); err != nil {
+				return false, err
+			}
+			floatBuf = append(floatBuf, buf)
+		}
+	}
+	grey := len(bands) == 1
+	fw, fh := float64(lw), float64(lh)
+	g.each(req.Width, req.Height, func(x, y int, sx, sy float64) {
+		lx, ly := sx*kx, sy*ky
+		if lx < 0 || ly < 0 || lx >= fw || ly >= fh {
+			return
+		}
+		ix, iy := int(lx)-x0, int(ly)-y0
+		if ix < 0 || iy < 0 || ix >= ww || iy >= wh {
+			return
+		}
+		o := iy*ww + ix
+		a := uint8(255)
+		if valid != nil {
+			if a = valid[o]; a == 0 {
+				return
+			}
+		}
+		var c color.NRGBA
+		if asBytes {
+			if valid == nil && anyND {
+				all := true
+				for i := range bytesBuf {
+					if !nds[i].ok || float64(bytesBuf[i][o]) != nds[i].v {
+						all = false
+						break
+					}
+				}
+				if all {
+					return
+				}
+			}
+			if grey {
+				v := bytesBuf[0][o]
+				c = color.NRGBA{v, v, v, a}
+			} else {
+				c = color.NRGBA{bytesBuf[0][o], bytesBuf[1][o], bytesBuf[2][o], a}
+			}
+		} else {
+			all := true
+			for i := range floatBuf {
+				v := float64(floatBuf[i][o])
+				if !(math.IsNaN(v) || (valid == nil && nds[i].ok && v == nds[i].v)) {
+					all = false
+					break
+				}
+			}
+			if all {
+				return
+			}
+			if grey {
+				v := stretch(floatBuf[0][o])
+				c = color.NRGBA{v, v, v, a}
+			} else {
+				c = color.NRGBA{stretch(floatBuf[0][o]), stretch(floatBuf[1][o]), stretch(floatBuf[2][o]), a}
+			}
+		}
+		px := canvas.Pix[y*canvas.Stride+x*4:]
+		over(px[:4], c)
+	})
+	return true, nil
+}
