@@ -143,45 +143,43 @@ func (g *sampleGrid) bounds() (minX, minY, maxX, maxY float64) {
 	return
 }
 
-// each calls fn with every output pixel and its source position.
-func (g *sampleGrid) each(w, h int, fn func(x, y int, sx, sy float64)) {
+// rows interpolates the source positions of the output pixels row by row:
+// for each row y it fills sx and sy (one entry per column) and calls fn.
+func (g *sampleGrid) rows(w, h int, fn func(y int, sx, sy []float64)) {
 	n := len(g.xs)
-	cellOf := func(p float64, nodes []float64) (int, float64) {
+	cellOf := func(p float64, nodes []float64) (int, int, float64) {
 		if len(nodes) < 2 {
-			return 0, 0
+			return 0, 0, 0
 		}
 		i := int(p-0.5) / g.step
 		if i > len(nodes)-2 {
 			i = len(nodes) - 2
 		}
-		return i, (p - nodes[i]) / (nodes[i+1] - nodes[i])
+		return i, i + 1, (p - nodes[i]) / (nodes[i+1] - nodes[i])
 	}
 	ci := make([]int, w)
+	ci1 := make([]int, w)
 	ct := make([]float64, w)
 	for x := 0; x < w; x++ {
-		ci[x], ct[x] = cellOf(float64(x)+0.5, g.xs)
+		ci[x], ci1[x], ct[x] = cellOf(float64(x)+0.5, g.xs)
 	}
 	rowX := make([]float64, n)
 	rowY := make([]float64, n)
+	sx := make([]float64, w)
+	sy := make([]float64, w)
 	for y := 0; y < h; y++ {
-		j, ty := cellOf(float64(y)+0.5, g.ys)
-		j1 := j
-		if len(g.ys) > 1 {
-			j1 = j + 1
-		}
+		j, j1, ty := cellOf(float64(y)+0.5, g.ys)
 		for i := 0; i < n; i++ {
 			a, b := j*n+i, j1*n+i
 			rowX[i] = g.sx[a] + (g.sx[b]-g.sx[a])*ty
 			rowY[i] = g.sy[a] + (g.sy[b]-g.sy[a])*ty
 		}
 		for x := 0; x < w; x++ {
-			i, tx := ci[x], ct[x]
-			i1 := i
-			if n > 1 {
-				i1 = i + 1
-			}
-			fn(x, y, rowX[i]+(rowX[i1]-rowX[i])*tx, rowY[i]+(rowY[i1]-rowY[i])*tx)
+			i, i1, tx := ci[x], ci1[x], ct[x]
+			sx[x] = rowX[i] + (rowX[i1]-rowX[i])*tx
+			sy[x] = rowY[i] + (rowY[i1]-rowY[i])*tx
 		}
+		fn(y, sx, sy)
 	}
 }
 
@@ -279,63 +277,70 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 	}
 	grey := len(bands) == 1
 	fw, fh := float64(lw), float64(lh)
-	g.each(req.Width, req.Height, func(x, y int, sx, sy float64) {
-		lx, ly := sx*kx, sy*ky
-		if lx < 0 || ly < 0 || lx >= fw || ly >= fh {
-			return
-		}
-		ix, iy := int(lx)-x0, int(ly)-y0
-		if ix < 0 || iy < 0 || ix >= ww || iy >= wh {
-			return
-		}
-		o := iy*ww + ix
-		a := uint8(255)
-		if valid != nil {
-			if a = valid[o]; a == 0 {
-				return
+	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
+		line := canvas.Pix[y*canvas.Stride:]
+		for x := range sxs {
+			lx, ly := sxs[x]*kx, sys[x]*ky
+			if lx < 0 || ly < 0 || lx >= fw || ly >= fh {
+				continue
 			}
-		}
-		var c color.NRGBA
-		if asBytes {
-			if valid == nil && anyND {
+			ix, iy := int(lx)-x0, int(ly)-y0
+			if ix < 0 || iy < 0 || ix >= ww || iy >= wh {
+				continue
+			}
+			o := iy*ww + ix
+			a := uint8(255)
+			if valid != nil {
+				if a = valid[o]; a == 0 {
+					continue
+				}
+			}
+			var c color.NRGBA
+			if asBytes {
+				if valid == nil && anyND {
+					all := true
+					for i := range bytesBuf {
+						if !nds[i].ok || float64(bytesBuf[i][o]) != nds[i].v {
+							all = false
+							break
+						}
+					}
+					if all {
+						continue
+					}
+				}
+				if grey {
+					v := bytesBuf[0][o]
+					c = color.NRGBA{v, v, v, a}
+				} else {
+					c = color.NRGBA{bytesBuf[0][o], bytesBuf[1][o], bytesBuf[2][o], a}
+				}
+			} else {
 				all := true
-				for i := range bytesBuf {
-					if !nds[i].ok || float64(bytesBuf[i][o]) != nds[i].v {
+				for i := range floatBuf {
+					v := float64(floatBuf[i][o])
+					if !(math.IsNaN(v) || (valid == nil && nds[i].ok && v == nds[i].v)) {
 						all = false
 						break
 					}
 				}
 				if all {
-					return
+					continue
+				}
+				if grey {
+					v := stretch(floatBuf[0][o])
+					c = color.NRGBA{v, v, v, a}
+				} else {
+					c = color.NRGBA{stretch(floatBuf[0][o]), stretch(floatBuf[1][o]), stretch(floatBuf[2][o]), a}
 				}
 			}
-			if grey {
-				v := bytesBuf[0][o]
-				c = color.NRGBA{v, v, v, a}
+			px := line[x*4 : x*4+4]
+			if c.A == 255 || px[3] == 0 {
+				px[0], px[1], px[2], px[3] = c.R, c.G, c.B, c.A
 			} else {
-				c = color.NRGBA{bytesBuf[0][o], bytesBuf[1][o], bytesBuf[2][o], a}
-			}
-		} else {
-			all := true
-			for i := range floatBuf {
-				v := float64(floatBuf[i][o])
-				if !(math.IsNaN(v) || (valid == nil && nds[i].ok && v == nds[i].v)) {
-					all = false
-					break
-				}
-			}
-			if all {
-				return
-			}
-			if grey {
-				v := stretch(floatBuf[0][o])
-				c = color.NRGBA{v, v, v, a}
-			} else {
-				c = color.NRGBA{stretch(floatBuf[0][o]), stretch(floatBuf[1][o]), stretch(floatBuf[2][o]), a}
+				over(px, c)
 			}
 		}
-		px := canvas.Pix[y*canvas.Stride+x*4:]
-		over(px[:4], c)
 	})
 	return true, nil
 }

@@ -5,9 +5,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pvs/pvs/pkg/imgenc"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
 )
@@ -62,16 +62,11 @@ func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, err
 	return out, nil
 }
 
-var tilePNG = png.Encoder{CompressionLevel: png.BestSpeed}
-
 func encodeTile(w io.Writer, img *image.NRGBA, format string) error {
 	if format == "jpeg" {
-		flat := image.NewRGBA(img.Bounds())
-		draw.Draw(flat, flat.Bounds(), image.White, image.Point{}, draw.Src)
-		draw.Draw(flat, flat.Bounds(), img, image.Point{}, draw.Over)
-		return jpeg.Encode(w, flat, &jpeg.Options{Quality: 85})
+		return imgenc.JPEG(w, img, color.NRGBA{255, 255, 255, 255}, 85)
 	}
-	return tilePNG.Encode(w, img)
+	return imgenc.FastPNG(w, img, 1)
 }
 
 // rawFormat is the renderer's internal raw RGBA format (wms.RawFormat).

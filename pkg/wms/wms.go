@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/pvs/pvs/pkg/crs"
+	"github.com/pvs/pvs/pkg/imgenc"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/period"
 )
@@ -195,11 +195,10 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		return
 	}
 	var buf bytes.Buffer
-	out := image.Image(img)
-	if !mr.transparent || mr.format == "image/jpeg" {
-		out = flatten(img, mr.bg)
+	if !mr.transparent && mr.format != "image/jpeg" { // JPEG is flattened as it is encoded
+		flatten(img, mr.bg)
 	}
-	if err := encode(&buf, out, mr.format, mr.bg); err != nil {
+	if err := encode(&buf, img, mr.format, mr.bg); err != nil {
 		h.Log.Error("encode", "err", err)
 		fail(&Error{Code: CodeNoApplicableCode, Message: "the map could not be encoded", Status: http.StatusInternalServerError})
 		return
@@ -340,23 +339,31 @@ func parseColor(s string) (color.NRGBA, error) {
 	return color.NRGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}, nil
 }
 
-// flatten composites img over an opaque background.
-func flatten(img *image.NRGBA, bg color.NRGBA) *image.RGBA {
-	out := image.NewRGBA(img.Bounds())
-	draw.Draw(out, out.Bounds(), &image.Uniform{bg}, image.Point{}, draw.Src)
-	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Over)
-	return out
+// flatten composites img over an opaque background, in place.
+func flatten(img *image.NRGBA, bg color.NRGBA) {
+	rgb := imgenc.Flatten(img, bg)
+	b := img.Bounds()
+	w := b.Dx()
+	for y := 0; y < b.Dy(); y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
+		src := rgb[y*w*3:]
+		for x := 0; x < w; x++ {
+			row[x*4], row[x*4+1], row[x*4+2], row[x*4+3] = src[x*3], src[x*3+1], src[x*3+2], 255
+		}
+	}
 }
 
 var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 
 func encode(w io.Writer, img image.Image, format string, bg color.NRGBA) error {
-	switch format {
-	case "image/jpeg":
-		if n, ok := img.(*image.NRGBA); ok {
-			img = flatten(n, bg)
-		}
+	n, isNRGBA := img.(*image.NRGBA)
+	switch {
+	case format == "image/jpeg" && isNRGBA:
+		return imgenc.JPEG(w, n, bg, 85)
+	case format == "image/jpeg":
 		return jpeg.Encode(w, img, &jpeg.Options{Quality: 85})
+	case isNRGBA:
+		return imgenc.FastPNG(w, n, 1)
 	default:
 		return pngEncoder.Encode(w, img)
 	}

@@ -1,0 +1,175 @@
+package imgenc
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+)
+
+// testImage is smooth colour with a transparent band, a half-transparent
+// band and noise, as map images are.
+func testImage(w, h int, opaque bool) *image.NRGBA {
+	rng := rand.New(rand.NewPCG(1, 2))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			a := uint8(255)
+			if !opaque && x < w/4 {
+				a = 0
+			} else if !opaque && x < w/2 {
+				a = 128
+			}
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8(100 + rng.IntN(8)), a})
+		}
+	}
+	return img
+}
+
+func TestFastPNGRoundTrip(t *testing.T) {
+	for _, opaque := range []bool{false, true} {
+		full := testImage(300, 200, opaque)
+		for _, img := range []*image.NRGBA{full, full.SubImage(image.Rect(17, 9, 273, 165)).(*image.NRGBA)} {
+			var buf bytes.Buffer
+			if err := FastPNG(&buf, img, 1); err != nil {
+				t.Fatal(err)
+			}
+			got, err := png.Decode(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := img.Bounds()
+			if got.Bounds().Dx() != b.Dx() || got.Bounds().Dy() != b.Dy() {
+				t.Fatalf("size %v, want %v", got.Bounds(), b)
+			}
+			if _, isRGB := got.(*image.RGBA); opaque != isRGB {
+				t.Errorf("opaque %v: decoded as %T", opaque, got)
+			}
+			for y := 0; y < b.Dy(); y++ {
+				for x := 0; x < b.Dx(); x++ {
+					want := img.NRGBAAt(b.Min.X+x, b.Min.Y+y)
+					if c := color.NRGBAModel.Convert(got.At(x, y)).(color.NRGBA); c != want && want.A != 0 {
+						t.Fatalf("opaque %v: pixel %d,%d = %v, want %v", opaque, x, y, c, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestJPEGFlattensOverBackground(t *testing.T) {
+	img := testImage(256, 256, false)
+	bg := color.NRGBA{0, 0, 255, 255}
+	var buf bytes.Buffer
+	if err := JPEG(&buf, img, bg, 90); err != nil {
+		t.Fatal(err)
+	}
+	got, err := jpeg.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Averages over blocks: transparent shows the background, half
+	// transparent a mix, opaque the image.
+	avg := func(x0, x1 int) [3]float64 {
+		var s [3]float64
+		n := 0.0
+		for y := 96; y < 160; y++ {
+			for x := x0; x < x1; x++ {
+				r, g, b, _ := got.At(x, y).RGBA()
+				s[0], s[1], s[2] = s[0]+float64(r>>8), s[1]+float64(g>>8), s[2]+float64(b>>8)
+				n++
+			}
+		}
+		return [3]float64{s[0] / n, s[1] / n, s[2] / n}
+	}
+	want := func(x0, x1 int) [3]float64 {
+		f := Flatten(img.SubImage(image.Rect(x0, 96, x1, 160)).(*image.NRGBA), bg)
+		var s [3]float64
+		for i := 0; i < len(f); i += 3 {
+			s[0], s[1], s[2] = s[0]+float64(f[i]), s[1]+float64(f[i+1]), s[2]+float64(f[i+2])
+		}
+		n := float64(len(f) / 3)
+		return [3]float64{s[0] / n, s[1] / n, s[2] / n}
+	}
+	for _, r := range [][2]int{{8, 56}, {72, 120}, {136, 248}} {
+		g, w := avg(r[0], r[1]), want(r[0], r[1])
+		for k := 0; k < 3; k++ {
+			if math.Abs(g[k]-w[k]) > 3 {
+				t.Errorf("columns %v: mean %v, want %v", r, g, w)
+				break
+			}
+		}
+	}
+	if c := Flatten(img.SubImage(image.Rect(0, 0, 1, 1)).(*image.NRGBA), bg); c[0] != 0 || c[1] != 0 || c[2] != 255 {
+		t.Errorf("transparent pixel flattened to %v, want the background", c)
+	}
+}
+
+// sample is a real map image when IMGENC_SAMPLE names one (a PNG), else
+// the synthetic one.
+func sample(b *testing.B) *image.NRGBA {
+	f, err := os.Open(os.Getenv("IMGENC_SAMPLE"))
+	if err != nil {
+		return testImage(256, 256, false)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := image.NewNRGBA(image.Rect(0, 0, 256, 256))
+	draw.Draw(n, n.Bounds(), img, image.Point{100, 100}, draw.Src)
+	return n
+}
+
+// BenchmarkEncoders compares the encoders with Go's on a 256x256 image.
+func BenchmarkEncoders(b *testing.B) {
+	img := sample(b)
+	bg := color.NRGBA{255, 255, 255, 255}
+	var buf bytes.Buffer
+	b.Run("go-jpeg", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			buf.Reset()
+			rgba := image.NewRGBA(img.Bounds())
+			draw.Draw(rgba, rgba.Bounds(), &image.Uniform{bg}, image.Point{}, draw.Src)
+			draw.Draw(rgba, rgba.Bounds(), img, image.Point{}, draw.Over)
+			jpeg.Encode(&buf, rgba, &jpeg.Options{Quality: 85})
+		}
+		b.ReportMetric(float64(buf.Len()), "bytes")
+	})
+	b.Run("gdal-jpeg", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			buf.Reset()
+			if err := JPEG(&buf, img, bg, 85); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len()), "bytes")
+	})
+	b.Run("go-png", func(b *testing.B) {
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		for i := 0; i < b.N; i++ {
+			buf.Reset()
+			enc.Encode(&buf, img)
+		}
+		b.ReportMetric(float64(buf.Len()), "bytes")
+	})
+	for _, lvl := range []int{-2, 1} {
+		b.Run("fast-png-"+strconv.Itoa(lvl), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				buf.Reset()
+				if err := FastPNG(&buf, img, lvl); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(buf.Len()), "bytes")
+		})
+	}
+}
