@@ -1,6 +1,6 @@
 # One image for every pvs daemon and operator verb.
 FROM golang:1.26-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libgdal-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libgdal-dev libturbojpeg0-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -11,7 +11,7 @@ ARG VERSION=dev
 RUN go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/pvs ./cmd/pvs
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends gdal-bin curl ca-certificates && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends gdal-bin libturbojpeg0 curl ca-certificates && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home /var/lib/pvs pvs && mkdir -p /var/lib/pvs /etc/pvs && chown pvs /var/lib/pvs
 COPY --from=build /out/pvs /usr/local/bin/pvs
 COPY config /etc/pvs

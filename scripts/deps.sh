@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pvs needs on a Debian machine, skipping what is already there:
-# GDAL, PostgreSQL + PostGIS and Redis from Debian; the S3-compatible server
+# GDAL, libjpeg-turbo, PostgreSQL + PostGIS and Redis from Debian; the S3-compatible server
 # (versitygw) and Traefik built from the Go module proxy into a cache that is
 # keyed by version, so each is built once per machine.
 set -euo pipefail
@@ -13,6 +13,7 @@ command -v gdalinfo >/dev/null && [ -e /usr/include/gdal/gdal.h ] || need_apt+=(
 [ -x "$PG_BIN/initdb" ] && [ -e /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+[ -e /usr/include/turbojpeg.h ] || need_apt+=(libturbojpeg0-dev)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]}"

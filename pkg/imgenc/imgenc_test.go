@@ -144,7 +144,7 @@ func BenchmarkEncoders(b *testing.B) {
 		}
 		b.ReportMetric(float64(buf.Len()), "bytes")
 	})
-	b.Run("gdal-jpeg", func(b *testing.B) {
+	b.Run("turbo-jpeg", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			buf.Reset()
 			if err := JPEG(&buf, img, bg, 85); err != nil {

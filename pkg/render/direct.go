@@ -277,6 +277,11 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 	}
 	grey := len(bands) == 1
 	fw, fh := float64(lw), float64(lh)
+	if asBytes && len(bytesBuf) == 3 {
+		drawRGB(canvas, req, g, bytesBuf, valid, nds[0].v, nds[1].v, nds[2].v, valid == nil && nds[0].ok && nds[1].ok && nds[2].ok,
+			kx, ky, fw, fh, x0, y0, ww, wh)
+		return true, nil
+	}
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
 		line := canvas.Pix[y*canvas.Stride:]
 		for x := range sxs {
@@ -343,4 +348,46 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 		}
 	})
 	return true, nil
+}
+
+// drawRGB is drawDirect's loop for three Byte bands, the common case.
+// checkND: a pixel whose three bands equal their nodata values is empty.
+func drawRGB(canvas *image.NRGBA, req Request, g *sampleGrid, bands [][]byte, valid []byte, nd0, nd1, nd2 float64, checkND bool,
+	kx, ky, fw, fh float64, x0, y0, ww, wh int) {
+	r, gr, bl := bands[0], bands[1], bands[2]
+	// Nodata values a byte cannot hold never match.
+	asByte := func(v float64) (byte, bool) { return byte(v), v >= 0 && v <= 255 && v == math.Trunc(v) }
+	n0, ok0 := asByte(nd0)
+	n1, ok1 := asByte(nd1)
+	n2, ok2 := asByte(nd2)
+	checkND = checkND && ok0 && ok1 && ok2
+	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
+		line := canvas.Pix[y*canvas.Stride : y*canvas.Stride+len(sxs)*4]
+		for x := range sxs {
+			lx, ly := sxs[x]*kx, sys[x]*ky
+			if lx < 0 || ly < 0 || lx >= fw || ly >= fh {
+				continue
+			}
+			ix, iy := int(lx)-x0, int(ly)-y0
+			if ix < 0 || iy < 0 || ix >= ww || iy >= wh {
+				continue
+			}
+			o := iy*ww + ix
+			rv, gv, bv := r[o], gr[o], bl[o]
+			a := byte(255)
+			if valid != nil {
+				if a = valid[o]; a == 0 {
+					continue
+				}
+			} else if checkND && rv == n0 && gv == n1 && bv == n2 {
+				continue
+			}
+			p := line[x*4 : x*4+4 : x*4+4]
+			if a == 255 || p[3] == 0 {
+				p[0], p[1], p[2], p[3] = rv, gv, bv, a
+			} else {
+				over(p, color.NRGBA{rv, gv, bv, a})
+			}
+		}
+	})
 }
