@@ -1,15 +1,20 @@
 package wmts
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/pvs/pvs/pkg/imgenc"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
@@ -209,6 +214,10 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 			return
 		}
 	}
+	if outside(lyr, k) {
+		h.serveBlank(w, r, k)
+		return
+	}
 	c, err := h.Tiles.Open(r.Context(), k)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -236,4 +245,62 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 	hd.Set("Content-Length", strconv.FormatInt(c.Size, 10))
 	// A file body goes out with sendfile.
 	io.Copy(w, c.Body)
+}
+
+// outside reports whether a tile cannot show anything of the layer: the
+// layer has no products, or the tile misses its bbox.
+func outside(l *layer.Layer, k tile.Key) bool {
+	if l.BBox == nil {
+		return l.Start.IsZero() // an empty collection
+	}
+	g, ok := tile.Lookup(k.Grid)
+	if !ok {
+		return false
+	}
+	lb := g.FromWGS84(*l.BBox)
+	tb := g.BBox(k.Z, k.Row, k.Col)
+	return tb[0] > lb[2] || tb[2] < lb[0] || tb[1] > lb[3] || tb[3] < lb[1]
+}
+
+var blanks sync.Map // format → encoded empty tile
+
+// blank returns the shared empty tile of a format: transparent PNG, white
+// JPEG.
+func blank(format string, size int) []byte {
+	key := format + "/" + strconv.Itoa(size)
+	if b, ok := blanks.Load(key); ok {
+		return b.([]byte)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, size, size))
+	var buf bytes.Buffer
+	var err error
+	if format == "jpeg" {
+		err = imgenc.JPEG(&buf, img, color.NRGBA{255, 255, 255, 255}, 85)
+	} else {
+		err = imgenc.FastPNG(&buf, img, 9)
+	}
+	if err != nil {
+		panic("encode the blank tile: " + err.Error())
+	}
+	b, _ := blanks.LoadOrStore(key, buf.Bytes())
+	return b.([]byte)
+}
+
+// serveBlank answers a tile outside the layer's data with the shared
+// blank, without rendering or storing anything.
+func (h *Handler) serveBlank(w http.ResponseWriter, r *http.Request, k tile.Key) {
+	g, _ := tile.Lookup(k.Grid)
+	body := blank(k.Format, g.TileSize)
+	etag := `"blank-` + k.Format + `"`
+	hd := w.Header()
+	hd.Set("ETag", etag)
+	hd.Set("Cache-Control", "public, max-age="+strconv.Itoa(h.MaxAge))
+	hd.Set("X-Cache", "BLANK")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hd.Set("Content-Type", k.MediaType())
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
 }

@@ -3,6 +3,9 @@ package wmts
 import (
 	"context"
 	"encoding/xml"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,12 +68,12 @@ func TestRESTAndKVPGiveTheSameTile(t *testing.T) {
 		t.Errorf("headers: %v", rest.Header())
 	}
 	// Without TIME: the default key.
-	do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/1.jpeg")
+	do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/0.jpeg")
 	if ft.last.Time != tile.DefaultTime || ft.last.Format != "jpeg" || ft.last.Grid != "WorldCRS84Quad" {
 		t.Errorf("default key = %+v", ft.last)
 	}
 	// Conditional request.
-	if rec := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/1.jpeg", "If-None-Match", do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/1.jpeg").Header().Get("ETag")); rec.Code != http.StatusNotModified {
+	if rec := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/0.jpeg", "If-None-Match", do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/0.jpeg").Header().Get("ETag")); rec.Code != http.StatusNotModified {
 		t.Errorf("If-None-Match: %d", rec.Code)
 	}
 }
@@ -147,4 +150,40 @@ func FuzzREST(f *testing.F) {
 			t.Fatalf("%q: %d", p, rec.Code)
 		}
 	})
+}
+
+// Tiles outside the layer's bbox are the shared blank, never rendered.
+func TestTilesOutsideDataAreTheSharedBlank(t *testing.T) {
+	h, ft := handler()
+	ft.last = tile.Key{}
+	for _, c := range []struct{ path, ctype string }{
+		{"/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/0/0/1.png", "image/png"},
+		{"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/10/200.jpeg", "image/jpeg"},
+	} {
+		rec := do(h, c.path)
+		if rec.Code != 200 || rec.Header().Get("X-Cache") != "BLANK" || rec.Header().Get("Content-Type") != c.ctype {
+			t.Fatalf("%s: %d %v", c.path, rec.Code, rec.Header())
+		}
+		img, _, err := image.Decode(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Bounds().Dx() != 256 || img.Bounds().Dy() != 256 {
+			t.Errorf("%s: blank is %v", c.path, img.Bounds())
+		}
+		_, _, _, a := img.At(10, 10).RGBA()
+		if c.ctype == "image/png" && a != 0 {
+			t.Errorf("%s: blank PNG is not transparent", c.path)
+		}
+		if rec2 := do(h, c.path, "If-None-Match", rec.Header().Get("ETag")); rec2.Code != http.StatusNotModified {
+			t.Errorf("%s: If-None-Match on the blank: %d", c.path, rec2.Code)
+		}
+	}
+	if ft.last != (tile.Key{}) {
+		t.Errorf("a tile outside the data was asked of the cache: %v", ft.last)
+	}
+	// A tile over the data is not blank.
+	if rec := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72.png"); rec.Header().Get("X-Cache") == "BLANK" {
+		t.Error("a tile over the data was served blank")
+	}
 }
