@@ -292,6 +292,24 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Errorf("second request of a rendered tile: X-Cache=%q, want HIT", hdr.Get("X-Cache"))
 	}
 	featureInfo(t, httpBase)
+	// The same through the WMTS: a pixel of the zoom-11 tile over the
+	// sample point, forwarded to the renderer.
+	{
+		resp, err := http.Get(fmt.Sprintf("%s/wmts/1.0.0/%s/default/%s/%d/%d/%d/128/128.json", httpBase, collection, g.Name, z, r.MinRow, r.MinCol))
+		testenv.Must(t, err, "WMTS GetFeatureInfo")
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), sampleID) {
+			t.Errorf("WMTS GetFeatureInfo: %d %s", resp.StatusCode, body)
+		}
+		// Far from any data, a tile is the shared blank.
+		resp, err = http.Get(fmt.Sprintf("%s/wmts/1.0.0/%s/default/%s/4/2/2.png", httpBase, collection, g.Name))
+		testenv.Must(t, err, "blank tile")
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "BLANK" {
+			t.Errorf("tile far from the data: %d X-Cache=%q", resp.StatusCode, resp.Header.Get("X-Cache"))
+		}
+	}
 	openSearch(t, httpBase)
 	gdalClients(t, httpBase, src)
 	invalidationRoundTrip(t, httpBase, run, incoming, meta)

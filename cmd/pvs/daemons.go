@@ -475,7 +475,7 @@ func newCacheCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			h := &wmts.Handler{Tiles: tiler, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
+			h := &wmts.Handler{Tiles: tiler, Info: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL}, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
 				Layers: &layer.Cached{TTL: 5 * time.Second,
 					Lister: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}}
 			// Catalogue changes drop exactly the tiles they touch.

@@ -124,6 +124,60 @@ func (s WMSSource) getMapFormat(ctx context.Context, k tile.Key, format string, 
 	return data, nil
 }
 
+// FeatureInfo asks the renderer for a GetFeatureInfo at pixel (i, j) of
+// a tile, over the tile's bbox and time (wmts.FeatureInfo).
+func (s WMSSource) FeatureInfo(ctx context.Context, k tile.Key, i, j int, infoFormat string) (int, string, []byte, error) {
+	g, ok := tile.Lookup(k.Grid)
+	if !ok {
+		return 0, "", nil, fmt.Errorf("unknown grid %q", k.Grid)
+	}
+	b := g.BBox(k.Z, k.Row, k.Col)
+	q := url.Values{}
+	q.Set("SERVICE", "WMS")
+	q.Set("VERSION", "1.3.0")
+	q.Set("REQUEST", "GetFeatureInfo")
+	q.Set("LAYERS", k.Layer)
+	q.Set("QUERY_LAYERS", k.Layer)
+	q.Set("STYLES", "")
+	crs := "EPSG:" + strconv.Itoa(g.EPSG)
+	if g.EPSG == 4326 {
+		crs = "CRS:84" // lon/lat order, like the grid
+	}
+	q.Set("CRS", crs)
+	q.Set("BBOX", strings.Join([]string{ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3])}, ","))
+	q.Set("WIDTH", strconv.Itoa(g.TileSize))
+	q.Set("HEIGHT", strconv.Itoa(g.TileSize))
+	q.Set("I", strconv.Itoa(i))
+	q.Set("J", strconv.Itoa(j))
+	q.Set("INFO_FORMAT", infoFormat)
+	q.Set("FEATURE_COUNT", "10")
+	if k.Time != "" && k.Time != tile.DefaultTime {
+		p, err := period.ParseKey(k.Time)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		q.Set("TIME", p.String())
+	}
+	client := s.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"?"+q.Encode(), nil)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return 0, "", nil, err
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body, nil
+}
+
 // RenderBlock draws a block and stores the tiles want accepts, replacing
 // cached copies. It returns how many it stored.
 func (t *Tiler) RenderBlock(ctx context.Context, b Block, want func(tile.Pos) bool) (int, error) {

@@ -36,9 +36,10 @@ type capsLayer struct {
 }
 
 type capsData struct {
-	URL    string
-	Layers []capsLayer
-	Grids  []capsGrid
+	URL         string
+	Layers      []capsLayer
+	Grids       []capsGrid
+	InfoFormats []infoFormat // empty when GetFeatureInfo is not offered
 }
 
 func ff(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -55,6 +56,9 @@ func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) {
 		base = "http://" + r.Host
 	}
 	d := capsData{URL: base + h.Prefix}
+	if h.Info != nil {
+		d.InfoFormats = infoFormats
+	}
 	for _, l := range layers {
 		b := [4]float64{-180, -85.0511287798066, 180, 85.0511287798066}
 		if l.BBox != nil {
@@ -107,6 +111,11 @@ var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": es
     <ows:Operation name="GetTile">
       <ows:DCP><ows:HTTP><ows:Get xlink:href="{{x .URL}}?"><ows:Constraint name="GetEncoding"><ows:AllowedValues><ows:Value>KVP</ows:Value></ows:AllowedValues></ows:Constraint></ows:Get></ows:HTTP></ows:DCP>
     </ows:Operation>
+{{- if .InfoFormats}}
+    <ows:Operation name="GetFeatureInfo">
+      <ows:DCP><ows:HTTP><ows:Get xlink:href="{{x .URL}}?"><ows:Constraint name="GetEncoding"><ows:AllowedValues><ows:Value>KVP</ows:Value></ows:AllowedValues></ows:Constraint></ows:Get></ows:HTTP></ows:DCP>
+    </ows:Operation>
+{{- end}}
   </ows:OperationsMetadata>
   <Contents>
 {{- range .Layers}}
@@ -117,6 +126,9 @@ var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": es
       <Style isDefault="true"><ows:Identifier>default</ows:Identifier></Style>
       <Format>image/png</Format>
       <Format>image/jpeg</Format>
+{{- range $.InfoFormats}}
+      <InfoFormat>{{.Type}}</InfoFormat>
+{{- end}}
 {{- if .Time}}
       <Dimension><ows:Identifier>time</ows:Identifier><ows:UOM>ISO8601</ows:UOM><Default>{{.Time}}</Default><Value>{{.Time}}</Value></Dimension>
 {{- end}}
@@ -127,9 +139,15 @@ var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": es
 {{- if .Time}}
       <ResourceURL format="image/png" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{Time}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"/>
       <ResourceURL format="image/jpeg" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{Time}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.jpeg"/>
+{{- range $.InfoFormats}}
+      <ResourceURL format="{{.Type}}" resourceType="FeatureInfo" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{Time}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}/{J}/{I}.{{.Ext}}"/>
+{{- end}}
 {{- else}}
       <ResourceURL format="image/png" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"/>
       <ResourceURL format="image/jpeg" resourceType="tile" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.jpeg"/>
+{{- range $.InfoFormats}}
+      <ResourceURL format="{{.Type}}" resourceType="FeatureInfo" template="{{x $.URL}}/1.0.0/{{x $l.Name}}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}/{J}/{I}.{{.Ext}}"/>
+{{- end}}
 {{- end}}
     </Layer>
 {{- end}}

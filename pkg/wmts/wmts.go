@@ -30,11 +30,24 @@ type Layers interface {
 	Layers(ctx context.Context) ([]layer.Layer, error)
 }
 
+// FeatureInfo answers a GetFeatureInfo at pixel (i, j) of a tile; the
+// status, content type and body are sent as they are (an OGC exception
+// from the renderer included).
+type FeatureInfo interface {
+	FeatureInfo(ctx context.Context, k tile.Key, i, j int, infoFormat string) (status int, contentType string, body []byte, err error)
+}
+
+type infoFormat struct{ Ext, Type string }
+
+// infoFormats are the GetFeatureInfo formats, with their REST extensions.
+var infoFormats = []infoFormat{{"html", "text/html"}, {"json", "application/json"}, {"xml", "text/xml"}, {"txt", "text/plain"}}
+
 // Handler serves WMTS under Prefix (e.g. /wmts).
 type Handler struct {
 	Tiles     Tiles
 	Layers    Layers
-	PublicURL string // base URL advertised in capabilities, without /wmts
+	Info      FeatureInfo // nil: no GetFeatureInfo
+	PublicURL string      // base URL advertised in capabilities, without /wmts
 	Prefix    string
 	MaxAge    int // Cache-Control max-age in seconds
 	Log       *slog.Logger
@@ -75,9 +88,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.capabilities(w, r)
 		return
 	}
-	k, e := h.parseREST(rest)
+	k, info, e := h.parseREST(rest)
 	if e != nil {
 		writeError(w, e)
+		return
+	}
+	if info != nil {
+		h.featureInfo(w, r, k, info.I, info.J, info.Format)
 		return
 	}
 	h.serveTile(w, r, k)
@@ -124,6 +141,28 @@ func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.serveTile(w, r, k)
+	case "getfeatureinfo":
+		for _, p := range []string{"LAYER", "STYLE", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL", "I", "J", "INFOFORMAT"} {
+			if _, ok := q[p]; !ok {
+				writeError(w, bad("MissingParameterValue", strings.ToLower(p), "%s is missing", p))
+				return
+			}
+		}
+		timeKey := tile.DefaultTime
+		if t := q["TIME"]; t != "" {
+			p, err := period.Parse(strings.Replace(t, "--", "/", 1))
+			if err != nil {
+				writeError(w, bad("InvalidParameterValue", "time", "%v", err))
+				return
+			}
+			timeKey = p.Key()
+		}
+		k, e := h.key(q["LAYER"], q["STYLE"], timeKey, q["TILEMATRIXSET"], q["TILEMATRIX"], q["TILEROW"], q["TILECOL"], "png")
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		h.featureInfo(w, r, k, q["I"], q["J"], q["INFOFORMAT"])
 	case "":
 		writeError(w, bad("MissingParameterValue", "request", "REQUEST is missing"))
 	default:
@@ -131,38 +170,66 @@ func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// infoRequest is the feature info part of a REST path.
+type infoRequest struct{ I, J, Format string }
+
 // parseREST reads {layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{ext}
-// after "1.0.0/".
-func (h *Handler) parseREST(rest string) (tile.Key, *owsError) {
+// after "1.0.0/", or a feature info path ending in /{j}/{i}.{infoext}.
+func (h *Handler) parseREST(rest string) (k tile.Key, infoReq *infoRequest, e *owsError) {
 	parts := strings.Split(rest, "/")
 	if len(parts) < 1 || parts[0] != "1.0.0" {
-		return tile.Key{}, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "version", msg: "only WMTS 1.0.0 is served"}
+		return tile.Key{}, nil, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "version", msg: "only WMTS 1.0.0 is served"}
 	}
 	parts = parts[1:]
 	timeKey := tile.DefaultTime
+	info := len(parts) == 8 || len(parts) == 9
+	var j, i string
+	if info {
+		j, i = parts[len(parts)-2], parts[len(parts)-1]
+		parts = parts[:len(parts)-2]
+		// The extension moves from {I} to {TileCol}, where the tile parser reads it.
+		dot := strings.LastIndexByte(i, '.')
+		if dot < 0 {
+			return tile.Key{}, nil, bad("InvalidParameterValue", "format", "feature info path has no extension")
+		}
+		ext := i[dot+1:]
+		i = i[:dot]
+		parts[len(parts)-1] += ".png"
+		var f *infoFormat
+		for n := range infoFormats {
+			if infoFormats[n].Ext == ext {
+				f = &infoFormats[n]
+			}
+		}
+		if f == nil {
+			return tile.Key{}, nil, bad("InvalidParameterValue", "infoformat", "feature info extension %q is not served; use html, json, xml or txt", ext)
+		}
+		infoReq = &infoRequest{I: i, J: j, Format: f.Type}
+	}
 	switch len(parts) {
 	case 7:
 		p, err := period.ParseKey(parts[2])
 		if err != nil {
-			return tile.Key{}, bad("InvalidParameterValue", "time", "%v", err)
+			return tile.Key{}, nil, bad("InvalidParameterValue", "time", "%v", err)
 		}
 		timeKey = p.Key()
 		parts = append(parts[:2], parts[3:]...)
 	case 6:
 	default:
-		return tile.Key{}, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "path",
-			msg: "path must be /wmts/1.0.0/{layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{png|jpeg}"}
+		return tile.Key{}, nil, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "path",
+			msg: "path must be /wmts/1.0.0/{layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{png|jpeg}, or .../{col}/{j}/{i}.{html|json|xml|txt} for feature info"}
 	}
 	last := parts[5]
 	dot := strings.LastIndexByte(last, '.')
 	if dot < 0 {
-		return tile.Key{}, bad("InvalidParameterValue", "format", "tile path has no extension")
+		return tile.Key{}, nil, bad("InvalidParameterValue", "format", "tile path has no extension")
 	}
 	format, err := tile.FormatOf(last[dot+1:])
 	if err != nil {
-		return tile.Key{}, bad("InvalidParameterValue", "format", "%v", err)
+		return tile.Key{}, nil, bad("InvalidParameterValue", "format", "%v", err)
 	}
-	return h.key(parts[0], parts[1], timeKey, parts[2], parts[3], parts[4], last[:dot], format)
+	k, e = h.key(parts[0], parts[1], timeKey, parts[2], parts[3], parts[4], last[:dot], format)
+	return k, infoReq, e
 }
 
 func (h *Handler) key(layerName, style, timeKey, tms, z, row, col, format string) (tile.Key, *owsError) {
@@ -188,12 +255,13 @@ func (h *Handler) key(layerName, style, timeKey, tms, z, row, col, format string
 	return tile.Key{Layer: layerName, Grid: g.Name, Time: timeKey, Z: zi, Row: ri, Col: ci, Format: format}, nil
 }
 
-func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) {
+// layerOf finds the key's layer and checks its time against the extent.
+func (h *Handler) layerOf(w http.ResponseWriter, r *http.Request, k tile.Key) *layer.Layer {
 	layers, err := h.Layers.Layers(r.Context())
 	if err != nil {
 		h.Log.Error("list layers", "err", err)
 		writeError(w, &owsError{status: http.StatusServiceUnavailable, code: "NoApplicableCode", msg: "layers are not available; the error is logged"})
-		return
+		return nil
 	}
 	var lyr *layer.Layer
 	for i := range layers {
@@ -204,15 +272,62 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 	}
 	if lyr == nil {
 		writeError(w, bad("InvalidParameterValue", "layer", "layer %q is not defined", k.Layer))
-		return
+		return nil
 	}
 	if k.Time != tile.DefaultTime && !lyr.Start.IsZero() {
 		p, err := period.ParseKey(k.Time)
 		extent := period.Period{Start: lyr.Start, End: lyr.End}
 		if err == nil && !p.Intersects(extent) {
 			writeError(w, bad("InvalidParameterValue", "time", "TIME %s is outside the layer's extent %s", p, extent))
+			return nil
+		}
+	}
+	return lyr
+}
+
+// featureInfo forwards a GetFeatureInfo on a tile pixel to the renderer.
+func (h *Handler) featureInfo(w http.ResponseWriter, r *http.Request, k tile.Key, is, js, format string) {
+	if h.Info == nil {
+		writeError(w, &owsError{status: http.StatusNotImplemented, code: "OperationNotSupported", locator: "request", msg: "GetFeatureInfo is not offered here"})
+		return
+	}
+	known := false
+	for _, f := range infoFormats {
+		known = known || f.Type == format
+	}
+	if !known {
+		writeError(w, bad("InvalidParameterValue", "infoformat", "INFOFORMAT %q is not served; use text/html, application/json, text/xml or text/plain", format))
+		return
+	}
+	g, _ := tile.Lookup(k.Grid)
+	i, err1 := strconv.Atoi(is)
+	j, err2 := strconv.Atoi(js)
+	if err1 != nil || err2 != nil || i < 0 || j < 0 || i >= g.TileSize || j >= g.TileSize {
+		writeError(w, bad("PointIJOutOfRange", "i", "I and J must be pixels of the tile, 0 to %d; got I=%q J=%q", g.TileSize-1, is, js))
+		return
+	}
+	if h.layerOf(w, r, k) == nil {
+		return
+	}
+	status, ctype, body, err := h.Info.FeatureInfo(r.Context(), k, i, j, format)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
 			return
 		}
+		h.Log.Error("feature info", "key", k.Path(), "err", err)
+		writeError(w, &owsError{status: http.StatusBadGateway, code: "NoApplicableCode", msg: "the feature info could not be fetched; the error is logged"})
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) {
+	lyr := h.layerOf(w, r, k)
+	if lyr == nil {
+		return
 	}
 	if outside(lyr, k) {
 		h.serveBlank(w, r, k)

@@ -34,9 +34,20 @@ func (fakeLayers) Layers(ctx context.Context) ([]layer.Layer, error) {
 		Start: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)}}, nil
 }
 
+type fakeInfo struct {
+	k      tile.Key
+	i, j   int
+	format string
+}
+
+func (f *fakeInfo) FeatureInfo(ctx context.Context, k tile.Key, i, j int, format string) (int, string, []byte, error) {
+	f.k, f.i, f.j, f.format = k, i, j, format
+	return 200, format, []byte("info of " + k.Path()), nil
+}
+
 func handler() (*Handler, *fakeTiles) {
 	ft := &fakeTiles{}
-	return &Handler{Tiles: ft, Layers: fakeLayers{}, Prefix: "/wmts", PublicURL: "http://example.org", MaxAge: 60, Log: slog.New(slog.DiscardHandler)}, ft
+	return &Handler{Tiles: ft, Layers: fakeLayers{}, Info: &fakeInfo{}, Prefix: "/wmts", PublicURL: "http://example.org", MaxAge: 60, Log: slog.New(slog.DiscardHandler)}, ft
 }
 
 func do(h http.Handler, target string, hdr ...string) *httptest.ResponseRecorder {
@@ -185,5 +196,38 @@ func TestTilesOutsideDataAreTheSharedBlank(t *testing.T) {
 	// A tile over the data is not blank.
 	if rec := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72.png"); rec.Header().Get("X-Cache") == "BLANK" {
 		t.Error("a tile over the data was served blank")
+	}
+}
+
+func TestFeatureInfoIsForwarded(t *testing.T) {
+	h, _ := handler()
+	fi := h.Info.(*fakeInfo)
+	rest := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/2018-06-15T00:00:00Z--2018-06-16T00:00:00Z/GoogleMapsCompatible/8/109/72/30/200.json")
+	restCall := *fi
+	kvp := do(h, "/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&VERSION=1.0.0&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=30&I=200&INFOFORMAT=application/json&TIME=2018-06-15T00:00:00Z/2018-06-16T00:00:00Z")
+	if rest.Code != 200 || kvp.Code != 200 || rest.Body.String() != kvp.Body.String() || restCall != *fi {
+		t.Fatalf("REST %d %s %+v, KVP %d %s %+v", rest.Code, rest.Body, restCall, kvp.Code, kvp.Body, *fi)
+	}
+	if fi.i != 200 || fi.j != 30 || fi.format != "application/json" || fi.k.Z != 8 || fi.k.Row != 109 || fi.k.Col != 72 ||
+		fi.k.Time != "2018-06-15T00:00:00Z--2018-06-16T00:00:00Z" || rest.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("forwarded %+v, content type %s", *fi, rest.Header().Get("Content-Type"))
+	}
+	do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/WorldCRS84Quad/3/2/4/0/255.html")
+	if fi.k.Grid != "WorldCRS84Quad" || fi.k.Time != tile.DefaultTime || fi.i != 255 || fi.format != "text/html" {
+		t.Errorf("without time: %+v", *fi)
+	}
+	for path, code := range map[string]string{
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/30/256.json": "PointIJOutOfRange",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/-1/2.json":  "PointIJOutOfRange",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/1/2.pdf":    "InvalidParameterValue",
+		"/wmts/1.0.0/NOPE/default/GoogleMapsCompatible/8/109/72/1/2.json":             "InvalidParameterValue",
+		"/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=1&I=1": "MissingParameterValue",
+		"/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=1&I=x&INFOFORMAT=text/html": "PointIJOutOfRange",
+		"/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=1&I=1&INFOFORMAT=image/png": "InvalidParameterValue",
+	} {
+		rec := do(h, path)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `exceptionCode="`+code+`"`) {
+			t.Errorf("%s: %d %s, want 400 %s", path, rec.Code, rec.Body, code)
+		}
 	}
 }
