@@ -302,6 +302,24 @@ func TestPipelineEndToEnd(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(body), sampleID) {
 			t.Errorf("WMTS GetFeatureInfo: %d %s", resp.StatusCode, body)
 		}
+		// A WMS GetMap of exactly that tile is the cached tile; another
+		// box is drawn by the renderer behind the cache.
+		tb := g.BBox(z, r.MinRow, r.MinCol)
+		wmsURL := fmt.Sprintf("%s/wmts?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s&STYLES=&CRS=EPSG:3857&BBOX=%s&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE&TIME=2018-06-15T00:00:00Z/2018-06-16T00:00:00Z",
+			httpBase, collection, bboxParam(tb[0], tb[1], tb[2], tb[3]))
+		var wh http.Header
+		img := getPNG(t, wmsURL, &wh)
+		if wh.Get("X-Cache") != "HIT" {
+			t.Errorf("tiled WMS GetMap of a cached tile: X-Cache=%q", wh.Get("X-Cache"))
+		}
+		src.check(t, "tiled WMS", img, 3857, tb)
+		shifted := fmt.Sprintf("%s/wmts?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=%s&STYLES=&CRS=EPSG:3857&BBOX=%s&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE",
+			httpBase, collection, bboxParam(tb[0]+5000, tb[1], tb[2]+5000, tb[3]))
+		img = getPNG(t, shifted, &wh)
+		if wh.Get("X-Cache") != "" {
+			t.Errorf("unaligned WMS GetMap through the cache: X-Cache=%q, want it drawn by the renderer", wh.Get("X-Cache"))
+		}
+		src.check(t, "unaligned WMS through the cache", img, 3857, [4]float64{tb[0] + 5000, tb[1], tb[2] + 5000, tb[3]})
 		// Far from any data, a tile is the shared blank.
 		resp, err = http.Get(fmt.Sprintf("%s/wmts/1.0.0/%s/default/%s/4/2/2.png", httpBase, collection, g.Name))
 		testenv.Must(t, err, "blank tile")

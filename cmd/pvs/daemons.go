@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -478,6 +480,15 @@ func newCacheCmd(g *globals) *cobra.Command {
 			h := &wmts.Handler{Tiles: tiler, Info: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL}, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
 				Layers: &layer.Cached{TTL: 5 * time.Second,
 					Lister: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}}
+			// WMS requests that are not one cached tile go to the renderer.
+			renderer, err := url.Parse(e.cfg.Cache.RendererURL)
+			if err != nil {
+				return fmt.Errorf("cache.renderer_url: %w", err)
+			}
+			h.Fallback = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+				pr.Out.URL.Scheme, pr.Out.URL.Host, pr.Out.URL.Path = renderer.Scheme, renderer.Host, renderer.Path
+				pr.Out.Host = renderer.Host
+			}}
 			// Catalogue changes drop exactly the tiles they touch.
 			inv := &tilecache.Invalidator{Cache: tiler.Cache, Index: tiler.Index, LayersOf: layerNames(e.cfg.Collection), Log: e.log}
 			host, _ := os.Hostname()

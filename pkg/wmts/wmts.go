@@ -44,10 +44,13 @@ var infoFormats = []infoFormat{{"html", "text/html"}, {"json", "application/json
 
 // Handler serves WMTS under Prefix (e.g. /wmts).
 type Handler struct {
-	Tiles     Tiles
-	Layers    Layers
-	Info      FeatureInfo // nil: no GetFeatureInfo
-	PublicURL string      // base URL advertised in capabilities, without /wmts
+	Tiles  Tiles
+	Layers Layers
+	Info   FeatureInfo // nil: no GetFeatureInfo
+	// Fallback serves the WMS requests (SERVICE=WMS) that are not exactly
+	// one cached tile: the renderer, through a proxy.
+	Fallback  http.Handler
+	PublicURL string // base URL advertised in capabilities, without /wmts
 	Prefix    string
 	MaxAge    int // Cache-Control max-age in seconds
 	Log       *slog.Logger
@@ -106,6 +109,10 @@ func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
 		if len(v) > 0 {
 			q[strings.ToUpper(k)] = v[0]
 		}
+	}
+	if strings.EqualFold(q["SERVICE"], "WMS") || (q["SERVICE"] == "" && q["WMTVER"] != "") {
+		h.tiledWMS(w, r, q)
+		return
 	}
 	if s := q["SERVICE"]; !strings.EqualFold(s, "WMTS") {
 		writeError(w, bad("InvalidParameterValue", "service", "SERVICE must be WMTS, got %q", s))

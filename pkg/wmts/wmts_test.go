@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestErrors(t *testing.T) {
 		"/wmts/1.0.0/VHR_IMAGE_2018/default/yesterday/GoogleMapsCompatible/0/0/0.png": "InvalidParameterValue",
 		"/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=VHR_IMAGE_2018":                     "MissingParameterValue",
 		"/wmts?SERVICE=WMTS&REQUEST=Nope":                                             "OperationNotSupported",
-		"/wmts?SERVICE=WMS&REQUEST=GetTile":                                           "InvalidParameterValue",
+		"/wmts?SERVICE=WFS&REQUEST=GetTile":                                           "InvalidParameterValue",
 	} {
 		rec := do(h, target)
 		if rec.Code < 400 || rec.Code >= 500 {
@@ -217,17 +218,82 @@ func TestFeatureInfoIsForwarded(t *testing.T) {
 		t.Errorf("without time: %+v", *fi)
 	}
 	for path, code := range map[string]string{
-		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/30/256.json": "PointIJOutOfRange",
-		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/-1/2.json":  "PointIJOutOfRange",
-		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/1/2.pdf":    "InvalidParameterValue",
-		"/wmts/1.0.0/NOPE/default/GoogleMapsCompatible/8/109/72/1/2.json":             "InvalidParameterValue",
-		"/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=1&I=1": "MissingParameterValue",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/30/256.json":                                                                                                     "PointIJOutOfRange",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/-1/2.json":                                                                                                       "PointIJOutOfRange",
+		"/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72/1/2.pdf":                                                                                                         "InvalidParameterValue",
+		"/wmts/1.0.0/NOPE/default/GoogleMapsCompatible/8/109/72/1/2.json":                                                                                                                  "InvalidParameterValue",
+		"/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=1&I=1":                      "MissingParameterValue",
 		"/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=1&I=x&INFOFORMAT=text/html": "PointIJOutOfRange",
 		"/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&J=1&I=1&INFOFORMAT=image/png": "InvalidParameterValue",
 	} {
 		rec := do(h, path)
 		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `exceptionCode="`+code+`"`) {
 			t.Errorf("%s: %d %s, want 400 %s", path, rec.Code, rec.Body, code)
+		}
+	}
+}
+
+func TestAlignedTile(t *testing.T) {
+	g := tile.GoogleMapsCompatible
+	b := g.BBox(8, 109, 72)
+	bb := func(v [4]float64) string {
+		return strings.Join([]string{ff(v[0]), ff(v[1]), ff(v[2]), ff(v[3])}, ",")
+	}
+	w := tile.WorldCRS84Quad.BBox(3, 2, 4)
+	base := "SERVICE=WMS&REQUEST=GetMap&LAYERS=VHR_IMAGE_2018&STYLES=&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE"
+	for q, want := range map[string]string{
+		base + "&VERSION=1.3.0&CRS=EPSG:3857&BBOX=" + bb(b):                                                                 "VHR_IMAGE_2018/GoogleMapsCompatible/default/8/72/109.png",
+		base + "&VERSION=1.1.1&SRS=EPSG:900913&BBOX=" + bb(b) + "&TIME=2018-06-15/2018-06-16":                               "VHR_IMAGE_2018/GoogleMapsCompatible/2018-06-15T00:00:00Z--2018-06-16T00:00:00Z/8/72/109.png",
+		base + "&VERSION=1.3.0&CRS=EPSG:4326&BBOX=" + bb([4]float64{w[1], w[0], w[3], w[2]}):                                "VHR_IMAGE_2018/WorldCRS84Quad/default/3/4/2.png",
+		base + "&VERSION=1.1.1&SRS=EPSG:4326&BBOX=" + bb(w):                                                                 "VHR_IMAGE_2018/WorldCRS84Quad/default/3/4/2.png",
+		base + "&VERSION=1.3.0&CRS=CRS:84&BBOX=" + bb(w):                                                                    "VHR_IMAGE_2018/WorldCRS84Quad/default/3/4/2.png",
+		strings.Replace(base, "image/png&TRANSPARENT=TRUE", "image/jpeg", 1) + "&VERSION=1.3.0&CRS=EPSG:3857&BBOX=" + bb(b): "VHR_IMAGE_2018/GoogleMapsCompatible/default/8/72/109.jpeg",
+		// Not one cached tile:
+		base + "&VERSION=1.3.0&CRS=EPSG:3857&BBOX=" + bb([4]float64{b[0] + 10, b[1], b[2] + 10, b[3]}):                   "",
+		strings.Replace(base, "WIDTH=256", "WIDTH=512", 1) + "&VERSION=1.3.0&CRS=EPSG:3857&BBOX=" + bb(b):                "",
+		strings.Replace(base, "TRANSPARENT=TRUE", "TRANSPARENT=FALSE", 1) + "&VERSION=1.3.0&CRS=EPSG:3857&BBOX=" + bb(b): "",
+		strings.Replace(base, "LAYERS=VHR_IMAGE_2018", "LAYERS=A,B", 1) + "&VERSION=1.3.0&CRS=EPSG:3857&BBOX=" + bb(b):   "",
+		base + "&VERSION=1.3.0&CRS=EPSG:32618&BBOX=" + bb(b):                                                             "",
+	} {
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for k, vs := range v {
+			m[strings.ToUpper(k)] = vs[0]
+		}
+		k, ok := alignedTile(m)
+		got := ""
+		if ok {
+			got = k.Path()
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestTiledWMSServesTilesAndForwardsTheRest(t *testing.T) {
+	h, ft := handler()
+	forwarded := 0
+	h.Fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { forwarded++; w.Write([]byte("renderer")) })
+	b := tile.GoogleMapsCompatible.BBox(8, 109, 72)
+	q := "/wmts?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=VHR_IMAGE_2018&STYLES=&CRS=EPSG:3857&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE&BBOX=" +
+		strings.Join([]string{ff(b[0]), ff(b[1]), ff(b[2]), ff(b[3])}, ",")
+	wmsRec := do(h, q)
+	wmtsRec := do(h, "/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72.png")
+	if wmsRec.Code != 200 || wmsRec.Body.String() != wmtsRec.Body.String() || forwarded != 0 {
+		t.Fatalf("aligned GetMap: %d %q (WMTS %q), forwarded %d", wmsRec.Code, wmsRec.Body, wmtsRec.Body, forwarded)
+	}
+	_ = ft
+	for _, q := range []string{
+		strings.Replace(q, "WIDTH=256", "WIDTH=300", 1),
+		"/wmts?SERVICE=WMS&REQUEST=GetCapabilities",
+		"/wmts?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=VHR_IMAGE_2018",
+	} {
+		if rec := do(h, q); rec.Body.String() != "renderer" {
+			t.Errorf("%s was not forwarded: %d %s", q, rec.Code, rec.Body)
 		}
 	}
 }
