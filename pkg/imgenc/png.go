@@ -3,10 +3,12 @@ package imgenc
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"github.com/klauspost/compress/zlib"
 	"hash/crc32"
 	"image"
 	"io"
+	"sync"
 )
 
 // pngWriter writes PNG chunks.
@@ -43,6 +45,32 @@ func (d idat) Write(b []byte) (int, error) {
 	return len(b), d.p.err
 }
 
+// pngState is what one encoding needs, kept for the next: the deflate
+// state alone is hundreds of kilobytes.
+type pngState struct {
+	level          int
+	zw             *zlib.Writer
+	bw             *bufio.Writer
+	prev, cur, out []byte
+}
+
+var pngStates sync.Pool
+
+func getPNGState(level, stride int) *pngState {
+	st, _ := pngStates.Get().(*pngState)
+	if st == nil || st.level != level {
+		zw, err := zlib.NewWriterLevel(io.Discard, level)
+		if err != nil {
+			return nil
+		}
+		st = &pngState{level: level, zw: zw, bw: bufio.NewWriterSize(io.Discard, 1<<15)}
+	}
+	if cap(st.prev) < stride {
+		st.prev, st.cur, st.out = make([]byte, stride), make([]byte, stride), make([]byte, stride+1)
+	}
+	return st
+}
+
 // FastPNG writes img as an 8-bit RGBA PNG with every row filtered by Up
 // (one fixed filter instead of trying five per row) and deflated at
 // level (1 is fastest). Fully opaque images are written as RGB.
@@ -64,15 +92,18 @@ func FastPNG(w io.Writer, img *image.NRGBA, level int) error {
 	binary.BigEndian.PutUint32(ihdr[4:8], uint32(height))
 	ihdr[8], ihdr[9] = 8, colorType
 	p.chunk("IHDR", ihdr[:])
-	bw := bufio.NewWriterSize(idat{p}, 1<<15)
-	zw, err := zlib.NewWriterLevel(bw, level)
-	if err != nil {
-		return err
+	st := getPNGState(level, width*n)
+	if st == nil {
+		return fmt.Errorf("png: invalid compression level %d", level)
 	}
+	defer pngStates.Put(st)
+	bw := st.bw
+	bw.Reset(idat{p})
+	zw := st.zw
+	zw.Reset(bw)
 	stride := width * n
-	prev := make([]byte, stride)
-	cur := make([]byte, stride)
-	out := make([]byte, stride+1)
+	prev, cur, out := st.prev[:stride], st.cur[:stride], st.out[:stride+1]
+	clear(prev)
 	out[0] = 2 // Up
 	for y := 0; y < height; y++ {
 		row := img.Pix[y*img.Stride : y*img.Stride+width*4]

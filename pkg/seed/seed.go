@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,7 +28,9 @@ type Finder interface {
 
 // Tiles renders blocks of tiles into the cache, and removes tiles.
 type Tiles interface {
-	RenderBlock(ctx context.Context, b tile.Block, want func(tile.Pos) bool) (int, error)
+	// RenderBlock draws a block once and stores its tiles under the
+	// block's time key and each of also.
+	RenderBlock(ctx context.Context, b tile.Block, also []string, want func(tile.Pos) bool) (int, error)
 	Purge(ctx context.Context, k tile.Key) error
 }
 
@@ -185,9 +188,11 @@ func (s *Seeder) Run(ctx context.Context, j Job, pl *Plan, progress func(done, t
 			return Stats{}, fmt.Errorf("read seed progress: %w", err)
 		}
 	}
+	// One block of one layer, for the time keys not done yet.
 	type work struct {
-		b   tile.Block
-		key string
+		b     tile.Block
+		times []string
+		keys  []string // progress keys, one per time key
 	}
 	works := make(chan work)
 	var count, skipped atomic.Int64
@@ -199,15 +204,27 @@ func (s *Seeder) Run(ctx context.Context, j Job, pl *Plan, progress func(done, t
 		go func() {
 			defer wg.Done()
 			for w := range works {
-				n, err := s.block(ctx, j, pl, w.b)
+				// Each time key is marked done as soon as its tiles are.
+				mark := func(times []string) {
+					if s.Progress == nil || j.Truncate {
+						return
+					}
+					for i, tk := range w.times {
+						for _, done := range times {
+							if tk != done {
+								continue
+							}
+							if err := s.Progress.Mark(ctx, jobID, w.keys[i]); err != nil {
+								once.Do(func() { firstErr = err })
+							}
+						}
+					}
+				}
+				n, err := s.block(ctx, j, pl, w.b, w.times, mark)
 				if err != nil {
 					once.Do(func() { firstErr = err })
+					count.Add(int64(n))
 					continue
-				}
-				if s.Progress != nil && !j.Truncate {
-					if err := s.Progress.Mark(ctx, jobID, w.key); err != nil {
-						once.Do(func() { firstErr = err })
-					}
 				}
 				c := count.Add(int64(n))
 				if progress != nil {
@@ -218,19 +235,24 @@ func (s *Seeder) Run(ctx context.Context, j Job, pl *Plan, progress func(done, t
 	}
 feed:
 	for _, l := range j.Layers {
-		for _, tk := range j.Times {
-			for _, b := range pl.Blocks {
-				b.Key.Layer, b.Key.Time = l, tk
+		for _, b := range pl.Blocks {
+			b.Key.Layer = l
+			w := work{b: b}
+			for _, tk := range j.Times {
 				key := fmt.Sprintf("%s/%s/%d/%d/%d", l, tk, b.Key.Z, b.MinRow, b.MinCol)
 				if done[key] {
 					skipped.Add(int64(s.wanted(pl, b)))
 					continue
 				}
-				select {
-				case works <- work{b, key}:
-				case <-ctx.Done():
-					break feed
-				}
+				w.times, w.keys = append(w.times, tk), append(w.keys, key)
+			}
+			if len(w.times) == 0 {
+				continue
+			}
+			select {
+			case works <- w:
+			case <-ctx.Done():
+				break feed
 			}
 		}
 	}
@@ -266,27 +288,73 @@ func (s *Seeder) wanted(pl *Plan, b tile.Block) int {
 	return n
 }
 
-// block renders (or truncates) one block, keeping only planned tiles.
-func (s *Seeder) block(ctx context.Context, j Job, pl *Plan, b tile.Block) (int, error) {
+// block renders (or truncates) one block for the time keys, keeping only
+// planned tiles. Keys whose tiles show the same products are drawn once.
+func (s *Seeder) block(ctx context.Context, j Job, pl *Plan, b tile.Block, times []string, done func([]string)) (int, error) {
 	want := func(p tile.Pos) bool { return pl.want[b.Key.Z][p] }
-	if !j.Truncate {
-		return s.Tiles.RenderBlock(ctx, b, want)
-	}
 	n := 0
-	for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
-		for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
-			if !want(tile.Pos{Row: r, Col: c}) {
+	if !j.Truncate {
+		var first error
+		for _, group := range s.sameImages(ctx, j, b, times) {
+			b.Key.Time = group[0]
+			m, err := s.Tiles.RenderBlock(ctx, b, group[1:], want)
+			if err != nil {
+				first = cmp.Or(first, err)
 				continue
 			}
-			k := b.Key
-			k.Row, k.Col = r, c
-			if err := s.Tiles.Purge(ctx, k); err != nil {
-				return n, err
+			n += m
+			done(group)
+		}
+		return n, first
+	}
+	for _, tk := range times {
+		for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
+			for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
+				if !want(tile.Pos{Row: r, Col: c}) {
+					continue
+				}
+				k := b.Key
+				k.Time, k.Row, k.Col = tk, r, c
+				if err := s.Tiles.Purge(ctx, k); err != nil {
+					return n, err
+				}
+				n++
 			}
-			n++
 		}
 	}
 	return n, nil
+}
+
+// sameImages groups time keys whose tiles of a block are the same images:
+// the job's interval and the default key (every product) draw the same
+// products when no product outside the interval touches the block. Any
+// doubt (a failed query, too many products) keeps the keys apart.
+func (s *Seeder) sameImages(ctx context.Context, j Job, b tile.Block, times []string) [][]string {
+	apart := make([][]string, len(times))
+	for i, tk := range times {
+		apart[i] = []string{tk}
+	}
+	if len(times) != 2 || times[0] != j.Period.Key() || times[1] != tile.DefaultTime {
+		return apart
+	}
+	g, ok := tile.Lookup(b.Key.Grid)
+	if !ok {
+		return apart
+	}
+	nw := g.BBox(b.Key.Z, b.MinRow, b.MinCol)
+	se := g.BBox(b.Key.Z, b.MinRow+b.Rows-1, b.MinCol+b.Cols-1)
+	box := g.ToWGS84([4]float64{nw[0], se[1], se[2], nw[3]})
+	const limit = 200
+	recs, err := s.Products.Find(ctx, registry.Query{Collection: s.Collection, BBox: &box, Limit: limit})
+	if err != nil || len(recs) >= limit {
+		return apart
+	}
+	for _, r := range recs {
+		if r.BeginTime.After(j.Period.End) || r.EndTime.Before(j.Period.Start) {
+			return apart
+		}
+	}
+	return [][]string{times}
 }
 
 // Handle is the queue.Handler of seed_queue: it seeds the item's interval

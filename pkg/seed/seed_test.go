@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/queue"
@@ -28,7 +29,7 @@ type fakeTiles struct {
 	maxSide int
 }
 
-func (f *fakeTiles) RenderBlock(ctx context.Context, b tile.Block, want func(tile.Pos) bool) (int, error) {
+func (f *fakeTiles) RenderBlock(ctx context.Context, b tile.Block, also []string, want func(tile.Pos) bool) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -38,13 +39,15 @@ func (f *fakeTiles) RenderBlock(ctx context.Context, b tile.Block, want func(til
 	f.blocks++
 	f.maxSide = max(f.maxSide, b.Rows, b.Cols)
 	n := 0
-	for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
-		for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
-			if want(tile.Pos{Row: r, Col: c}) {
-				k := b.Key
-				k.Row, k.Col = r, c
-				f.stored[k] = true
-				n++
+	for _, tk := range append([]string{b.Key.Time}, also...) {
+		for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
+			for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
+				if want(tile.Pos{Row: r, Col: c}) {
+					k := b.Key
+					k.Time, k.Row, k.Col = tk, r, c
+					f.stored[k] = true
+					n++
+				}
 			}
 		}
 	}
@@ -184,4 +187,40 @@ func TestHandle(t *testing.T) {
 		t.Errorf("bad item: %v", err)
 	}
 
+}
+
+// When every product touching a block lies in the job's interval, the
+// interval's tiles and the default tiles are the same images: drawn once,
+// stored under both keys. A product of another time keeps them apart.
+func TestTimeKeysShareARenderingWhenTheyShowTheSameProducts(t *testing.T) {
+	p, _ := period.Parse("2018-06-15/2018-06-16")
+	in := registry.Record{Identifier: "IN", FootprintGeoJSON: strip, BeginTime: p.Start.Add(time.Hour), EndTime: p.Start.Add(2 * time.Hour)}
+	out := in
+	out.Identifier, out.BeginTime, out.EndTime = "OUT", p.End.Add(time.Hour), p.End.Add(2*time.Hour)
+	for _, c := range []struct {
+		name   string
+		recs   products
+		shared bool
+	}{{"only products of the interval", products{in}, true}, {"a product of another day", products{in, out}, false}} {
+		ft := &fakeTiles{stored: map[tile.Key]bool{}, purged: map[tile.Key]bool{}}
+		s := seeder(ft, nil)
+		s.Products = c.recs
+		j := s.JobFor(p)
+		pl, err := s.Plan(context.Background(), j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Run(context.Background(), j, pl, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCalls := len(pl.Blocks) * 2
+		if c.shared {
+			wantCalls = len(pl.Blocks)
+		}
+		if ft.calls != wantCalls || st.Tiles != pl.Total || len(ft.stored) != pl.Total {
+			t.Errorf("%s: %d renderings for %d blocks (want %d); %d tiles stored, %d distinct, want %d",
+				c.name, ft.calls, len(pl.Blocks), wantCalls, st.Tiles, len(ft.stored), pl.Total)
+		}
+	}
 }

@@ -139,6 +139,16 @@ func (g Grid) FromWGS84(b [4]float64) [4]float64 {
 	return [4]float64{x(b[0]), y(b[1]), x(b[2]), y(b[3])}
 }
 
+// ToWGS84 converts a bbox of the grid's CRS to lon/lat.
+func (g Grid) ToWGS84(b [4]float64) [4]float64 {
+	if g.EPSG == 4326 {
+		return b
+	}
+	lon := func(x float64) float64 { return x * 180 / webMercatorHalf }
+	lat := func(y float64) float64 { return 360/math.Pi*math.Atan(math.Exp(y/6378137)) - 90 }
+	return [4]float64{lon(b[0]), lat(b[1]), lon(b[2]), lat(b[3])}
+}
+
 // Key names one cached tile.
 type Key struct {
 	Layer  string

@@ -114,7 +114,14 @@ func (s WMSSource) getMapFormat(ctx context.Context, k tile.Key, format string, 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	var data []byte
+	if n := resp.ContentLength; resp.StatusCode == http.StatusOK && n > 0 && n <= 64<<20 {
+		// Metatiles are megabytes: one allocation of the announced size.
+		data = make([]byte, n)
+		_, err = io.ReadFull(resp.Body, data)
+	} else {
+		data, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +186,10 @@ func (s WMSSource) FeatureInfo(ctx context.Context, k tile.Key, i, j int, infoFo
 }
 
 // RenderBlock draws a block and stores the tiles want accepts, replacing
-// cached copies. It returns how many it stored.
-func (t *Tiler) RenderBlock(ctx context.Context, b Block, want func(tile.Pos) bool) (int, error) {
+// cached copies, under the block's time key and each of also (keys whose
+// tiles the caller knows to be the same images). It returns how many
+// tiles it stored.
+func (t *Tiler) RenderBlock(ctx context.Context, b Block, also []string, want func(tile.Pos) bool) (int, error) {
 	bs, ok := t.Source.(BlockSource)
 	if !ok {
 		return 0, fmt.Errorf("the tile source cannot render blocks")
@@ -206,22 +215,26 @@ func (t *Tiler) RenderBlock(ctx context.Context, b Block, want func(tile.Pos) bo
 			return 0, nil // the catalogue keeps changing: leave these tiles to be drawn on demand
 		}
 	}
-	if t.Index != nil {
-		if err := t.Index.Add(ctx, b.Key); err != nil {
-			return 0, fmt.Errorf("index block: %w", err)
-		}
-	}
 	n := 0
-	for p, data := range tiles {
-		if !want(p) {
-			continue
+	for _, tk := range append([]string{b.Key.Time}, also...) {
+		key := b.Key
+		key.Time = tk
+		if t.Index != nil {
+			if err := t.Index.Add(ctx, key); err != nil {
+				return n, fmt.Errorf("index block: %w", err)
+			}
 		}
-		k := b.Key
-		k.Row, k.Col = p.Row, p.Col
-		if err := t.Cache.Set(ctx, k, data); err != nil {
-			return n, fmt.Errorf("store tile %s: %w", k, err)
+		for p, data := range tiles {
+			if !want(p) {
+				continue
+			}
+			k := key
+			k.Row, k.Col = p.Row, p.Col
+			if err := t.Cache.Set(ctx, k, data); err != nil {
+				return n, fmt.Errorf("store tile %s: %w", k, err)
+			}
+			n++
 		}
-		n++
 	}
 	return n, nil
 }
