@@ -173,3 +173,33 @@ func BenchmarkEncoders(b *testing.B) {
 		})
 	}
 }
+
+func TestUpFilterIsBytewiseSubtraction(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 40; n++ {
+		cur, prev, got := make([]byte, n), make([]byte, n), make([]byte, n)
+		for i := range cur {
+			cur[i], prev[i] = byte(rng.IntN(256)), byte(rng.IntN(256))
+		}
+		cur = append(cur, 0, 255)[:n]
+		upFilter(got, cur, prev)
+		for i := range cur {
+			if got[i] != cur[i]-prev[i] {
+				t.Fatalf("n=%d byte %d: %d - %d = %d, got %d", n, i, cur[i], prev[i], cur[i]-prev[i], got[i])
+			}
+		}
+	}
+	// Every pair of byte values, in every lane.
+	for a := 0; a < 256; a++ {
+		cur, prev, got := make([]byte, 256), make([]byte, 256), make([]byte, 256)
+		for b := 0; b < 256; b++ {
+			cur[b], prev[b] = byte(a), byte(b)
+		}
+		upFilter(got, cur, prev)
+		for b := 0; b < 256; b++ {
+			if got[b] != byte(a)-byte(b) {
+				t.Fatalf("%d - %d: got %d", a, b, got[b])
+			}
+		}
+	}
+}
