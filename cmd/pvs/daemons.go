@@ -477,6 +477,9 @@ func newCacheCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if e.cfg.Cache.MemoryMB > 0 {
+				tiler.Cache = &tilecache.Hot{Cache: tiler.Cache, MaxBytes: e.cfg.Cache.MemoryMB << 20}
+			}
 			h := &wmts.Handler{Tiles: tiler, Info: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL}, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
 				Layers: &layer.Cached{TTL: 5 * time.Second,
 					Lister: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}}

@@ -182,6 +182,9 @@ type Cache struct {
 	Listen      string `yaml:"listen"`
 	PublicURL   string `yaml:"public_url"`
 	RendererURL string `yaml:"renderer_url"`
+	// MemoryMB keeps the most recently served tiles in memory (bodies up
+	// to this many MiB, each for at most 30 s); negative turns it off.
+	MemoryMB int64 `yaml:"memory_mb"`
 	Format      string `yaml:"format"`
 }
 
@@ -409,6 +412,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Cache.Listen == "" {
 		c.Cache.Listen = "127.0.0.1:8082"
+	}
+	if c.Cache.MemoryMB == 0 {
+		c.Cache.MemoryMB = 64
 	}
 	if c.Cache.RendererURL == "" {
 		c.Cache.RendererURL = "http://" + c.Renderer.Listen + "/ows"
