@@ -28,7 +28,22 @@ if [ "${PVS_BENCH_REFS:-auto}" != 0 ] && command -v mapcache_seed >/dev/null && 
   export_demo_env
   id=VHR18_SAMPLE_RGB_20180615
   cog="var/data/vhr18/products/VHR_IMAGE_2018/$id/$id.tif"
-  bash scripts/refs.sh up "$cog" var/data/vhr18/cache
+  # A 4-band UInt16 product from the same pixels (x16 + band 1 again as a
+  # fourth band), moved 1,000 km north so that it touches none of the
+  # sample's tiles, on another day.
+  id16=VHR18_SAMPLE_U16_20180620
+  cog16="var/data/vhr18/products/VHR_IMAGE_2018/$id16/$id16.tif"
+  if [ ! -f "$cog16" ]; then
+    tmp16=$(mktemp -d)
+    gdal_translate -q -ot UInt16 -scale 0 255 0 4080 -b 1 -b 2 -b 3 -b 1 -a_nodata 0 \
+      -a_ullr 101985 3826915 339315 3611485 testdata/rasters/RGB.byte.tif "$tmp16/$id16.tif"
+    sed -e "s/VHR18_SAMPLE_RGB_20180615/$id16/g" -e 's/2018-06-15T/2018-06-20T/g' \
+      testdata/products/vhr18_sample/VHR18_SAMPLE_RGB_20180615.xml >"$tmp16/$id16.xml"
+    tar -C "$tmp16" -cf "$PVS_SOURCE/$id16.tar" "$id16.tif" "$id16.xml"
+    rm -rf "$tmp16"
+    bin/pvs enqueue --wait 2m "$id16.tar" >/dev/null
+  fi
+  bash scripts/refs.sh up "$cog" var/data/vhr18/cache "$cog16"
   psql -h 127.0.0.1 -p "$PVS_PG_PORT" -U postgres -d pvs -qtAc \
     "SELECT ST_AsGeoJSON(footprint) FROM products WHERE identifier = '$id'" >var/bench/footprint.json
   rm -f var/bench/footprint3857.*

@@ -2,7 +2,9 @@
 # Reference servers for the benchmarks, as local processes under
 # $PVS_RUN_DIR/refs: MapServer 8 (2 FastCGI processes) behind nginx, nginx
 # serving the pvs tile cache statically, and Apache with mod_mapcache (disk
-# cache, fed by that MapServer). Usage: refs.sh up COG CACHEDIR | refs.sh down
+# cache, fed by that MapServer). Usage: refs.sh up COG CACHEDIR [COG16] |
+# refs.sh down. COG16, a 4-band UInt16 COG, becomes the layer sample16,
+# bands 1-3 stretched from 0-4000.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/env.sh"
@@ -21,8 +23,22 @@ down() {
 }
 
 if [ "${1:-}" = down ]; then down; echo "refs: stopped"; exit 0; fi
-[ "${1:-}" = up ] || { echo "usage: refs.sh up COG CACHEDIR | refs.sh down" >&2; exit 2; }
+[ "${1:-}" = up ] || { echo "usage: refs.sh up COG CACHEDIR [COG16] | refs.sh down" >&2; exit 2; }
 cog=$(realpath "$2"); cachedir=$(realpath "$3")
+layer16=""
+if [ -n "${4:-}" ]; then
+  layer16="  LAYER
+    NAME \"sample16\"
+    TYPE RASTER
+    STATUS ON
+    DATA \"$(realpath "$4")\"
+    PROJECTION AUTO END
+    PROCESSING \"BANDS=1,2,3\"
+    PROCESSING \"SCALE=0,4000\"
+    PROCESSING \"RESAMPLE=NEAREST\"
+    METADATA \"wms_title\" \"sample16\" \"wms_srs\" \"EPSG:3857 EPSG:4326\" END
+  END"
+fi
 down
 mkdir -p "$refs"/{mapcache,logs,tmp}
 chmod 755 "$refs" "$refs/mapcache"
@@ -54,6 +70,7 @@ MAP
     PROCESSING "RESAMPLE=NEAREST"
     METADATA "wms_title" "sample" "wms_srs" "EPSG:3857 EPSG:4326" END
   END
+$layer16
 END
 EOMAP
 cat >"$refs/mapserver.conf" <<CONF
