@@ -257,6 +257,28 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 		nds[i].v, nds[i].ok = h.Bands[b-1].NoData()
 		anyND = anyND || nds[i].ok
 	}
+	fw, fh := float64(lw), float64(lh)
+	checkND := valid == nil && anyND
+	for i := range nds {
+		checkND = checkND && nds[i].ok
+	}
+	// Three UInt16 bands, the common 16-bit case: integers through a
+	// lookup table of the stretch.
+	if !asBytes && len(bands) == 3 && first.Structure().DataType == godal.UInt16 {
+		var u16 [3][]uint16
+		for i, b := range bands {
+			u16[i] = make([]uint16, ww*wh)
+			if err := at(h.Bands[b-1]).Read(x0, y0, u16[i], ww, wh); err != nil {
+				return false, err
+			}
+		}
+		lut := make([]uint8, 1<<16)
+		for v := range lut {
+			lut[v] = stretch(float32(v))
+		}
+		drawRGB(canvas, req, g, u16, lut, valid, [3]float64{nds[0].v, nds[1].v, nds[2].v}, checkND, kx, ky, fw, fh, x0, y0, ww, wh)
+		return true, nil
+	}
 	var bytesBuf [][]byte
 	var floatBuf [][]float32
 	for _, b := range bands {
@@ -276,10 +298,9 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 		}
 	}
 	grey := len(bands) == 1
-	fw, fh := float64(lw), float64(lh)
 	if asBytes && len(bytesBuf) == 3 {
-		drawRGB(canvas, req, g, bytesBuf, valid, nds[0].v, nds[1].v, nds[2].v, valid == nil && nds[0].ok && nds[1].ok && nds[2].ok,
-			kx, ky, fw, fh, x0, y0, ww, wh)
+		drawRGB(canvas, req, g, [3][]byte{bytesBuf[0], bytesBuf[1], bytesBuf[2]}, identity[:], valid,
+			[3]float64{nds[0].v, nds[1].v, nds[2].v}, checkND, kx, ky, fw, fh, x0, y0, ww, wh)
 		return true, nil
 	}
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
@@ -350,17 +371,26 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 	return true, nil
 }
 
-// drawRGB is drawDirect's loop for three Byte bands, the common case.
-// checkND: a pixel whose three bands equal their nodata values is empty.
-func drawRGB(canvas *image.NRGBA, req Request, g *sampleGrid, bands [][]byte, valid []byte, nd0, nd1, nd2 float64, checkND bool,
+// identity maps bytes to themselves.
+var identity = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = uint8(i)
+	}
+	return
+}()
+
+// drawRGB is drawDirect's loop for three bands of integers, the common
+// case: lut gives each value's byte. checkND: a pixel whose three bands
+// equal their nodata values is empty.
+func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, bands [3][]T, lut []uint8, valid []byte, nd [3]float64, checkND bool,
 	kx, ky, fw, fh float64, x0, y0, ww, wh int) {
 	r, gr, bl := bands[0], bands[1], bands[2]
-	// Nodata values a byte cannot hold never match.
-	asByte := func(v float64) (byte, bool) { return byte(v), v >= 0 && v <= 255 && v == math.Trunc(v) }
-	n0, ok0 := asByte(nd0)
-	n1, ok1 := asByte(nd1)
-	n2, ok2 := asByte(nd2)
-	checkND = checkND && ok0 && ok1 && ok2
+	// Nodata values the type cannot hold never match.
+	var n [3]T
+	for i, v := range nd {
+		n[i] = T(v)
+		checkND = checkND && v >= 0 && v == math.Trunc(v) && float64(T(v)) == v
+	}
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
 		line := canvas.Pix[y*canvas.Stride : y*canvas.Stride+len(sxs)*4]
 		for x := range sxs {
@@ -379,14 +409,15 @@ func drawRGB(canvas *image.NRGBA, req Request, g *sampleGrid, bands [][]byte, va
 				if a = valid[o]; a == 0 {
 					continue
 				}
-			} else if checkND && rv == n0 && gv == n1 && bv == n2 {
+			} else if checkND && rv == n[0] && gv == n[1] && bv == n[2] {
 				continue
 			}
 			p := line[x*4 : x*4+4 : x*4+4]
+			c := color.NRGBA{lut[rv], lut[gv], lut[bv], a}
 			if a == 255 || p[3] == 0 {
-				p[0], p[1], p[2], p[3] = rv, gv, bv, a
+				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, a
 			} else {
-				over(p, color.NRGBA{rv, gv, bv, a})
+				over(p, c)
 			}
 		}
 	})

@@ -22,7 +22,7 @@ func newPool(max int) *Pool {
 
 // toCOG converts a test raster to a COG with overviews, as the
 // preprocessor writes them.
-func toCOG(t *testing.T, dir, name string) string {
+func toCOG(t *testing.T, dir, name string, options ...string) string {
 	t.Helper()
 	src, err := godal.Open(filepath.Join("..", "..", "testdata", "rasters", name))
 	if err != nil {
@@ -30,12 +30,15 @@ func toCOG(t *testing.T, dir, name string) string {
 	}
 	defer src.Close()
 	out := filepath.Join(dir, name)
-	ds, err := src.Translate(out, []string{"-of", "COG", "-co", "BLOCKSIZE=256", "-co", "OVERVIEW_RESAMPLING=AVERAGE", "-co", "OVERVIEWS=IGNORE_EXISTING"})
+	if len(options) > 0 {
+		out = filepath.Join(dir, "converted-"+name)
+	}
+	ds, err := src.Translate(out, append([]string{"-of", "COG", "-co", "BLOCKSIZE=256", "-co", "OVERVIEW_RESAMPLING=AVERAGE", "-co", "OVERVIEWS=IGNORE_EXISTING"}, options...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ds.Close()
-	return name
+	return filepath.Base(out)
 }
 
 // reference draws what a request must show, pixel by pixel, from the
@@ -159,18 +162,21 @@ func TestDirectDrawingIsExact(t *testing.T) {
 	cog.Init()
 	dir := t.TempDir()
 	cases := []struct {
-		file   string
-		browse config.Browse
+		file    string
+		browse  config.Browse
+		options []string
 	}{
-		{"RGB.byte.tif", config.Browse{Bands: []int{1, 2, 3}}},
-		{"cog_rgb_mask.tif", config.Browse{Bands: []int{1, 2, 3}}},
-		{"cog_rgba.tif", config.Browse{Bands: []int{1, 2, 3}}},
-		{"RGBA.uint16.tif", config.Browse{Bands: []int{3, 2, 1}, Range: []float64{0, 12000}}},
-		{"cog_nodata_nan.tif", config.Browse{Bands: []int{1}, Range: []float64{0, 3000}}},
-		{"cog_int16.tif", config.Browse{Bands: []int{1}, Range: []float64{-100, 1500}}},
+		{"RGB.byte.tif", config.Browse{Bands: []int{1, 2, 3}}, nil},
+		// The same pixels as UInt16 (x16), nodata 0, stretched back.
+		{"RGB.byte.tif", config.Browse{Bands: []int{1, 2, 3}, Range: []float64{0, 3000}}, []string{"-ot", "UInt16", "-scale", "0", "255", "0", "4080"}},
+		{"cog_rgb_mask.tif", config.Browse{Bands: []int{1, 2, 3}}, nil},
+		{"cog_rgba.tif", config.Browse{Bands: []int{1, 2, 3}}, nil},
+		{"RGBA.uint16.tif", config.Browse{Bands: []int{3, 2, 1}, Range: []float64{0, 12000}}, nil},
+		{"cog_nodata_nan.tif", config.Browse{Bands: []int{1}, Range: []float64{0, 3000}}, nil},
+		{"cog_int16.tif", config.Browse{Bands: []int{1}, Range: []float64{-100, 1500}}, nil},
 	}
 	for _, c := range cases {
-		name := toCOG(t, dir, c.file)
+		name := toCOG(t, dir, c.file, c.options...)
 		path := filepath.Join(dir, name)
 		info, err := cog.Describe(path, nil)
 		if err != nil {
@@ -212,7 +218,7 @@ func TestDirectDrawingIsExact(t *testing.T) {
 			reqs = append(reqs, reqCase{"native half", native, b, info.Width / 2, info.Height / 2, true})
 		}
 		for _, rq := range reqs {
-			t.Run(fmt.Sprintf("%s/%s", c.file, rq.what), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%s", name, rq.what), func(t *testing.T) {
 				c.browse.Name, c.browse.Resampling = "B", "nearest"
 				req := Request{Browse: c.browse, CRS: rq.crs, BBox: rq.bbox, Width: rq.w, Height: rq.h}
 				warp := &Renderer{Objects: dirLocator(dir), MaxProducts: 10, Products: fixedFinder{rec("P", name)}}
