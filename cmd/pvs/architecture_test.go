@@ -15,6 +15,8 @@ func TestDependencyRule(t *testing.T) {
 	}
 	rules := map[string][]string{
 		"github.com/pvs/pvs/pkg/wms":        {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache"},
+		"github.com/pvs/pvs/pkg/wcs":        {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache"},
+		"github.com/pvs/pvs/pkg/opensearch": {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache"},
 		"github.com/pvs/pvs/pkg/wmts":       {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", "pkg/render"},
 		"github.com/pvs/pvs/pkg/preprocess": {"pkg/store/file", "pkg/store/s3", "pkg/registry"},
 		"github.com/pvs/pvs/pkg/register":   {"pkg/store/file", "pkg/store/s3"},
