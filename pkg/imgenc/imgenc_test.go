@@ -203,3 +203,33 @@ func TestUpFilterIsBytewiseSubtraction(t *testing.T) {
 		}
 	}
 }
+
+func TestPalettedPicksTheNearestCubeColour(t *testing.T) {
+	img := testImage(64, 64, false)
+	p := Paletted(img)
+	for y := 0; y < 64; y++ {
+		for x := 0; x < 64; x++ {
+			src := img.NRGBAAt(x, y)
+			got := p.Palette[p.ColorIndexAt(x, y)].(color.NRGBA)
+			if src.A < 128 {
+				if got.A != 0 {
+					t.Fatalf("%d,%d: alpha %d drawn as %v", x, y, src.A, got)
+				}
+				continue
+			}
+			// The cube's steps are 51 (red, blue) and 42.5 (green).
+			if d := math.Abs(float64(got.R) - float64(src.R)); d > 26 {
+				t.Fatalf("%d,%d: red %d for %d", x, y, got.R, src.R)
+			}
+			if d := math.Abs(float64(got.G) - float64(src.G)); d > 22 {
+				t.Fatalf("%d,%d: green %d for %d", x, y, got.G, src.G)
+			}
+			if d := math.Abs(float64(got.B) - float64(src.B)); d > 26 {
+				t.Fatalf("%d,%d: blue %d for %d", x, y, got.B, src.B)
+			}
+		}
+	}
+	if len(Palette8) != 253 {
+		t.Errorf("palette of %d colours", len(Palette8))
+	}
+}

@@ -92,6 +92,7 @@ var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml versio
       </GetCapabilities>
       <GetMap>
         <Format>image/png</Format>
+        <Format>image/png; mode=8bit</Format>
         <Format>image/jpeg</Format>
         <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetMap>
@@ -158,6 +159,7 @@ var caps111 = template.Must(template.New("111").Funcs(funcs).Parse(`<?xml versio
       </GetCapabilities>
       <GetMap>
         <Format>image/png</Format>
+        <Format>image/png; mode=8bit</Format>
         <Format>image/jpeg</Format>
         <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetMap>

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -165,7 +166,7 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 	transparent := strings.EqualFold(p.get("TRANSPARENT"), "TRUE")
 	fail := func(e *Error) {
 		okSize := width > 0 && height > 0 && width <= h.Service.MaxSize && height <= h.Service.MaxSize
-		if !okSize || (format != "image/png" && format != "image/jpeg") {
+		if !okSize || !imageFormat(format) {
 			width, height = 0, 0 // no image can be drawn for this request
 		}
 		writeException(w, e, version, exceptions, width, height, format, bg, transparent)
@@ -261,11 +262,11 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 		return nil, errorf(CodeStyleNotDefined, "styles", "style %q is not defined for layer %s", s, lyr.Name)
 	}
 	mr := &mapRequest{layer: lyr}
-	switch f := p.get("FORMAT"); f {
-	case "image/png", "image/jpeg", RawFormat:
+	switch f := p.get("FORMAT"); {
+	case imageFormat(f) || f == RawFormat:
 		mr.format = f
 	default:
-		return nil, errorf(CodeInvalidFormat, "format", "format %q is not served; use image/png or image/jpeg", f)
+		return nil, errorf(CodeInvalidFormat, "format", "format %q is not served; use image/png, image/png; mode=8bit or image/jpeg", f)
 	}
 	c, err := crs.Parse(crsName)
 	if err != nil {
@@ -355,9 +356,19 @@ func flatten(img *image.NRGBA, bg color.NRGBA) {
 
 var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 
+// png8Formats name the 8-bit (paletted) PNG, as MapServer and GeoServer do.
+var png8Formats = []string{"image/png; mode=8bit", "image/png8"}
+
+// imageFormat reports whether GetMap draws f.
+func imageFormat(f string) bool {
+	return f == "image/png" || f == "image/jpeg" || slices.Contains(png8Formats, f)
+}
+
 func encode(w io.Writer, img image.Image, format string, bg color.NRGBA) error {
 	n, isNRGBA := img.(*image.NRGBA)
 	switch {
+	case slices.Contains(png8Formats, format) && isNRGBA:
+		return pngEncoder.Encode(w, imgenc.Paletted(n))
 	case format == "image/jpeg" && isNRGBA:
 		return imgenc.JPEG(w, n, bg, 85)
 	case format == "image/jpeg":

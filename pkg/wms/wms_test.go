@@ -206,6 +206,21 @@ func TestGetMapImageAndOptions(t *testing.T) {
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/jpeg" || !bytes.HasPrefix(rec.Body.Bytes(), []byte{0xff, 0xd8}) {
 		t.Errorf("jpeg: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
+	// 8-bit PNG: paletted, transparent where nothing is drawn.
+	for _, f := range []string{"image/png; mode=8bit", "image/png8"} {
+		rec = get(h, with(with(okMap, "FORMAT", f), "TRANSPARENT", "TRUE"))
+		img, err := png.Decode(rec.Body)
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != f || err != nil {
+			t.Fatalf("%s: %d %s %v", f, rec.Code, rec.Header().Get("Content-Type"), err)
+		}
+		pal, ok := img.(*image.Paletted)
+		if !ok || len(pal.Palette) > 256 {
+			t.Fatalf("%s: decoded as %T", f, img)
+		}
+		if _, _, _, a := img.At(5, 5).RGBA(); a != 0 {
+			t.Errorf("%s: TRANSPARENT=TRUE left an opaque background", f)
+		}
+	}
 }
 
 func TestTimeValues(t *testing.T) {
