@@ -231,7 +231,8 @@ type backend struct {
 func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error) {
 	req := render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse,
 		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height,
-		Outlines: m.Layer.Draw == layer.Outlined, OutlinesOnly: m.Layer.Draw == layer.Outlines, Identifier: m.Layer.Identifier}
+		Outlines: m.Layer.Draw == layer.Outlined, OutlinesOnly: m.Layer.Draw == layer.Outlines, Identifier: m.Layer.Identifier,
+		Background: m.Background}
 	for _, p := range m.Times {
 		req.Times = append(req.Times, registry.TimeRange{Start: p.Start, End: p.End})
 	}

@@ -5,8 +5,8 @@ package imgenc
 #include <stdlib.h>
 #include <turbojpeg.h>
 
-static int pvs_compress(tjhandle h, unsigned char *rgb, int w, int ht, int quality, unsigned char **out, unsigned long *size) {
-	return tjCompress2(h, rgb, w, 0, ht, TJPF_RGB, out, size, TJSAMP_420, quality, 0);
+static int pvs_compress(tjhandle h, unsigned char *px, int w, int pitch, int ht, int rgbx, int quality, unsigned char **out, unsigned long *size) {
+	return tjCompress2(h, px, w, pitch, ht, rgbx ? TJPF_RGBX : TJPF_RGB, out, size, TJSAMP_420, quality, 0);
 }
 */
 import "C"
@@ -30,13 +30,24 @@ var compressors = sync.Pool{New: func() any {
 }}
 
 // JPEG writes img flattened over bg as a baseline JPEG (4:2:0) with
-// libjpeg-turbo.
+// libjpeg-turbo; an opaque image is encoded as it is.
 func JPEG(w io.Writer, img *image.NRGBA, bg color.NRGBA, quality int) error {
 	b := img.Bounds()
 	if b.Empty() {
 		return errors.New("jpeg: empty image")
 	}
-	rgb := Flatten(img, bg)
+	if img.Opaque() {
+		return compress(w, img.Pix, b.Dx(), img.Stride, b.Dy(), true, quality)
+	}
+	return compress(w, Flatten(img, bg), b.Dx(), b.Dx()*3, b.Dy(), false, quality)
+}
+
+// compress encodes RGB or RGBX pixels, pitch bytes a row.
+func compress(w io.Writer, px []byte, width, pitch, height int, rgbx bool, quality int) error {
+	x := C.int(0)
+	if rgbx {
+		x = 1
+	}
 	hp, _ := compressors.Get().(*C.tjhandle)
 	if hp == nil {
 		return errors.New("jpeg: cannot initialise libjpeg-turbo")
@@ -44,7 +55,7 @@ func JPEG(w io.Writer, img *image.NRGBA, bg color.NRGBA, quality int) error {
 	defer compressors.Put(hp)
 	var out *C.uchar
 	var size C.ulong
-	if C.pvs_compress(*hp, (*C.uchar)(unsafe.Pointer(&rgb[0])), C.int(b.Dx()), C.int(b.Dy()), C.int(quality), &out, &size) != 0 {
+	if C.pvs_compress(*hp, (*C.uchar)(unsafe.Pointer(&px[0])), C.int(width), C.int(pitch), C.int(height), x, C.int(quality), &out, &size) != 0 {
 		return errors.New("jpeg: " + C.GoString(C.tjGetErrorStr2(*hp)))
 	}
 	defer C.tjFree(out)

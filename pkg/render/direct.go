@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"sync"
 
 	"github.com/airbusgeo/godal"
 )
@@ -237,12 +238,14 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 	last := h.Bands[len(h.Bands)-1]
 	switch {
 	case len(h.Bands) > 1 && last.ColorInterp() == godal.CIAlpha:
-		valid = make([]byte, ww*wh)
+		valid = getBytes(ww * wh)
+		defer putBytes(valid)
 		if err := at(last).Read(x0, y0, valid, ww, wh); err != nil {
 			return false, err
 		}
 	case first.MaskFlags()&gmfPerDataset != 0 && first.MaskFlags()&gmfAlpha == 0:
-		valid = make([]byte, ww*wh)
+		valid = getBytes(ww * wh)
+		defer putBytes(valid)
 		if err := at(first).MaskBand().Read(x0, y0, valid, ww, wh); err != nil {
 			return false, err
 		}
@@ -284,7 +287,8 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 	for _, b := range bands {
 		band := at(h.Bands[b-1])
 		if asBytes {
-			buf := make([]byte, ww*wh)
+			buf := getBytes(ww * wh)
+			defer putBytes(buf)
 			if err := band.Read(x0, y0, buf, ww, wh); err != nil {
 				return false, err
 			}
@@ -421,4 +425,21 @@ func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, 
 			}
 		}
 	})
+}
+
+// Window buffers are reused: a request reads a few of them, each up to
+// megabytes.
+var bytePool sync.Pool
+
+func getBytes(n int) []byte {
+	if b, ok := bytePool.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putBytes(b []byte) {
+	if cap(b) <= 16<<20 {
+		bytePool.Put(&b)
+	}
 }

@@ -44,6 +44,9 @@ type Request struct {
 	// OutlinesOnly draws the footprints alone.
 	Outlines     bool
 	OutlinesOnly bool
+	// Background, when set, fills the canvas first: the image comes out
+	// opaque, flattened as it is drawn.
+	Background *color.NRGBA
 }
 
 // Renderer draws requests.
@@ -69,6 +72,12 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 		return nil, 0, fmt.Errorf("invalid size %dx%d", req.Width, req.Height)
 	}
 	canvas := image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height))
+	if bg := req.Background; bg != nil {
+		fill := [4]byte{bg.R, bg.G, bg.B, 255}
+		for i := 0; i < len(canvas.Pix); i += 4 {
+			copy(canvas.Pix[i:i+4], fill[:])
+		}
+	}
 	wgs, err := ToWGS84(req.CRS, req.BBox)
 	if err != nil {
 		return canvas, 0, nil // outside the CRS's domain: nothing to draw

@@ -11,6 +11,7 @@ import (
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/crs"
+	"github.com/pvs/pvs/pkg/imgenc"
 	"github.com/pvs/pvs/pkg/registry"
 )
 
@@ -163,5 +164,52 @@ func TestOutlines(t *testing.T) {
 	}
 	if c := img.NRGBAAt(50, 50); c != OutlineColor {
 		t.Errorf("outlined: the outline is not on top: %v", c)
+	}
+}
+
+// With a background the image comes out opaque and equal to the
+// transparent drawing flattened over it.
+func TestBackgroundFlattensAsItDraws(t *testing.T) {
+	cog.Init()
+	dir := t.TempDir()
+	name := toCOG(t, dir, "cog_rgba.tif") // alpha with soft edges
+	info, err := cog.Describe(filepath.Join(dir, name), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt := info.GeoTransform
+	native, _ := crs.Parse(info.CRS)
+	b := [4]float64{gt[0], gt[3] + gt[5]*float64(info.Height), gt[0] + gt[1]*float64(info.Width), gt[3]}
+	for _, pool := range []*Pool{nil, newPool(2)} {
+		r := &Renderer{Objects: dirLocator(dir), MaxProducts: 10, Products: fixedFinder{rec("P", name)}, Pool: pool}
+		req := Request{Browse: config.Browse{Name: "B", Bands: []int{1, 2, 3}, Resampling: "nearest"}, CRS: native, BBox: b, Width: 200, Height: 120}
+		clear, _, err := r.Render(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bg := color.NRGBA{10, 20, 30, 255}
+		req.Background = &bg
+		flat, _, err := r.Render(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !flat.Opaque() {
+			t.Fatal("the image on a background is not opaque")
+		}
+		want := imgenc.Flatten(clear, bg)
+		transparent := 0
+		for i := 0; i < 200*120; i++ {
+			if clear.Pix[i*4+3] == 0 {
+				transparent++
+			}
+			for k := 0; k < 3; k++ {
+				if d := int(flat.Pix[i*4+k]) - int(want[i*3+k]); d > 1 || d < -1 {
+					t.Fatalf("pool %v: pixel %d channel %d: %d, flattened %d", pool != nil, i, k, flat.Pix[i*4+k], want[i*3+k])
+				}
+			}
+		}
+		if transparent == 0 {
+			t.Fatal("the test image has no transparent pixels")
+		}
 	}
 }

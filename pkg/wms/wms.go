@@ -42,6 +42,10 @@ type MapRequest struct {
 	// Times are the TIME values (instants and intervals); products whose
 	// time intersects one of them are drawn. Empty: every product.
 	Times []period.Period
+	// Background, when set, is the opaque colour to draw on (the output
+	// is not transparent); backends may draw on it or leave the image
+	// transparent for the handler to flatten.
+	Background *color.NRGBA
 }
 
 // Backend lists layers and draws images.
@@ -176,6 +180,10 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		fail(e)
 		return
 	}
+	if mr.format != RawFormat && (!mr.transparent || mr.format == "image/jpeg") {
+		bg := mr.bg
+		mr.req.Background = &bg
+	}
 	img, err := h.Backend.Render(r.Context(), mr.req)
 	if err != nil {
 		if errors.Is(err, ErrLimit) {
@@ -196,7 +204,7 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		return
 	}
 	var buf bytes.Buffer
-	if !mr.transparent && mr.format != "image/jpeg" { // JPEG is flattened as it is encoded
+	if !mr.transparent && mr.format != "image/jpeg" && !img.Opaque() { // JPEG is flattened as it is encoded
 		flatten(img, mr.bg)
 	}
 	if err := encode(&buf, img, mr.format, mr.bg); err != nil {
