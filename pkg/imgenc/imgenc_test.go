@@ -233,3 +233,33 @@ func TestPalettedPicksTheNearestCubeColour(t *testing.T) {
 		t.Errorf("palette of %d colours", len(Palette8))
 	}
 }
+
+// An opaque image is encoded from its RGBX pixels directly: same colours.
+func TestJPEGOfAnOpaqueImage(t *testing.T) {
+	img := testImage(256, 128, true)
+	sub := img.SubImage(image.Rect(16, 8, 240, 120)).(*image.NRGBA) // a stride wider than the rows
+	var buf bytes.Buffer
+	if err := JPEG(&buf, sub, color.NRGBA{0, 0, 0, 255}, 95); err != nil {
+		t.Fatal(err)
+	}
+	got, err := jpeg.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bounds().Dx() != 224 || got.Bounds().Dy() != 112 {
+		t.Fatalf("size %v", got.Bounds())
+	}
+	var worst float64
+	for y := 0; y < 112; y++ {
+		for x := 0; x < 224; x++ {
+			r, g, b, _ := got.At(x, y).RGBA()
+			w := sub.NRGBAAt(16+x, 8+y)
+			for _, d := range []float64{float64(r>>8) - float64(w.R), float64(g>>8) - float64(w.G), float64(b>>8) - float64(w.B)} {
+				worst = math.Max(worst, math.Abs(d))
+			}
+		}
+	}
+	if worst > 24 {
+		t.Errorf("a channel is off by %.0f: colours or rows mixed up", worst)
+	}
+}
