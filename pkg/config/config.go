@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pvs/pvs/pkg/bandexpr"
 )
 
 // Config is the whole configuration of one collection's deployment.
@@ -77,6 +79,10 @@ type Browse struct {
 	Name string `yaml:"name"`
 	// Bands are 1-based band indexes mapped to red, green, blue (or one grey).
 	Bands []int `yaml:"bands"`
+	// Expression, instead of Bands, computes one grey value per pixel from
+	// the bands (B1, B2, ...; + - * / and parentheses), stretched by Range:
+	// NDVI is (B4-B3)/(B4+B3) with range [-1, 1] on B,G,R,NIR products.
+	Expression string `yaml:"expression"`
 	// Range is the value range stretched to 0..255; empty means the data
 	// type's natural range for Byte and no stretch needed.
 	Range []float64 `yaml:"range"`
@@ -184,8 +190,8 @@ type Cache struct {
 	RendererURL string `yaml:"renderer_url"`
 	// MemoryMB keeps the most recently served tiles in memory (bodies up
 	// to this many MiB, each for at most 30 s); negative turns it off.
-	MemoryMB int64 `yaml:"memory_mb"`
-	Format      string `yaml:"format"`
+	MemoryMB int64  `yaml:"memory_mb"`
+	Format   string `yaml:"format"`
 }
 
 // Seeder settings.
@@ -490,7 +496,17 @@ func (c *Config) Validate() error {
 		if b.Name == "" || strings.Contains(b.Name, "__") {
 			bad(f+".name", "%q is not a valid browse name", b.Name)
 		}
-		if n := len(b.Bands); n != 1 && n != 3 {
+		if b.Expression != "" {
+			if _, err := bandexpr.Parse(b.Expression); err != nil {
+				bad(f+".expression", "%v", err)
+			}
+			if len(b.Bands) != 0 {
+				bad(f+".bands", "give either bands or an expression")
+			}
+			if len(b.Range) == 0 {
+				bad(f+".range", "an expression needs the [min, max] its values are stretched from")
+			}
+		} else if n := len(b.Bands); n != 1 && n != 3 {
 			bad(f+".bands", "want 1 (grey) or 3 (red, green, blue) bands, got %d", n)
 		}
 		for _, bi := range b.Bands {

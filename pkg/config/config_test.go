@@ -72,18 +72,21 @@ func TestSecretsFromFiles(t *testing.T) {
 
 func TestValidateNamesTheField(t *testing.T) {
 	for yaml, field := range map[string]string{
-		"collection: {name: '9bad', product_types: [{name: T}]}":                                                    "collection.name",
-		"collection: {name: A__B, product_types: [{name: T}]}":                                                      "collection.name",
-		"collection: {name: C}":                                                                                     "collection.product_types",
-		"collection: {name: C, product_types: [{name: T}, {name: T}]}":                                              "collection.product_types[1].name",
-		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1, 2]}]}":                    "collection.browses[0].bands",
-		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [0]}]}":                       "collection.browses[0].bands",
-		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1], range: [5, 1]}]}":        "collection.browses[0].range",
-		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1], resampling: lanczos9}]}": "collection.browses[0].resampling",
-		"collection: {name: C, product_types: [{name: T}]}\nseeder: {min_zoom: 5, max_zoom: 3}":                     "seeder.min_zoom",
-		"collection: {name: C, product_types: [{name: T}]}\ncache: {format: gif}":                                   "cache.format",
-		"collection: {name: C, product_types: [{name: T}]}\npreprocessor: {cog: {blocksize: 100}}":                  "preprocessor.cog.blocksize",
-		"collection: {name: C, product_types: [{name: T}]}\nunknown_key: 1":                                         "unknown_key",
+		"collection: {name: '9bad', product_types: [{name: T}]}":                                                               "collection.name",
+		"collection: {name: A__B, product_types: [{name: T}]}":                                                                 "collection.name",
+		"collection: {name: C}":                                                                                                "collection.product_types",
+		"collection: {name: C, product_types: [{name: T}, {name: T}]}":                                                         "collection.product_types[1].name",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1, 2]}]}":                               "collection.browses[0].bands",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [0]}]}":                                  "collection.browses[0].bands",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1], range: [5, 1]}]}":                   "collection.browses[0].range",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, expression: '(B4-B3)/(B4+', range: [-1, 1]}]}":  "collection.browses[0].expression",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, expression: '(B4-B3)/(B4+B3)'}]}":               "collection.browses[0].range",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, expression: 'B1', bands: [1], range: [0, 1]}]}": "collection.browses[0].bands",
+		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1], resampling: lanczos9}]}":            "collection.browses[0].resampling",
+		"collection: {name: C, product_types: [{name: T}]}\nseeder: {min_zoom: 5, max_zoom: 3}":                                "seeder.min_zoom",
+		"collection: {name: C, product_types: [{name: T}]}\ncache: {format: gif}":                                              "cache.format",
+		"collection: {name: C, product_types: [{name: T}]}\npreprocessor: {cog: {blocksize: 100}}":                             "preprocessor.cog.blocksize",
+		"collection: {name: C, product_types: [{name: T}]}\nunknown_key: 1":                                                    "unknown_key",
 	} {
 		_, err := Parse([]byte(yaml), env(nil))
 		if err == nil || !strings.Contains(err.Error(), field) {

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/airbusgeo/godal"
+
+	"github.com/pvs/pvs/pkg/bandexpr"
 )
 
 // GDAL mask flags.
@@ -189,7 +191,7 @@ func (g *sampleGrid) rows(w, h int, fn func(y int, sx, sy []float64)) {
 // the request, from a pooled dataset, and sampling it in Go. It reports
 // false, having drawn nothing, for the cases it leaves to GDAL's warper:
 // rotated grids, no CRS, points that do not transform.
-func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asBytes bool, stretch func(float32) uint8) (bool, error) {
+func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *bandexpr.Expr, asBytes bool, stretch func(float32) uint8) (bool, error) {
 	gt := h.GT
 	if h.GTErr != nil || h.SRS == nil || gt[2] != 0 || gt[4] != 0 || gt[1] == 0 || gt[5] == 0 {
 		return false, nil
@@ -267,7 +269,7 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 	}
 	// Three UInt16 bands, the common 16-bit case: integers through a
 	// lookup table of the stretch.
-	if !asBytes && len(bands) == 3 && first.Structure().DataType == godal.UInt16 {
+	if expr == nil && !asBytes && len(bands) == 3 && first.Structure().DataType == godal.UInt16 {
 		var u16 [3][]uint16
 		for i, b := range bands {
 			u16[i] = make([]uint16, ww*wh)
@@ -307,6 +309,7 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 			[3]float64{nds[0].v, nds[1].v, nds[2].v}, checkND, kx, ky, fw, fh, x0, y0, ww, wh)
 		return true, nil
 	}
+	vals := make([]float32, len(floatBuf))
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
 		line := canvas.Pix[y*canvas.Stride:]
 		for x := range sxs {
@@ -345,6 +348,20 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, asByte
 				} else {
 					c = color.NRGBA{bytesBuf[0][o], bytesBuf[1][o], bytesBuf[2][o], a}
 				}
+			} else if expr != nil {
+				// Any band missing leaves the expression undefined.
+				missing := false
+				for i := range floatBuf {
+					v := floatBuf[i][o]
+					vals[i] = v
+					missing = missing || math.IsNaN(float64(v)) || (valid == nil && nds[i].ok && float64(v) == nds[i].v)
+				}
+				e := expr.Eval(vals)
+				if missing || math.IsNaN(e) || math.IsInf(e, 0) {
+					continue
+				}
+				v := stretch(float32(e))
+				c = color.NRGBA{v, v, v, a}
 			} else {
 				all := true
 				for i := range floatBuf {

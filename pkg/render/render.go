@@ -12,6 +12,7 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/pvs/pvs/pkg/bandexpr"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/registry"
@@ -134,17 +135,27 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 	}
 	nb := len(src.Bands())
 	bands := req.Browse.Bands
-	if len(bands) == 3 && nb < 3 {
+	var expr *bandexpr.Expr
+	if req.Browse.Expression != "" {
+		if expr, err = bandexpr.Parse(req.Browse.Expression); err != nil {
+			return err
+		}
+		bands = expr.Bands()
+	} else if len(bands) == 3 && nb < 3 {
 		bands = []int{1} // a grey product in a colour browse
 	}
 	for _, b := range bands {
 		if b > nb {
-			return fmt.Errorf("browse %s uses band %d but the product has %d", req.Browse.Name, b, nb)
+			// The browse is drawn where the bands allow: not on this product.
+			if r.Log != nil {
+				r.Log.Debug("browse needs a band the product lacks", "browse", req.Browse.Name, "band", b, "bands", nb, "coverage", cov.Name)
+			}
+			return nil
 		}
 	}
 	// Byte data shown as it is needs no conversion: warp and composite it
 	// as bytes. Anything else is stretched from Float32.
-	asBytes := len(req.Browse.Range) == 0 && src.Bands()[0].Structure().DataType == godal.Byte
+	asBytes := expr == nil && len(req.Browse.Range) == 0 && src.Bands()[0].Structure().DataType == godal.Byte
 	lo, hi := 0.0, 255.0
 	if len(req.Browse.Range) == 2 {
 		lo, hi = req.Browse.Range[0], req.Browse.Range[1]
@@ -161,7 +172,7 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 		return uint8(s + 0.5)
 	}
 	if hd != nil && (req.Browse.Resampling == "" || req.Browse.Resampling == "nearest") {
-		done, err := drawDirect(canvas, req, hd, bands, asBytes, stretch)
+		done, err := drawDirect(canvas, req, hd, bands, expr, asBytes, stretch)
 		if err != nil || done {
 			return err
 		}
@@ -233,7 +244,14 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 				alpha = uint8(a)
 			}
 			var c color.NRGBA
-			if n == 2 {
+			if expr != nil {
+				v := expr.Eval(px[:n-1])
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					continue
+				}
+				g := stretch(float32(v))
+				c = color.NRGBA{g, g, g, alpha}
+			} else if n == 2 {
 				g := stretch(px[0])
 				c = color.NRGBA{g, g, g, alpha}
 			} else {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"image"
 	"image/color"
 	"path/filepath"
 	"testing"
@@ -118,9 +119,82 @@ func TestGreyBrowseAndStretch(t *testing.T) {
 	if c := img.NRGBAAt(8, 5); c.R != 128 || c.G != 128 || c.B != 128 || c.A != 255 {
 		t.Errorf("grey pixel = %v", c)
 	}
+	// A browse is drawn where the bands allow: not on a product without
+	// band 4.
 	req.Browse.Bands = []int{4}
-	if _, _, err := r.Render(context.Background(), req); err == nil {
-		t.Error("a browse naming a missing band drew without error")
+	img, _, err = r.Render(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isEmpty(img) {
+		t.Error("a browse naming a missing band drew something")
+	}
+}
+
+func isEmpty(img *image.NRGBA) bool {
+	for i := 3; i < len(img.Pix); i += 4 {
+		if img.Pix[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// An NDVI browse computes (B4-B3)/(B4+B3) per pixel and stretches it, in
+// both drawing paths; pixels where a band is nodata are left empty.
+func TestExpressionBrowse(t *testing.T) {
+	cog.Init()
+	dir := t.TempDir()
+	const w, h = 40, 20
+	ds, err := godal.Create(godal.GTiff, filepath.Join(dir, "nir.tif"), 4, godal.UInt16, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, _ := godal.NewSpatialRefFromEPSG(4326)
+	defer sr.Close()
+	ds.SetSpatialRef(sr)
+	ds.SetGeoTransform([6]float64{10, 0.05, 0, 41, 0, -0.05})
+	for i, v := range []uint16{5, 7, 10, 30} { // B, G, R, NIR: NDVI 0.5
+		buf := make([]uint16, w*h)
+		for k := range buf {
+			buf[k] = v
+			if k%w < w/4 {
+				buf[k] = 0 // nodata in the left quarter
+			}
+		}
+		ds.Bands()[i].SetNoData(0)
+		if err := ds.Bands()[i].Write(0, 0, buf, w, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds.Close()
+	for _, c := range []struct {
+		pool       *Pool
+		resampling string
+	}{{nil, "nearest"}, {newPool(2), "nearest"}, {newPool(2), "bilinear"}} {
+		r := &Renderer{Objects: dirLocator(dir), MaxProducts: 10, Products: fixedFinder{rec("P", "nir.tif")}, Pool: c.pool}
+		req := Request{Browse: config.Browse{Name: "NDVI", Expression: "(B4-B3)/(B4+B3)", Range: []float64{-1, 1}, Resampling: c.resampling},
+			CRS: crs.CRS{Code: 4326}, BBox: [4]float64{10, 40, 12, 41}, Width: 80, Height: 40}
+		img, _, err := r.Render(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (0.5+1)*255/2 = 191.25
+		if got := img.NRGBAAt(60, 20); got != (color.NRGBA{191, 191, 191, 255}) {
+			t.Errorf("pool %v %s: NDVI pixel %v, want grey 191", c.pool != nil, c.resampling, got)
+		}
+		if got := img.NRGBAAt(5, 20); got.A != 0 {
+			t.Errorf("pool %v %s: nodata pixel drawn %v", c.pool != nil, c.resampling, got)
+		}
+	}
+	// A product without band 4 shows nothing of the layer.
+	r := &Renderer{Objects: dirLocator(dir), MaxProducts: 10, Products: fixedFinder{rec("P", "nir.tif")}}
+	writeFlat(t, filepath.Join(dir, "rgb.tif"), [4]float64{10, 40, 12, 41}, [3]byte{1, 2, 3})
+	r.Products = fixedFinder{rec("Q", "rgb.tif")}
+	img, _, err := r.Render(context.Background(), Request{Browse: config.Browse{Name: "NDVI", Expression: "(B4-B3)/(B4+B3)", Range: []float64{-1, 1}, Resampling: "nearest"},
+		CRS: crs.CRS{Code: 4326}, BBox: [4]float64{10, 40, 12, 41}, Width: 80, Height: 40})
+	if err != nil || !isEmpty(img) {
+		t.Errorf("NDVI on an RGB product: %v, empty %v", err, isEmpty(img))
 	}
 }
 

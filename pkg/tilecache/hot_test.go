@@ -66,7 +66,8 @@ func TestHotServesFromMemoryAndForgetsOnChange(t *testing.T) {
 	k2.Col = 1
 	below.Set(ctx, k, []byte("aaaa"))
 	below.Set(ctx, k2, []byte("bbbbbb"))
-	if body(t, h, k) != "aaaa" || body(t, h, k) != "aaaa" || below.reads != 1 {
+	first, second := body(t, h, k), body(t, h, k)
+	if first != "aaaa" || second != "aaaa" || below.reads != 1 {
 		t.Fatalf("second hit read the cache below (%d reads)", below.reads)
 	}
 	// Set and Purge through it replace and drop the memory copy.
