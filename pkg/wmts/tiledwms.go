@@ -15,7 +15,7 @@ import (
 // several layers, styles, GetCapabilities, GetFeatureInfo) goes to
 // Fallback, the renderer.
 func (h *Handler) tiledWMS(w http.ResponseWriter, r *http.Request, q map[string]string) {
-	if k, ok := alignedTile(q); ok {
+	if k, ok := alignedTile(q); ok && h.servable(r, k) {
 		h.serveTile(w, r, k)
 		return
 	}
@@ -24,6 +24,27 @@ func (h *Handler) tiledWMS(w http.ResponseWriter, r *http.Request, q map[string]
 		return
 	}
 	h.Fallback.ServeHTTP(w, r)
+}
+
+// servable reports whether the cache can answer for the tile: its layer
+// exists and its time meets the layer's extent. Otherwise the renderer
+// answers, with the WMS exception a WMS client expects.
+func (h *Handler) servable(r *http.Request, k tile.Key) bool {
+	layers, err := h.Layers.Layers(r.Context())
+	if err != nil {
+		return false
+	}
+	for _, l := range layers {
+		if l.Name != k.Layer {
+			continue
+		}
+		if k.Time == tile.DefaultTime || l.Start.IsZero() {
+			return true
+		}
+		p, err := period.ParseKey(k.Time)
+		return err == nil && p.Intersects(period.Period{Start: l.Start, End: l.End})
+	}
+	return false
 }
 
 // alignedTile returns the tile a GetMap asks for, if it asks for exactly

@@ -289,6 +289,8 @@ func TestTiledWMSServesTilesAndForwardsTheRest(t *testing.T) {
 	_ = ft
 	for _, q := range []string{
 		strings.Replace(q, "WIDTH=256", "WIDTH=300", 1),
+		q + "&TIME=2019-01-01/2019-01-02", // outside the layer's extent: the renderer's WMS exception
+		strings.Replace(q, "LAYERS=VHR_IMAGE_2018", "LAYERS=NOPE", 1),
 		"/wmts?SERVICE=WMS&REQUEST=GetCapabilities",
 		"/wmts?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=VHR_IMAGE_2018",
 	} {
