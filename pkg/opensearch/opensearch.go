@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pvs/pvs/internal/xmltext"
 )
 
 // Product is one search result.
@@ -87,12 +88,6 @@ func (h *Handler) maxCount() int {
 		return 200
 	}
 	return h.MaxCount
-}
-
-func esc(s string) string {
-	var b bytes.Buffer
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }
 
 // template is the search URL template of one response type.
@@ -385,3 +380,6 @@ func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, pg page) {
 		h.Log.Warn("opensearch: writing results", "err", err)
 	}
 }
+
+// esc escapes XML text.
+var esc = xmltext.Escape

@@ -3,7 +3,6 @@ package wcs
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/pvs/pvs/internal/xmltext"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/crs"
 )
@@ -189,12 +189,6 @@ func writeException(w http.ResponseWriter, e *Error) {
 	}
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
-}
-
-func esc(s string) string {
-	var b bytes.Buffer
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }
 
 func fmtf(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -687,3 +681,6 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, ci coverageInfo,
 	}
 	return nil
 }
+
+// esc escapes XML text.
+var esc = xmltext.Escape

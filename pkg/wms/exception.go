@@ -9,6 +9,8 @@ import (
 	"image/draw"
 	"net/http"
 	"strings"
+
+	"github.com/pvs/pvs/internal/xmltext"
 )
 
 // OGC exception codes.
@@ -86,8 +88,5 @@ func writeException(w http.ResponseWriter, e *Error, version, exceptions string,
 	w.Write(b.Bytes())
 }
 
-func xmlAttr(s string) string {
-	var b bytes.Buffer
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
+// xmlAttr escapes XML text.
+var xmlAttr = xmltext.Escape

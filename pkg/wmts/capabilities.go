@@ -2,20 +2,14 @@ package wmts
 
 import (
 	"bytes"
-	"encoding/xml"
 	"net/http"
 	"strconv"
 	"text/template"
 
+	"github.com/pvs/pvs/internal/xmltext"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
 )
-
-func esc(s string) string {
-	var b bytes.Buffer
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
 
 type capsMatrix struct {
 	ID                   string
@@ -164,3 +158,6 @@ var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": es
   </Contents>
 </Capabilities>
 `))
+
+// esc escapes XML text.
+var esc = xmltext.Escape
