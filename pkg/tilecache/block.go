@@ -78,38 +78,13 @@ func (s WMSSource) getMap(ctx context.Context, k tile.Key, g tile.Grid, b [4]flo
 }
 
 func (s WMSSource) getMapFormat(ctx context.Context, k tile.Key, format string, g tile.Grid, b [4]float64, w, h int) ([]byte, error) {
-	q := url.Values{}
-	q.Set("SERVICE", "WMS")
-	q.Set("VERSION", "1.3.0")
-	q.Set("REQUEST", "GetMap")
-	q.Set("LAYERS", k.Layer)
-	q.Set("STYLES", "")
-	crs := "EPSG:" + strconv.Itoa(g.EPSG)
-	if g.EPSG == 4326 {
-		crs = "CRS:84" // lon/lat order, like the grid
-	}
-	q.Set("CRS", crs)
-	q.Set("BBOX", strings.Join([]string{ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3])}, ","))
-	q.Set("WIDTH", strconv.Itoa(w))
-	q.Set("HEIGHT", strconv.Itoa(h))
-	q.Set("FORMAT", format)
-	q.Set("TRANSPARENT", "TRUE")
-	if k.Time != "" && k.Time != tile.DefaultTime {
-		p, err := period.ParseKey(k.Time)
-		if err != nil {
-			return nil, err
-		}
-		q.Set("TIME", p.String())
-	}
-	client := s.Client
-	if client == nil {
-		client = &http.Client{Timeout: 120 * time.Second}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"?"+q.Encode(), nil)
+	q, err := wmsQuery("GetMap", k, g, b, w, h)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := client.Do(req)
+	q.Set("FORMAT", format)
+	q.Set("TRANSPARENT", "TRUE")
+	resp, err := s.get(ctx, q, 120*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -138,42 +113,16 @@ func (s WMSSource) FeatureInfo(ctx context.Context, k tile.Key, i, j int, infoFo
 	if !ok {
 		return 0, "", nil, fmt.Errorf("unknown grid %q", k.Grid)
 	}
-	b := g.BBox(k.Z, k.Row, k.Col)
-	q := url.Values{}
-	q.Set("SERVICE", "WMS")
-	q.Set("VERSION", "1.3.0")
-	q.Set("REQUEST", "GetFeatureInfo")
-	q.Set("LAYERS", k.Layer)
-	q.Set("QUERY_LAYERS", k.Layer)
-	q.Set("STYLES", "")
-	crs := "EPSG:" + strconv.Itoa(g.EPSG)
-	if g.EPSG == 4326 {
-		crs = "CRS:84" // lon/lat order, like the grid
+	q, err := wmsQuery("GetFeatureInfo", k, g, g.BBox(k.Z, k.Row, k.Col), g.TileSize, g.TileSize)
+	if err != nil {
+		return 0, "", nil, err
 	}
-	q.Set("CRS", crs)
-	q.Set("BBOX", strings.Join([]string{ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3])}, ","))
-	q.Set("WIDTH", strconv.Itoa(g.TileSize))
-	q.Set("HEIGHT", strconv.Itoa(g.TileSize))
+	q.Set("QUERY_LAYERS", k.Layer)
 	q.Set("I", strconv.Itoa(i))
 	q.Set("J", strconv.Itoa(j))
 	q.Set("INFO_FORMAT", infoFormat)
 	q.Set("FEATURE_COUNT", "10")
-	if k.Time != "" && k.Time != tile.DefaultTime {
-		p, err := period.ParseKey(k.Time)
-		if err != nil {
-			return 0, "", nil, err
-		}
-		q.Set("TIME", p.String())
-	}
-	client := s.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"?"+q.Encode(), nil)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	resp, err := client.Do(req)
+	resp, err := s.get(ctx, q, 30*time.Second)
 	if err != nil {
 		return 0, "", nil, err
 	}
@@ -183,6 +132,47 @@ func (s WMSSource) FeatureInfo(ctx context.Context, k tile.Key, i, j int, infoFo
 		return 0, "", nil, err
 	}
 	return resp.StatusCode, resp.Header.Get("Content-Type"), body, nil
+}
+
+// wmsQuery is a WMS 1.3.0 request over bbox b (x/y order) of grid g, w×h
+// pixels, of the key's layer and time.
+func wmsQuery(request string, k tile.Key, g tile.Grid, b [4]float64, w, h int) (url.Values, error) {
+	q := url.Values{}
+	q.Set("SERVICE", "WMS")
+	q.Set("VERSION", "1.3.0")
+	q.Set("REQUEST", request)
+	q.Set("LAYERS", k.Layer)
+	q.Set("STYLES", "")
+	crs := "EPSG:" + strconv.Itoa(g.EPSG)
+	if g.EPSG == 4326 {
+		crs = "CRS:84" // lon/lat order, like the grid
+	}
+	q.Set("CRS", crs)
+	q.Set("BBOX", strings.Join([]string{ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3])}, ","))
+	q.Set("WIDTH", strconv.Itoa(w))
+	q.Set("HEIGHT", strconv.Itoa(h))
+	if k.Time != "" && k.Time != tile.DefaultTime {
+		p, err := period.ParseKey(k.Time)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("TIME", p.String())
+	}
+	return q, nil
+}
+
+// get sends a request to the renderer; timeout applies when the source
+// has no client of its own.
+func (s WMSSource) get(ctx context.Context, q url.Values, timeout time.Duration) (*http.Response, error) {
+	client := s.Client
+	if client == nil {
+		client = &http.Client{Timeout: timeout}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return client.Do(req)
 }
 
 // RenderBlock draws a block and stores the tiles want accepts, replacing
