@@ -30,21 +30,8 @@ func (h *Handler) tiledWMS(w http.ResponseWriter, r *http.Request, q map[string]
 // exists and its time meets the layer's extent. Otherwise the renderer
 // answers, with the WMS exception a WMS client expects.
 func (h *Handler) servable(r *http.Request, k tile.Key) bool {
-	layers, err := h.Layers.Layers(r.Context())
-	if err != nil {
-		return false
-	}
-	for _, l := range layers {
-		if l.Name != k.Layer {
-			continue
-		}
-		if k.Time == tile.DefaultTime || l.Start.IsZero() {
-			return true
-		}
-		p, err := period.ParseKey(k.Time)
-		return err == nil && p.Intersects(period.Period{Start: l.Start, End: l.End})
-	}
-	return false
+	lyr, _, _ := h.findLayer(r, k)
+	return lyr != nil
 }
 
 // alignedTile returns the tile a GetMap asks for, if it asks for exactly

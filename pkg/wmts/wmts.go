@@ -122,49 +122,27 @@ func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
 	case "getcapabilities":
 		h.capabilities(w, r)
 	case "gettile":
-		for _, p := range []string{"LAYER", "STYLE", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL", "FORMAT"} {
-			if _, ok := q[p]; !ok {
-				writeError(w, bad("MissingParameterValue", strings.ToLower(p), "%s is missing", p))
-				return
-			}
+		if e := missing(q, "FORMAT"); e != nil {
+			writeError(w, e)
+			return
 		}
 		format, err := tile.FormatOf(q["FORMAT"])
 		if err != nil {
 			writeError(w, bad("InvalidParameterValue", "format", "%v", err))
 			return
 		}
-		timeKey := tile.DefaultTime
-		if t := q["TIME"]; t != "" {
-			p, err := period.Parse(strings.Replace(t, "--", "/", 1))
-			if err != nil {
-				writeError(w, bad("InvalidParameterValue", "time", "%v", err))
-				return
-			}
-			timeKey = p.Key()
-		}
-		k, e := h.key(q["LAYER"], q["STYLE"], timeKey, q["TILEMATRIXSET"], q["TILEMATRIX"], q["TILEROW"], q["TILECOL"], format)
+		k, e := h.kvpKey(q, format)
 		if e != nil {
 			writeError(w, e)
 			return
 		}
 		h.serveTile(w, r, k)
 	case "getfeatureinfo":
-		for _, p := range []string{"LAYER", "STYLE", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL", "I", "J", "INFOFORMAT"} {
-			if _, ok := q[p]; !ok {
-				writeError(w, bad("MissingParameterValue", strings.ToLower(p), "%s is missing", p))
-				return
-			}
+		if e := missing(q, "I", "J", "INFOFORMAT"); e != nil {
+			writeError(w, e)
+			return
 		}
-		timeKey := tile.DefaultTime
-		if t := q["TIME"]; t != "" {
-			p, err := period.Parse(strings.Replace(t, "--", "/", 1))
-			if err != nil {
-				writeError(w, bad("InvalidParameterValue", "time", "%v", err))
-				return
-			}
-			timeKey = p.Key()
-		}
-		k, e := h.key(q["LAYER"], q["STYLE"], timeKey, q["TILEMATRIXSET"], q["TILEMATRIX"], q["TILEROW"], q["TILECOL"], "png")
+		k, e := h.kvpKey(q, "png")
 		if e != nil {
 			writeError(w, e)
 			return
@@ -175,6 +153,30 @@ func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, bad("OperationNotSupported", "request", "REQUEST=%s is not supported", q["REQUEST"]))
 	}
+}
+
+// missing names the first absent KVP parameter among those of a tile and
+// extra.
+func missing(q map[string]string, extra ...string) *owsError {
+	for _, p := range append([]string{"LAYER", "STYLE", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL"}, extra...) {
+		if _, ok := q[p]; !ok {
+			return bad("MissingParameterValue", strings.ToLower(p), "%s is missing", p)
+		}
+	}
+	return nil
+}
+
+// kvpKey reads the key of the tile a KVP request names (TIME included).
+func (h *Handler) kvpKey(q map[string]string, format string) (tile.Key, *owsError) {
+	timeKey := tile.DefaultTime
+	if t := q["TIME"]; t != "" {
+		p, err := period.Parse(strings.Replace(t, "--", "/", 1))
+		if err != nil {
+			return tile.Key{}, bad("InvalidParameterValue", "time", "%v", err)
+		}
+		timeKey = p.Key()
+	}
+	return h.key(q["LAYER"], q["STYLE"], timeKey, q["TILEMATRIXSET"], q["TILEMATRIX"], q["TILEROW"], q["TILECOL"], format)
 }
 
 // infoRequest is the feature info part of a REST path.
@@ -262,13 +264,27 @@ func (h *Handler) key(layerName, style, timeKey, tms, z, row, col, format string
 	return tile.Key{Layer: layerName, Grid: g.Name, Time: timeKey, Z: zi, Row: ri, Col: ci, Format: format}, nil
 }
 
-// layerOf finds the key's layer and checks its time against the extent.
+// layerOf finds the key's layer and checks its time against the extent;
+// it answers with the exception when it cannot.
 func (h *Handler) layerOf(w http.ResponseWriter, r *http.Request, k tile.Key) *layer.Layer {
-	layers, err := h.Layers.Layers(r.Context())
-	if err != nil {
+	lyr, e, err := h.findLayer(r, k)
+	switch {
+	case err != nil:
 		h.Log.Error("list layers", "err", err)
 		writeError(w, &owsError{status: http.StatusServiceUnavailable, code: "NoApplicableCode", msg: "layers are not available; the error is logged"})
-		return nil
+	case e != nil:
+		writeError(w, e)
+	}
+	return lyr
+}
+
+// findLayer returns the key's layer, or the client's error (an unknown
+// layer, a time outside the layer's extent), or the server's (the layers
+// not being available).
+func (h *Handler) findLayer(r *http.Request, k tile.Key) (*layer.Layer, *owsError, error) {
+	layers, err := h.Layers.Layers(r.Context())
+	if err != nil {
+		return nil, nil, err
 	}
 	var lyr *layer.Layer
 	for i := range layers {
@@ -278,18 +294,16 @@ func (h *Handler) layerOf(w http.ResponseWriter, r *http.Request, k tile.Key) *l
 		}
 	}
 	if lyr == nil {
-		writeError(w, bad("InvalidParameterValue", "layer", "layer %q is not defined", k.Layer))
-		return nil
+		return nil, bad("InvalidParameterValue", "layer", "layer %q is not defined", k.Layer), nil
 	}
 	if k.Time != tile.DefaultTime && !lyr.Start.IsZero() {
 		p, err := period.ParseKey(k.Time)
 		extent := period.Period{Start: lyr.Start, End: lyr.End}
 		if err == nil && !p.Intersects(extent) {
-			writeError(w, bad("InvalidParameterValue", "time", "TIME %s is outside the layer's extent %s", p, extent))
-			return nil
+			return nil, bad("InvalidParameterValue", "time", "TIME %s is outside the layer's extent %s", p, extent), nil
 		}
 	}
-	return lyr
+	return lyr, nil, nil
 }
 
 // featureInfo forwards a GetFeatureInfo on a tile pixel to the renderer.
