@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/airbusgeo/godal"
 
@@ -226,15 +227,24 @@ func info(cov Coverage) (coverageInfo, error) {
 	return ci, nil
 }
 
-// epsgLatLon reports whether the EPSG CRS puts latitude first.
+var latLonCodes sync.Map // EPSG code → bool
+
+// epsgLatLon reports whether the EPSG CRS puts latitude first. The answer
+// is kept: a lookup in the PROJ database costs about a millisecond, and
+// the capabilities ask it of every coverage.
 func epsgLatLon(code int) bool {
+	if v, ok := latLonCodes.Load(code); ok {
+		return v.(bool)
+	}
 	cog.Init()
 	sr, err := godal.NewSpatialRefFromEPSG(code)
 	if err != nil {
 		return false
 	}
 	defer sr.Close()
-	return sr.Geographic() && sr.EPSGTreatsAsLatLong()
+	latLon := sr.Geographic() && sr.EPSGTreatsAsLatLong()
+	latLonCodes.Store(code, latLon)
+	return latLon
 }
 
 func (h *Handler) lookup(ctx context.Context, id string) (coverageInfo, error) {
@@ -503,17 +513,14 @@ func (h *Handler) getCoverage(w http.ResponseWriter, r *http.Request, p map[stri
 	}
 	native := box
 	if subCode != ci.EPSG {
-		b := ci.Grid.Bounds()
-		wgs := b
-		if ci.EPSG != subCode {
-			if wgs, err = crs.TransformBBox(ci.EPSG, subCode, b); err != nil {
-				return errorf(CodeInvalidSubsetting, "subset", http.StatusBadRequest, "the coverage's extent does not transform to EPSG:%d", subCode)
-			}
+		extent, err := crs.TransformBBox(ci.EPSG, subCode, ci.Grid.Bounds())
+		if err != nil {
+			return errorf(CodeInvalidSubsetting, "subset", http.StatusBadRequest, "the coverage's extent does not transform to EPSG:%d", subCode)
 		}
 		// Open sides take the coverage's extent, then the box goes native.
 		for i := range box {
 			if box[i] == negInf || box[i] == posInf {
-				box[i] = wgs[i]
+				box[i] = extent[i]
 			}
 		}
 		point := box[0] == box[2] || box[1] == box[3]
