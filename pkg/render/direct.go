@@ -252,76 +252,59 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 			return false, err
 		}
 	}
-	type nodata struct {
-		v  float64
-		ok bool
-	}
-	nds := make([]nodata, len(bands))
-	anyND := false
+	win := window{kx: kx, ky: ky, fw: float64(lw), fh: float64(lh), x0: x0, y0: y0, w: ww, h: wh}
+	nd := make([]float64, len(bands))
+	ndOK := make([]bool, len(bands))
+	checkND := valid == nil // a pixel is empty when every band is nodata
 	for i, b := range bands {
-		nds[i].v, nds[i].ok = h.Bands[b-1].NoData()
-		anyND = anyND || nds[i].ok
+		nd[i], ndOK[i] = h.Bands[b-1].NoData()
+		checkND = checkND && ndOK[i]
 	}
-	fw, fh := float64(lw), float64(lh)
-	checkND := valid == nil && anyND
-	for i := range nds {
-		checkND = checkND && nds[i].ok
-	}
-	// Three UInt16 bands, the common 16-bit case: integers through a
-	// lookup table of the stretch.
-	if expr == nil && !asBytes && len(bands) == 3 && first.Structure().DataType == godal.UInt16 {
-		var u16 [3][]uint16
-		for i, b := range bands {
-			u16[i] = make([]uint16, ww*wh)
-			if err := at(h.Bands[b-1]).Read(x0, y0, u16[i], ww, wh); err != nil {
+	// One or three bands of integers, the common cases: through a lookup
+	// table (bytes as they are, UInt16 stretched), a grey band as three.
+	dt := first.Structure().DataType
+	if expr == nil && (asBytes || dt == godal.UInt16) {
+		pick := [3]int{0, 0, 0}
+		if len(bands) == 3 {
+			pick = [3]int{0, 1, 2}
+		}
+		var nd3 [3]float64
+		for i := range nd3 {
+			nd3[i] = nd[pick[i]]
+		}
+		if asBytes {
+			buf, err := readBands(at, h, bands, win, getBytes)
+			defer func() {
+				for _, b := range buf {
+					putBytes(b)
+				}
+			}()
+			if err != nil {
 				return false, err
 			}
+			drawRGB(canvas, req, g, [3][]byte{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, identity[:], valid, nd3, checkND, win)
+			return true, nil
 		}
-		lut := make([]uint8, 1<<16)
-		for v := range lut {
-			lut[v] = stretch(float32(v))
+		buf, err := readBands[uint16](at, h, bands, win, nil)
+		if err != nil {
+			return false, err
 		}
-		drawRGB(canvas, req, g, u16, lut, valid, [3]float64{nds[0].v, nds[1].v, nds[2].v}, checkND, kx, ky, fw, fh, x0, y0, ww, wh)
+		drawRGB(canvas, req, g, [3][]uint16{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, stretchLUT(req.Browse.Range, stretch), valid, nd3, checkND, win)
 		return true, nil
 	}
-	var bytesBuf [][]byte
-	var floatBuf [][]float32
-	for _, b := range bands {
-		band := at(h.Bands[b-1])
-		if asBytes {
-			buf := getBytes(ww * wh)
-			defer putBytes(buf)
-			if err := band.Read(x0, y0, buf, ww, wh); err != nil {
-				return false, err
-			}
-			bytesBuf = append(bytesBuf, buf)
-		} else {
-			buf := make([]float32, ww*wh)
-			if err := band.Read(x0, y0, buf, ww, wh); err != nil {
-				return false, err
-			}
-			floatBuf = append(floatBuf, buf)
-		}
+	floatBuf, err := readBands[float32](at, h, bands, win, nil)
+	if err != nil {
+		return false, err
 	}
 	grey := len(bands) == 1
-	if asBytes && len(bytesBuf) == 3 {
-		drawRGB(canvas, req, g, [3][]byte{bytesBuf[0], bytesBuf[1], bytesBuf[2]}, identity[:], valid,
-			[3]float64{nds[0].v, nds[1].v, nds[2].v}, checkND, kx, ky, fw, fh, x0, y0, ww, wh)
-		return true, nil
-	}
 	vals := make([]float32, len(floatBuf))
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
 		line := canvas.Pix[y*canvas.Stride:]
 		for x := range sxs {
-			lx, ly := sxs[x]*kx, sys[x]*ky
-			if lx < 0 || ly < 0 || lx >= fw || ly >= fh {
+			o, ok := win.index(sxs[x], sys[x])
+			if !ok {
 				continue
 			}
-			ix, iy := int(lx)-x0, int(ly)-y0
-			if ix < 0 || iy < 0 || ix >= ww || iy >= wh {
-				continue
-			}
-			o := iy*ww + ix
 			a := uint8(255)
 			if valid != nil {
 				if a = valid[o]; a == 0 {
@@ -329,32 +312,13 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 				}
 			}
 			var c color.NRGBA
-			if asBytes {
-				if valid == nil && anyND {
-					all := true
-					for i := range bytesBuf {
-						if !nds[i].ok || float64(bytesBuf[i][o]) != nds[i].v {
-							all = false
-							break
-						}
-					}
-					if all {
-						continue
-					}
-				}
-				if grey {
-					v := bytesBuf[0][o]
-					c = color.NRGBA{v, v, v, a}
-				} else {
-					c = color.NRGBA{bytesBuf[0][o], bytesBuf[1][o], bytesBuf[2][o], a}
-				}
-			} else if expr != nil {
+			if expr != nil {
 				// Any band missing leaves the expression undefined.
 				missing := false
 				for i := range floatBuf {
 					v := floatBuf[i][o]
 					vals[i] = v
-					missing = missing || math.IsNaN(float64(v)) || (valid == nil && nds[i].ok && float64(v) == nds[i].v)
+					missing = missing || math.IsNaN(float64(v)) || (valid == nil && ndOK[i] && float64(v) == nd[i])
 				}
 				e := expr.Eval(vals)
 				if missing || math.IsNaN(e) || math.IsInf(e, 0) {
@@ -366,7 +330,7 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 				all := true
 				for i := range floatBuf {
 					v := float64(floatBuf[i][o])
-					if !(math.IsNaN(v) || (valid == nil && nds[i].ok && v == nds[i].v)) {
+					if !(math.IsNaN(v) || (valid == nil && ndOK[i] && v == nd[i])) {
 						all = false
 						break
 					}
@@ -392,6 +356,46 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 	return true, nil
 }
 
+// window is the part of a source level a drawing reads.
+type window struct {
+	kx, ky       float64 // level pixels per full-resolution pixel
+	fw, fh       float64 // the level's size
+	x0, y0, w, h int     // the window, in level pixels
+}
+
+// index returns the offset, in the window's buffers, of the pixel holding
+// full-resolution source position (sx, sy).
+func (win *window) index(sx, sy float64) (int, bool) {
+	lx, ly := sx*win.kx, sy*win.ky
+	if lx < 0 || ly < 0 || lx >= win.fw || ly >= win.fh {
+		return 0, false
+	}
+	ix, iy := int(lx)-win.x0, int(ly)-win.y0
+	if ix < 0 || iy < 0 || ix >= win.w || iy >= win.h {
+		return 0, false
+	}
+	return iy*win.w + ix, true
+}
+
+// readBands reads the window of each band, into buffers from get when it
+// is set. The buffers read so far come back with an error too.
+func readBands[T byte | uint16 | float32](at func(godal.Band) godal.Band, h *Handle, bands []int, win window, get func(int) []T) ([][]T, error) {
+	out := make([][]T, 0, len(bands))
+	for _, b := range bands {
+		var buf []T
+		if get != nil {
+			buf = get(win.w * win.h)
+		} else {
+			buf = make([]T, win.w*win.h)
+		}
+		out = append(out, buf)
+		if err := at(h.Bands[b-1]).Read(win.x0, win.y0, buf, win.w, win.h); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
 // identity maps bytes to themselves.
 var identity = func() (t [256]uint8) {
 	for i := range t {
@@ -400,11 +404,29 @@ var identity = func() (t [256]uint8) {
 	return
 }()
 
-// drawRGB is drawDirect's loop for three bands of integers, the common
-// case: lut gives each value's byte. checkND: a pixel whose three bands
-// equal their nodata values is empty.
-func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, bands [3][]T, lut []uint8, valid []byte, nd [3]float64, checkND bool,
-	kx, ky, fw, fh float64, x0, y0, ww, wh int) {
+var luts sync.Map // [2]float64 range → []uint8
+
+// stretchLUT is stretch for every UInt16 value, made once per range.
+func stretchLUT(rng []float64, stretch func(float32) uint8) []uint8 {
+	key := [2]float64{0, 255}
+	if len(rng) == 2 {
+		key = [2]float64{rng[0], rng[1]}
+	}
+	if l, ok := luts.Load(key); ok {
+		return l.([]uint8)
+	}
+	lut := make([]uint8, 1<<16)
+	for v := range lut {
+		lut[v] = stretch(float32(v))
+	}
+	luts.Store(key, lut)
+	return lut
+}
+
+// drawRGB is drawDirect's loop for three bands of integers: lut gives each
+// value's byte. checkND: a pixel whose three bands equal their nodata
+// values is empty.
+func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, bands [3][]T, lut []uint8, valid []byte, nd [3]float64, checkND bool, win window) {
 	r, gr, bl := bands[0], bands[1], bands[2]
 	// Nodata values the type cannot hold never match.
 	var n [3]T
@@ -415,15 +437,10 @@ func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, 
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
 		line := canvas.Pix[y*canvas.Stride : y*canvas.Stride+len(sxs)*4]
 		for x := range sxs {
-			lx, ly := sxs[x]*kx, sys[x]*ky
-			if lx < 0 || ly < 0 || lx >= fw || ly >= fh {
+			o, ok := win.index(sxs[x], sys[x])
+			if !ok {
 				continue
 			}
-			ix, iy := int(lx)-x0, int(ly)-y0
-			if ix < 0 || iy < 0 || ix >= ww || iy >= wh {
-				continue
-			}
-			o := iy*ww + ix
 			rv, gv, bv := r[o], gr[o], bl[o]
 			a := byte(255)
 			if valid != nil {
