@@ -4,19 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/pvs/pvs/internal/golden"
+)
 
 // fakeBackend pages through a fixed list and records the last query.
 type fakeBackend struct {
@@ -72,21 +69,7 @@ func TestDescriptionGolden(t *testing.T) {
 	if len(doc.URLs) != 3 || !strings.Contains(doc.URLs[0].Template, "{geo:box?}") || !strings.Contains(doc.URLs[1].Template, "{time:start?}") {
 		t.Errorf("URL templates: %+v", doc.URLs)
 	}
-	path := filepath.Join("testdata", "description.xml")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, rec.Body.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if rec.Body.String() != string(want) {
-		t.Error("description differs from the golden file; run go test ./pkg/opensearch -update and review the diff")
-	}
+	golden.Check(t, "description.xml", rec.Body.Bytes())
 }
 
 func TestAtomResultsAndPaging(t *testing.T) {

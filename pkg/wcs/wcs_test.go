@@ -2,7 +2,6 @@ package wcs
 
 import (
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"math"
@@ -16,10 +15,9 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/pvs/pvs/internal/golden"
 	"github.com/pvs/pvs/pkg/cog"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fileBackend offers rasters of testdata as coverages, described by GDAL.
 type fileBackend struct {
@@ -93,24 +91,7 @@ func TestDocumentsGolden(t *testing.T) {
 		if rec.Code != 200 {
 			t.Fatalf("%s: status %d: %s", name, rec.Code, rec.Body)
 		}
-		got := rec.Body.Bytes()
-		path := filepath.Join("testdata", name)
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if string(got) != string(want) {
-			t.Errorf("%s differs from the golden file; run go test ./pkg/wcs -update and review the diff", name)
-		}
+		golden.Check(t, name, rec.Body.Bytes())
 	}
 	// The coverage without an EPSG CRS is not listed.
 	if body := get(h, "SERVICE=WCS&REQUEST=GetCapabilities").Body.String(); strings.Contains(body, "NO_EPSG") {

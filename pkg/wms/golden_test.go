@@ -1,13 +1,10 @@
 package wms
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/pvs/pvs/internal/golden"
+)
 
 // Capabilities documents are compared whole with reviewed copies; run
 // `go test ./pkg/wms -update` after an intended change and review the diff.
@@ -17,20 +14,6 @@ func TestCapabilitiesGolden(t *testing.T) {
 		"capabilities_130.xml": "SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0",
 		"capabilities_111.xml": "SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.1.1",
 	} {
-		got := get(h, q).Body.Bytes()
-		path := filepath.Join("testdata", name)
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if string(got) != string(want) {
-			t.Errorf("%s differs from the golden file; run go test ./pkg/wms -update and review the diff", name)
-		}
+		golden.Check(t, name, get(h, q).Body.Bytes())
 	}
 }
