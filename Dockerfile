@@ -8,14 +8,18 @@ COPY cmd cmd
 COPY pkg pkg
 COPY internal internal
 ARG VERSION=dev
-RUN go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/pvs ./cmd/pvs
+RUN go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/pvs ./cmd/pvs
 
+# The runtime carries the libraries pvs links (GDAL, with its data files and
+# PROJ, and libjpeg-turbo) and CA certificates for S3 over TLS: no GDAL
+# command-line tools and no curl (healthchecks use `pvs healthcheck`).
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends gdal-bin libturbojpeg0 curl ca-certificates && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home /var/lib/pvs pvs && mkdir -p /var/lib/pvs /etc/pvs && chown pvs /var/lib/pvs
+RUN apt-get update && apt-get install -y --no-install-recommends libgdal32 libturbojpeg0 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home /var/lib/pvs pvs && mkdir -p /var/lib/pvs/scratch /etc/pvs && chown -R pvs /var/lib/pvs
 COPY --from=build /out/pvs /usr/local/bin/pvs
 COPY config /etc/pvs
 USER pvs
 WORKDIR /var/lib/pvs
-ENV PVS_CONFIG=/etc/pvs/collection.yaml PVS_LOG_FORMAT=json
+ENV PVS_CONFIG=/etc/pvs/collection.yaml PVS_LOG_FORMAT=json TMPDIR=/var/lib/pvs/scratch
 ENTRYPOINT ["pvs"]

@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN := bin/pvs
 GO_SOURCES := $(shell find cmd pkg internal -name '*.go' 2>/dev/null) go.mod go.sum
 
-.PHONY: help deps build up down demo test bench bench-deps lint fmt clean
+.PHONY: help deps build up down demo test stack-test images bench bench-deps lint fmt clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,12 @@ demo: build up ## ingest a sample product end to end and print the WMS and WMTS 
 test: build ## run every test against the real services (started, then stopped)
 	@bash scripts/test.sh
 
+images: deps ## build every image of the stacks from Debian and the Go module proxy (cached)
+	@bash scripts/images.sh
+
+stack-test: deps ## deploy the stacks on a single-node swarm and test them (starts Docker)
+	@bash scripts/stack-test.sh
+
 bench: build bench-deps ## run the benchmarks (against MapServer, MapCache, nginx too) and print the figures
 	@bash scripts/bench.sh
 
@@ -41,5 +47,6 @@ lint: ## gofmt, go vet and staticcheck
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
 
-clean: down ## stop everything and remove bin/ and var/
+clean: down ## stop everything and remove bin/, var/ and the PostgreSQL data
+	@. scripts/env.sh; case "$$PVS_PG_DIR" in /var/lib/postgresql/pvs-*) rm -rf "$$PVS_PG_DIR";; esac
 	rm -rf bin var

@@ -15,6 +15,18 @@
 : "${PVS_CACHE_PORT:=18082}"
 : "${PVS_S3_ACCESS_KEY:=pvsadmin}"
 : "${PVS_S3_SECRET_KEY:=pvsadmin-secret}"
+# PostgreSQL runs as the postgres user, which must reach its data directory:
+# under a checkout whose parents it cannot traverse (root's home, a mktemp -d
+# folder: both 0700) the data lives under postgres's own home instead, one
+# folder per checkout.
+if [ -z "${PVS_PG_DIR:-}" ]; then
+  PVS_PG_DIR=$PVS_RUN_DIR/pg
+  if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 &&
+    ! runuser -u postgres -- test -x "$(dirname "$PVS_RUN_DIR")/.." 2>/dev/null; then
+    PVS_PG_DIR=/var/lib/postgresql/pvs-$(printf '%s' "$PVS_RUN_DIR" | sha256sum | cut -c1-12)
+  fi
+fi
+export PVS_PG_DIR
 export PVS_CACHE_DIR TRAEFIK_VERSION VERSITYGW_VERSION TRAEFIK_BIN VERSITYGW_BIN PG_BIN PVS_RUN_DIR \
   PVS_REDIS_PORT PVS_PG_PORT PVS_S3_PORT PVS_HTTP_PORT PVS_RENDERER_PORT PVS_CACHE_PORT \
   PVS_S3_ACCESS_KEY PVS_S3_SECRET_KEY

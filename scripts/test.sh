@@ -18,3 +18,10 @@ export_test_env
 go build -o "$PVS_BIN" ./cmd/pvs
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -count=1 -timeout 20m "$@"
+# The stacks deployed on a swarm, whenever Docker can be started here (and
+# not when the caller named packages).
+if [ "$*" = ./... ] && [ "${PVS_SKIP_STACK_TEST:-}" != 1 ]; then
+  rc=0
+  bash scripts/stack-test.sh || rc=$?
+  if [ $rc = 3 ]; then echo "stack-test: skipped, Docker cannot be started on this machine"; elif [ $rc != 0 ]; then exit $rc; fi
+fi

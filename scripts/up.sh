@@ -22,18 +22,23 @@ if ! alive "$run/redis/redis.pid"; then
 fi
 wait_for redis 10 redis-cli -p "$PVS_REDIS_PORT" ping
 
-# PostgreSQL + PostGIS. initdb refuses root, so run it as postgres then.
+# PostgreSQL + PostGIS. initdb refuses root, so run it as postgres then; its
+# files live in $PVS_PG_DIR, which postgres can reach (scripts/env.sh).
 pg_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pgdata=$run/pgdata
+pgdata=$PVS_PG_DIR/data
 if [ ! -f "$pgdata/PG_VERSION" ]; then
-  mkdir -p "$pgdata" "$run/pgsock"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$pgdata" "$run/pgsock"
+  mkdir -p "$pgdata" "$PVS_PG_DIR/sock"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$PVS_PG_DIR"
+  if ! pg_as test -w "$pgdata"; then
+    echo "up: PostgreSQL (user postgres) cannot write $pgdata; set PVS_PG_DIR to a folder it can reach" >&2
+    exit 1
+  fi
   pg_as "$PG_BIN/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$run/log/initdb.log"
 fi
 if ! pg_as "$PG_BIN/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$run/pgsock" "$run/log" 2>/dev/null || true
-  pg_as "$PG_BIN/pg_ctl" -D "$pgdata" -l "$run/log/postgres.log" -w -t 60 \
-    -o "-p $PVS_PG_PORT -c listen_addresses=127.0.0.1 -k $run/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+  pg_as "$PG_BIN/pg_ctl" -D "$pgdata" -l "$PVS_PG_DIR/postgres.log" -w -t 60 \
+    -o "-p $PVS_PG_PORT -c listen_addresses=127.0.0.1 -k $PVS_PG_DIR/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null ||
+    { echo "up: PostgreSQL did not start; see $PVS_PG_DIR/postgres.log" >&2; exit 1; }
 fi
 psql_() { psql -h 127.0.0.1 -p "$PVS_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 wait_for postgres 30 psql_ -c 'select 1'

@@ -1,6 +1,7 @@
-// Package stacks checks the Docker Swarm stack files statically with the
-// loader Docker Compose itself uses (schema, keys, values, references), as
-// there is no Docker engine to deploy them on in the test environment.
+// Package stacks checks the Docker Swarm stack files: statically with the
+// loader Docker Compose itself uses (schema, keys, values, references), and
+// by deploying them on a single-node swarm (swarm_test.go, deploy_test.go;
+// `make stack-test`).
 package stacks
 
 import (
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -100,10 +102,11 @@ func TestCollectionStacks(t *testing.T) {
 					}
 				}
 			}
+			production(t, p, c.name)
 			// The collection config the stack ships is the one for its
 			// collection, and it loads.
 			cfg, ok := p.Configs[c.name+"-config"]
-			if !ok || !strings.HasSuffix(cfg.File, c.config) {
+			if !ok || !strings.HasSuffix(cfg.File, c.config) || !strings.HasPrefix(cfg.Name, c.name+"-config-") {
 				t.Fatalf("config %s-config = %+v", c.name, cfg)
 			}
 			cc, err := config.Load(cfg.File)
@@ -113,7 +116,7 @@ func TestCollectionStacks(t *testing.T) {
 			if cc.Collection.Name != c.collection {
 				t.Errorf("%s configures collection %s", c.file, cc.Collection.Name)
 			}
-			for _, s := range []string{c.name + "-s3-access-key", c.name + "-s3-secret-key", c.name + "-db-password"} {
+			for _, s := range []string{c.name + "-s3-access-key", c.name + "-s3-secret-key", c.name + "-db-password", c.name + "-redis-password"} {
 				if sec, ok := p.Secrets[s]; !ok || !bool(sec.External) {
 					t.Errorf("secret %s must be external", s)
 				}
@@ -127,9 +130,54 @@ func TestDockerfileBuildsThePVSBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"./cmd/pvs", "libgdal-dev", "gdal-bin", `ENTRYPOINT ["pvs"]`, "USER pvs"} {
+	for _, want := range []string{"./cmd/pvs", "libgdal-dev", "libgdal32", `ENTRYPOINT ["pvs"]`, "USER pvs"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// production checks what running in a swarm needs, service by service: no
+// virtual IPs (dnsrr), stateful services pinned, health checks, grace
+// periods longer than the daemons' own, resource reservations and limits.
+func production(t *testing.T, p *types.Project, stack string) {
+	t.Helper()
+	for _, svc := range p.Services {
+		d := svc.Deploy
+		if d == nil || d.Resources.Limits == nil || d.Resources.Reservations == nil {
+			t.Errorf("%s has no resource reservations and limits", svc.Name)
+			continue
+		}
+		if svc.Name != "migrate" && svc.HealthCheck == nil {
+			t.Errorf("%s has no health check", svc.Name)
+		}
+		if svc.StopGracePeriod == nil || time.Duration(*svc.StopGracePeriod) <= 30*time.Second {
+			t.Errorf("%s: stop grace period %v is not longer than the 30 s shutdown grace", svc.Name, svc.StopGracePeriod)
+		}
+		if len(svc.Tmpfs) > 0 {
+			t.Errorf("%s uses tmpfs:, which docker stack deploy drops", svc.Name)
+		}
+	}
+	for _, name := range []string{"redis", "database", "renderer", "cache"} {
+		svc, _ := p.GetService(name)
+		if svc.Deploy.EndpointMode != "dnsrr" {
+			t.Errorf("%s is reached by name and needs endpoint_mode dnsrr (no IPVS for virtual IPs)", name)
+		}
+	}
+	for _, name := range []string{"redis", "database"} {
+		svc, _ := p.GetService(name)
+		if c := svc.Deploy.Placement.Constraints; len(c) == 0 || !strings.Contains(c[0], "node.labels."+stack+"-data") {
+			t.Errorf("%s keeps state and must be pinned to a labelled node: %v", name, c)
+		}
+	}
+	seeder, _ := p.GetService("seeder")
+	if v := seeder.Environment["PVS_RENDERER_URL"]; v == nil || !strings.Contains(*v, "renderer:8081") {
+		t.Errorf("the seeder has no renderer URL in the swarm: %v", v)
+	}
+	if n := p.Networks["internal"]; !n.Attachable {
+		t.Error("the internal network must be attachable for the CLI")
+	}
+	if v := p.Volumes["scratch"]; v.DriverOpts["type"] != "tmpfs" || !strings.Contains(v.DriverOpts["o"], "size=") {
+		t.Errorf("the preprocessor's scratch volume is not sized: %+v", v)
 	}
 }
