@@ -24,7 +24,8 @@ build() {
   if [ "$(label "$tag")" = "$h" ]; then echo "images: $tag is up to date"; return; fi
   echo "images: building $tag"
   local t0=$SECONDS
-  docker build -q --label "pvs.input=$h" -t "$tag" "$@" "$ctx" >/dev/null
+  docker build -q --label "pvs.input=$h" -t "$tag" "$@" "$ctx" >"$cache/build.log" 2>&1 ||
+    { cat "$cache/build.log" >&2; echo "images: building $tag failed" >&2; exit 1; }
   echo "images: $tag built in $((SECONDS - t0)) s"
 }
 

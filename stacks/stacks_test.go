@@ -171,7 +171,11 @@ func production(t *testing.T, p *types.Project, stack string) {
 		}
 	}
 	seeder, _ := p.GetService("seeder")
-	if v := seeder.Environment["PVS_RENDERER_URL"]; v == nil || !strings.Contains(*v, "renderer:8081") {
+	r, _ := p.GetService("renderer")
+	if a := r.Networks["internal"]; a == nil || len(a.Aliases) != 1 || a.Aliases[0] != stack+"-renderer" {
+		t.Errorf("the renderer needs the alias %s-renderer on its stack's network: %+v", stack, a)
+	}
+	if v := seeder.Environment["PVS_RENDERER_URL"]; v == nil || !strings.Contains(*v, "//"+stack+"-renderer:8081") {
 		t.Errorf("the seeder has no renderer URL in the swarm: %v", v)
 	}
 	if n := p.Networks["internal"]; !n.Attachable {

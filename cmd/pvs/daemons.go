@@ -20,6 +20,7 @@ import (
 
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/httpserver"
 	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/opensearch"
@@ -29,6 +30,7 @@ import (
 	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/render"
 	"github.com/pvs/pvs/pkg/seed"
+	"github.com/pvs/pvs/pkg/telemetry"
 	"github.com/pvs/pvs/pkg/tile"
 	"github.com/pvs/pvs/pkg/tilecache"
 	"github.com/pvs/pvs/pkg/wcs"
@@ -37,10 +39,11 @@ import (
 )
 
 type workerFlags struct {
-	concurrency int
-	heartbeat   time.Duration
-	deadAfter   time.Duration
-	grace       time.Duration
+	concurrency  int
+	heartbeat    time.Duration
+	deadAfter    time.Duration
+	grace        time.Duration
+	healthListen string
 }
 
 func (w *workerFlags) add(cmd *cobra.Command) {
@@ -48,14 +51,16 @@ func (w *workerFlags) add(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&w.heartbeat, "heartbeat", 5*time.Second, "how often the worker says it is alive")
 	cmd.Flags().DurationVar(&w.deadAfter, "dead-after", 30*time.Second, "a worker silent this long is dead and its items are redelivered")
 	cmd.Flags().DurationVar(&w.grace, "shutdown-grace", 30*time.Second, "time in-flight items get to finish on shutdown")
+	cmd.Flags().StringVar(&w.healthListen, "health-listen", envOr("PVS_HEALTH_LISTEN", ""),
+		"address of the /healthz, /readyz and /metrics listener, e.g. :9100; empty: none (env PVS_HEALTH_LISTEN)")
 }
 
-func (w *workerFlags) options(log *slog.Logger, concurrency int) queue.ConsumerOptions {
+func (w *workerFlags) options(log *slog.Logger, concurrency int, obs queue.Observer) queue.ConsumerOptions {
 	if w.concurrency > 0 {
 		concurrency = w.concurrency
 	}
 	return queue.ConsumerOptions{Concurrency: concurrency, Heartbeat: w.heartbeat, DeadAfter: w.deadAfter,
-		ShutdownGrace: w.grace, Logger: log}
+		ShutdownGrace: w.grace, Logger: log, Observer: obs}
 }
 
 func newPreprocessorCmd(g *globals) *cobra.Command {
@@ -88,9 +93,16 @@ func newPreprocessorCmd(g *globals) *cobra.Command {
 				p.Converter = cog.Subprocess{Args: []string{self, "cog-convert"},
 					Env: []string{fmt.Sprintf("GDAL_CACHEMAX=%d", e.cfg.Preprocessor.GDALCacheMB)}}
 			}
-			c := e.q.NewConsumer(queue.Preprocess, wf.options(e.log, e.cfg.Preprocessor.Concurrency))
+			m := workerMetrics(e, "preprocessor")
+			if e.cfg.Preprocessor.InProcess {
+				m.WatchGDAL() // else GDAL's cache is the conversion processes'
+			}
+			c := e.q.NewConsumer(queue.Preprocess, wf.options(e.log, e.cfg.Preprocessor.Concurrency, m.QueueObserver(queue.Preprocess)))
+			h := workerHealth(e, nil, c)
 			e.log.Info("preprocessor started", "worker", c.WorkerID(), "source", src.URL(), "output", out.URL())
-			return c.Run(cmd.Context(), p.Handle)
+			return runWorker(cmd.Context(), e.log, wf.healthListen, h, m, func(ctx context.Context) error {
+				return c.Run(ctx, p.Handle)
+			})
 		},
 	}
 	wf.add(cmd)
@@ -133,19 +145,38 @@ func newRegistrarCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer reg.Close()
-			opts := wf.options(e.log, e.cfg.Registrar.Concurrency)
+			m := workerMetrics(e, "registrar")
+			m.WatchGDAL()
+			obs := m.QueueObserver(queue.Register, queue.Deregister)
+			opts := wf.options(e.log, e.cfg.Registrar.Concurrency, obs)
 			c := e.q.NewConsumer(queue.Register, opts)
-			d := e.q.NewConsumer(queue.Deregister, wf.options(e.log, 1))
+			d := e.q.NewConsumer(queue.Deregister, wf.options(e.log, 1, obs))
+			h := workerHealth(e, reg, c, d)
 			e.log.Info("registrar started", "worker", c.WorkerID(), "output", r.Output.URL(), "concurrency", opts.Concurrency)
-			errc := make(chan error, 2)
-			go func() { errc <- c.Run(cmd.Context(), r.Handle) }()
-			go func() { errc <- d.Run(cmd.Context(), r.HandleDeregister) }()
-			return errors.Join(<-errc, <-errc)
+			return runWorker(cmd.Context(), e.log, wf.healthListen, h, m, func(ctx context.Context) error {
+				errc := make(chan error, 2)
+				go func() { errc <- c.Run(ctx, r.Handle) }()
+				go func() { errc <- d.Run(ctx, r.HandleDeregister) }()
+				return errors.Join(<-errc, <-errc)
+			})
 		},
 	}
 	wf.add(cmd)
 	return cmd
 }
+
+// rendererTransport reaches the renderer from the cache and the seeder:
+// bounded dials and waits, so that a renderer that hangs costs a request
+// its timeout, not a connection forever.
+var rendererTransport = &http.Transport{
+	Proxy:                 http.ProxyFromEnvironment,
+	DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	MaxIdleConnsPerHost:   64,
+	IdleConnTimeout:       90 * time.Second,
+	ResponseHeaderTimeout: 2 * time.Minute,
+}
+
+var rendererClient = &http.Client{Transport: rendererTransport, Timeout: 3 * time.Minute}
 
 func newTiler(e *env) (*tilecache.Tiler, error) {
 	cs, err := openStore(e.cfg, e.cfg.Storage.Cache)
@@ -154,7 +185,7 @@ func newTiler(e *env) (*tilecache.Tiler, error) {
 	}
 	return &tilecache.Tiler{
 		Cache:      tilecache.StoreCache{Store: cs},
-		Source:     tilecache.WMSSource{URL: e.cfg.Cache.RendererURL},
+		Source:     tilecache.WMSSource{URL: e.cfg.Cache.RendererURL, Client: rendererClient},
 		Index:      &tilecache.RedisIndex{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix},
 		Generation: invalidation.Publisher{RDB: e.rdb, Prefix: e.cfg.Redis.Prefix}.Generation,
 	}, nil
@@ -211,10 +242,15 @@ func newSeederCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer reg.Close()
-			c := e.q.NewConsumer(queue.Seed, wf.options(e.log, 1))
+			m := workerMetrics(e, "seeder")
+			s.Observer = m
+			c := e.q.NewConsumer(queue.Seed, wf.options(e.log, 1, m.QueueObserver(queue.Seed)))
+			h := workerHealth(e, reg, c)
 			e.log.Info("seeder started", "worker", c.WorkerID(), "grid", s.Grid.Name,
 				"zoom", fmt.Sprintf("%d-%d", s.MinZoom, s.MaxZoom), "metatile", s.MetaTile, "renderer", e.cfg.Cache.RendererURL)
-			return c.Run(cmd.Context(), s.Handle)
+			return runWorker(cmd.Context(), e.log, wf.healthListen, h, m, func(ctx context.Context) error {
+				return c.Run(ctx, s.Handle)
+			})
 		},
 	}
 	wf.add(cmd)
@@ -390,6 +426,7 @@ func (e extents) CollectionExtent(ctx context.Context, name string) (layer.Exten
 
 func newRendererCmd(g *globals) *cobra.Command {
 	var listen string
+	var dr drain
 	cmd := &cobra.Command{
 		Use:   "renderer",
 		Short: "Serve WMS, WCS and OpenSearch over the registered products",
@@ -434,17 +471,23 @@ func newRendererCmd(g *globals) *cobra.Command {
 				MaxListed: e.cfg.Renderer.ListedCoverages}}
 			osH := &opensearch.Handler{Backend: b, Collection: e.cfg.Collection.Name, Title: e.cfg.Collection.Title,
 				BaseURL: e.cfg.Renderer.PublicURL, MaxCount: e.cfg.Renderer.OpenSearchMaxCount, Log: e.log}
-			mux := http.NewServeMux()
-			mux.Handle("/ows", ows(h, wcsH))
-			mux.Handle("/wms", h)
-			mux.Handle("/wcs", wcsH)
-			mux.Handle("/opensearch", osH)
-			mux.Handle("/opensearch/", osH)
-			mux.HandleFunc("/healthz", health(reg))
-			return serve(cmd.Context(), e.log, e.cfg.Renderer.Listen, mux)
+			app := http.NewServeMux()
+			app.Handle("/ows", ows(h, wcsH))
+			app.Handle("/wms", h)
+			app.Handle("/wcs", wcsH)
+			app.Handle("/opensearch", osH)
+			app.Handle("/opensearch/", osH)
+			m := telemetry.New("renderer", version)
+			m.WatchGDAL()
+			// The renderer needs no Redis to draw: only the catalogue.
+			health := &telemetry.Health{Ready: []telemetry.Check{postgisCheck(reg.Pool()), dr.check()}}
+			ctx, stop := dr.context(cmd.Context(), e.log)
+			defer stop()
+			return serve(ctx, e.log, e.cfg.Renderer.Listen, serviceMux("renderer", httpserver.Limit(e.cfg.Renderer.MaxRequests, app), health, m))
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default renderer.listen)")
+	dr.add(cmd)
 	return cmd
 }
 
@@ -457,6 +500,7 @@ func publicURL(base, path string) string {
 
 func newCacheCmd(g *globals) *cobra.Command {
 	var listen string
+	var dr drain
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "Serve WMTS tiles from the tile cache, rendering misses through the renderer",
@@ -481,7 +525,7 @@ func newCacheCmd(g *globals) *cobra.Command {
 			if e.cfg.Cache.MemoryMB > 0 {
 				tiler.Cache = &tilecache.Hot{Cache: tiler.Cache, MaxBytes: e.cfg.Cache.MemoryMB << 20}
 			}
-			h := &wmts.Handler{Tiles: tiler, Info: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL}, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
+			h := &wmts.Handler{Tiles: tiler, Info: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL, Client: rendererClient}, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
 				Layers: &layer.Cached{TTL: 5 * time.Second,
 					Lister: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}}
 			// WMS requests that are not one cached tile go to the renderer.
@@ -489,7 +533,7 @@ func newCacheCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("cache.renderer_url: %w", err)
 			}
-			h.Fallback = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			h.Fallback = &httputil.ReverseProxy{Transport: rendererTransport, Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.Out.URL.Scheme, pr.Out.URL.Host, pr.Out.URL.Path = renderer.Scheme, renderer.Host, renderer.Path
 				pr.Out.Host = renderer.Host
 			}}
@@ -502,51 +546,28 @@ func newCacheCmd(g *globals) *cobra.Command {
 				followed <- inv.Follow(followCtx, e.rdb, e.cfg.Redis.Prefix, fmt.Sprintf("%s-%d", host, os.Getpid()))
 			}()
 			defer func() { stopFollow(); <-followed }()
-			mux := http.NewServeMux()
-			mux.Handle("/wmts", h)
-			mux.Handle("/wmts/", h)
-			mux.HandleFunc("/healthz", health(reg))
-			return serve(cmd.Context(), e.log, e.cfg.Cache.Listen, mux)
+			app := http.NewServeMux()
+			app.Handle("/wmts", h)
+			app.Handle("/wmts/", h)
+			m := telemetry.New("cache", version)
+			health := &telemetry.Health{Ready: []telemetry.Check{redisCheck(e.rdb), postgisCheck(reg.Pool()), dr.check()}}
+			ctx, stop := dr.context(cmd.Context(), e.log)
+			defer stop()
+			return serve(ctx, e.log, e.cfg.Cache.Listen, serviceMux("cache", app, health, m))
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default cache.listen)")
+	dr.add(cmd)
 	return cmd
 }
 
-func health(reg *registry.Registry) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := reg.Pool().Ping(ctx); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	}
+// serve runs an HTTP server with every timeout set until ctx ends, then
+// shuts it down gracefully.
+func serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler) error {
+	return httpserver.Serve(ctx, log, addr, h, httpserver.Options{ShutdownGrace: 15 * time.Second})
 }
 
-// serve runs an HTTP server until ctx ends, then shuts it down gracefully.
-func serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+// serveOn is serve on a listener already open.
+func serveOn(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler) error {
+	return httpserver.ServeListener(ctx, log, ln, h, httpserver.Options{ShutdownGrace: 15 * time.Second})
 }

@@ -64,7 +64,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(
 		newPreprocessorCmd(g), newRegistrarCmd(g), newSeederCmd(g), newRendererCmd(g), newCacheCmd(g),
-		newEnqueueCmd(g), newStatusCmd(g), newRetryCmd(g), newMigrateCmd(g), newDeregisterCmd(g), newSeedCmd(g), newVersionCmd(), newCOGConvertCmd(g),
+		newEnqueueCmd(g), newStatusCmd(g), newRetryCmd(g), newMigrateCmd(g), newDeregisterCmd(g), newSeedCmd(g), newVersionCmd(), newCOGConvertCmd(g), newHealthcheckCmd(),
 	)
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -90,10 +91,16 @@ type Browse struct {
 	Resampling string `yaml:"resampling"`
 }
 
-// Redis locates the queue server.
+// Redis locates the queue server. The password may come from the
+// environment (REDIS_PASSWORD) or a file (Docker secret) through
+// PasswordFile; it then replaces the URL's password.
 type Redis struct {
-	URL    string `yaml:"url"`
-	Prefix string `yaml:"prefix"`
+	URL          string `yaml:"url"`
+	Prefix       string `yaml:"prefix"`
+	PasswordFile string `yaml:"password_file"`
+	// Password is only ever set from REDIS_PASSWORD: a password written
+	// in the file belongs in the URL.
+	Password string `yaml:"-"`
 }
 
 // Database locates PostGIS. The password may come from a file (Docker
@@ -181,6 +188,9 @@ type Renderer struct {
 	OpenSearchMaxCount int `yaml:"opensearch_max_count"`
 	// OpenDatasets bounds the COGs kept open between requests.
 	OpenDatasets int `yaml:"open_datasets"`
+	// MaxRequests bounds the requests drawn at once; past it the renderer
+	// answers 503 with Retry-After instead of queueing without end.
+	MaxRequests int `yaml:"max_requests"`
 }
 
 // Cache settings.
@@ -261,6 +271,8 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) {
 	}
 	set(&c.Redis.URL, "REDIS_URL")
 	set(&c.Redis.Prefix, "PVS_REDIS_PREFIX")
+	set(&c.Redis.Password, "REDIS_PASSWORD")
+	set(&c.Redis.PasswordFile, "REDIS_PASSWORD_FILE")
 	set(&c.Database.URL, "DATABASE_URL")
 	set(&c.Database.PasswordFile, "DATABASE_PASSWORD_FILE")
 	set(&c.S3.Endpoint, "S3_ENDPOINT", "AWS_ENDPOINT_URL")
@@ -308,6 +320,29 @@ func (c *Config) ResolveSecrets() error {
 		u.User = url.UserPassword(u.User.Username(), pw)
 		c.Database.URL = u.String()
 	}
+	return c.resolveRedisPassword(read)
+}
+
+// resolveRedisPassword puts the password of REDIS_PASSWORD_FILE, else of
+// REDIS_PASSWORD, into redis.url. Unlike PostgreSQL, Redis needs no user
+// name: without one the password is the default user's (AUTH password).
+func (c *Config) resolveRedisPassword(read func(dst *string, file, field string) error) error {
+	if err := read(&c.Redis.Password, c.Redis.PasswordFile, "redis.password_file"); err != nil {
+		return err
+	}
+	if c.Redis.Password == "" {
+		return nil
+	}
+	u, err := url.Parse(c.Redis.URL)
+	if err != nil || u.Host == "" && u.Scheme != "unix" {
+		return fmt.Errorf("config redis.url: %s is not a URL a password can be added to", Redact(c.Redis.URL))
+	}
+	user := ""
+	if u.User != nil {
+		user = u.User.Username()
+	}
+	u.User = url.UserPassword(user, c.Redis.Password)
+	c.Redis.URL = u.String()
 	return nil
 }
 
@@ -400,6 +435,10 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Renderer.MaxSize == 0 {
 		c.Renderer.MaxSize = 4096
+	}
+	if c.Renderer.MaxRequests <= 0 {
+		// Drawing is CPU-bound: more at once only adds memory and latency.
+		c.Renderer.MaxRequests = 8 * runtime.GOMAXPROCS(0)
 	}
 	if c.Renderer.OpenDatasets == 0 {
 		c.Renderer.OpenDatasets = 256

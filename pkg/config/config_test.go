@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -105,5 +106,52 @@ func TestRedact(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRedisPassword(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/redis-pw", []byte("fr0m/f:le@\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const base = "collection: {name: C, product_types: [{name: T}]}\n"
+	for _, c := range []struct {
+		name, yaml string
+		env        map[string]string
+		want       string
+	}{
+		{"no password", base + "redis: {url: 'redis://r:6379/0'}", nil, "redis://r:6379/0"},
+		{"from env", base + "redis: {url: 'redis://r:6379/0'}", map[string]string{"REDIS_PASSWORD": "s3cret"}, "redis://:s3cret@r:6379/0"},
+		{"env replaces the URL's", base + "redis: {url: 'redis://:old@r:6379/0'}", map[string]string{"REDIS_PASSWORD": "new"}, "redis://:new@r:6379/0"},
+		{"keeps the ACL user", base + "redis: {url: 'redis://pvs:old@r:6379/0'}", map[string]string{"REDIS_PASSWORD": "new"}, "redis://pvs:new@r:6379/0"},
+		{"file from env", base + "redis: {url: 'redis://r:6379/0'}", map[string]string{"REDIS_PASSWORD_FILE": dir + "/redis-pw"}, "redis://:fr0m%2Ff%3Ale%40@r:6379/0"},
+		{"file wins over env", base + "redis: {url: 'redis://r:6379/0'}",
+			map[string]string{"REDIS_PASSWORD": "plain", "REDIS_PASSWORD_FILE": dir + "/redis-pw"}, "redis://:fr0m%2Ff%3Ale%40@r:6379/0"},
+		{"file from yaml", base + "redis: {url: 'redis://r:6379/0', password_file: " + dir + "/redis-pw}", nil, "redis://:fr0m%2Ff%3Ale%40@r:6379/0"},
+		{"default URL", base, map[string]string{"REDIS_PASSWORD": "pw"}, "redis://:pw@127.0.0.1:6379/0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(c.yaml), env(c.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Redis.URL != c.want {
+				t.Errorf("redis URL = %q, want %q", cfg.Redis.URL, c.want)
+			}
+			r := Redact(cfg.Redis.URL)
+			if pw := cfg.Redis.Password; pw != "" && (!strings.Contains(r, ":xxxxx@") || strings.Contains(r, url.PathEscape(pw)) || strings.Contains(r, "fr0m")) {
+				t.Errorf("redacted URL %s still shows the password", r)
+			}
+		})
+	}
+}
+
+func TestRedisPasswordFileMissing(t *testing.T) {
+	t.Parallel()
+	raw := []byte("collection: {name: C, product_types: [{name: T}]}\n")
+	_, err := Parse(raw, env(map[string]string{"REDIS_PASSWORD_FILE": "/nonexistent/redis-pw"}))
+	if err == nil || !strings.Contains(err.Error(), "redis.password_file") {
+		t.Errorf("error %v does not name redis.password_file", err)
 	}
 }

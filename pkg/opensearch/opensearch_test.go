@@ -187,6 +187,9 @@ func TestBadParameters(t *testing.T) {
 		"cloudCover=abc", "cloudCover=[50,10]", "cloudCover=[", "cloudCover={1,x}",
 		"count=-1", "count=1000", "startIndex=0", "startPage=x",
 		"uid=x&geom=POLYGON((0 0,1 0,1 1,0 0))&bbox=170,0,-170,1",
+		"bbox=-1e300,-1e300,1e300,1e300", "bbox=0,0,Inf,1", "lat=1e300&lon=0", "lat=0&lon=0&radius=1e20",
+		"geom=POLYGON((0 0,1e300 0,1e300 1,0 0))", "geom=POINT(1e20 0)", "geom=POINT(0 91)",
+		"geom=POLYGON((0 0,NaN 0,1 1,0 0))", "geom=POINT(inf 0)", "geom=POINT(" + strings.Repeat("1", 100_001) + " 0)",
 	} {
 		for _, format := range []string{"atom", "json"} {
 			u, err := url.ParseQuery(q)

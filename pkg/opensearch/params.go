@@ -1,6 +1,7 @@
 package opensearch
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -45,6 +46,10 @@ func (e *ParamError) Error() string { return e.Param + ": " + e.Message }
 func bad(param, format string, args ...any) error {
 	return &ParamError{Param: param, Message: fmt.Sprintf(format, args...)}
 }
+
+// maxGeomLen bounds the WKT of geom: a polygon of a few thousand
+// vertices, more than any area of interest drawn by hand.
+const maxGeomLen = 100_000
 
 func finite(s string) (float64, bool) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -181,14 +186,31 @@ func Parse(v url.Values, maxCount int) (Query, error) {
 		if q.GeometryWKT != "" {
 			return q, bad("geom", "give either geom or an antimeridian-crossing bbox, not both")
 		}
-		g, err := godal.NewGeometryFromWKT(s, nil, godal.ErrLogger(func(godal.ErrorCategory, int, string) error { return nil }))
+		// GEOS's validity check grows with the vertices: the length is
+		// bounded before it runs.
+		if len(s) > maxGeomLen {
+			return q, bad("geom", "is %d characters of WKT; at most %d are taken", len(s), maxGeomLen)
+		}
+		// Warnings are not failures; a failure must be one, or godal
+		// hands back a geometry with no handle.
+		g, err := godal.NewGeometryFromWKT(s, nil, godal.ErrLogger(func(ec godal.ErrorCategory, _ int, msg string) error {
+			if ec < godal.CE_Failure {
+				return nil
+			}
+			return errors.New(msg)
+		}))
 		if err != nil {
 			return q, bad("geom", "is not WKT: %q", truncate(s))
 		}
 		valid := g.Valid() && !g.Empty()
+		env, envErr := g.Bounds()
 		g.Close()
 		if !valid {
 			return q, bad("geom", "is not a valid, non-empty geometry: %q", truncate(s))
+		}
+		// The comparisons are false for NaN, which WKT can spell.
+		if envErr != nil || !(env[0] >= -180 && env[2] <= 180 && env[1] >= -90 && env[3] <= 90) {
+			return q, bad("geom", "must lie within -180..180 longitude, -90..90 latitude (EPSG:4326), got %q", truncate(s))
 		}
 		q.GeometryWKT = s
 	}

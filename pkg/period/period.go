@@ -1,6 +1,7 @@
 package period
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -76,11 +77,25 @@ func ParseKey(s string) (Period, error) {
 	return Parse(a + "/" + b)
 }
 
+// MaxList is the most values ParseList takes. Each value becomes a
+// condition of the catalogue query; a hundred is more than any client
+// shows, and bounds the query a request can make.
+const MaxList = 100
+
+// ErrTooMany is the error of a list longer than MaxList.
+var ErrTooMany = errors.New("too many values")
+
 // ParseList reads a comma-separated list of instants and intervals, as WMS
-// TIME allows.
+// TIME allows, of at most MaxList values.
 func ParseList(s string) ([]Period, error) {
-	var out []Period
-	for _, part := range strings.Split(s, ",") {
+	// SplitN: a list of a million commas is refused without a million
+	// strings being made of it.
+	parts := strings.SplitN(s, ",", MaxList+1)
+	if len(parts) > MaxList {
+		return nil, fmt.Errorf("%w: a TIME list has at most %d values", ErrTooMany, MaxList)
+	}
+	out := make([]Period, 0, len(parts))
+	for _, part := range parts {
 		p, err := Parse(strings.TrimSpace(part))
 		if err != nil {
 			return nil, err

@@ -1,6 +1,8 @@
 package period
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,6 +65,15 @@ func TestParseListAndIntersects(t *testing.T) {
 	}
 	if _, err := ParseList("2018-06-15,,2018-06-16"); err == nil {
 		t.Error("empty list element accepted")
+	}
+	list := func(n int) string { return strings.TrimSuffix(strings.Repeat("2018-06-15,", n), ",") }
+	if ps, err := ParseList(list(MaxList)); err != nil || len(ps) != MaxList {
+		t.Errorf("a list of %d: %d values, %v", MaxList, len(ps), err)
+	}
+	for _, n := range []int{MaxList + 1, 100000} {
+		if _, err := ParseList(list(n)); !errors.Is(err, ErrTooMany) {
+			t.Errorf("a list of %d: %v, want ErrTooMany", n, err)
+		}
 	}
 	year, _ := Parse("2018-01-01/2018-12-31")
 	if !year.Intersects(ps[0]) || !ps[1].Intersects(year) {

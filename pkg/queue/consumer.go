@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,6 +38,26 @@ type ConsumerOptions struct {
 	RetryBase     time.Duration // first retry delay, doubled each attempt; default 2s
 	ShutdownGrace time.Duration // in-flight work allowed to finish on shutdown; default 30s
 	Logger        *slog.Logger
+	Observer      Observer // learns every recorded outcome; nil: none
+}
+
+// Outcome is what became of an item after one attempt.
+type Outcome string
+
+// The outcomes an Observer sees. An item interrupted by shutdown has none:
+// it goes back to its queue untouched.
+const (
+	OutcomeSuccess Outcome = "success"
+	OutcomeFailure Outcome = "failure"
+	OutcomeRetry   Outcome = "retry"
+)
+
+// Observer learns the outcome of each attempt, once it is recorded in
+// Redis, with the time the handler took. It is called from the item's
+// goroutine and must not block. It lets a daemon count and time items
+// without this package knowing how they are exported.
+type Observer interface {
+	ItemDone(stage string, outcome Outcome, elapsed time.Duration)
 }
 
 func (o *ConsumerOptions) setDefaults() {
@@ -79,17 +100,45 @@ type Consumer struct {
 	stage Stage
 	opt   ConsumerOptions
 	log   *slog.Logger
+	// turned is when the fetch loop last went round (Unix nanoseconds),
+	// whether or not it found an item: the liveness of the worker.
+	turned atomic.Int64
 }
 
 // NewConsumer returns a consumer of stage's queues.
 func (c *Client) NewConsumer(stage Stage, opt ConsumerOptions) *Consumer {
 	opt.setDefaults()
-	return &Consumer{c: c, stage: stage, opt: opt,
+	w := &Consumer{c: c, stage: stage, opt: opt,
 		log: opt.Logger.With("stage", stage.Name, "worker", opt.WorkerID)}
+	// A consumer not yet running counts as alive: the daemon may still be
+	// connecting to its other services.
+	w.turn()
+	return w
 }
 
 // WorkerID returns the consumer's worker id.
 func (w *Consumer) WorkerID() string { return w.opt.WorkerID }
+
+// Stage returns the stage the consumer takes items of.
+func (w *Consumer) Stage() Stage { return w.stage }
+
+func (w *Consumer) turn() { w.turned.Store(time.Now().UnixNano()) }
+
+// Alive returns an error when the fetch loop has not gone round for
+// DeadAfter, the silence after which the other workers take this one's
+// items anyway (or three poll timeouts, if that is longer). The loop goes
+// round at least every PollTimeout while it runs, also when every slot is
+// busy, so long items do not make it stale; Redis being down does not
+// either (that is readiness, not liveness).
+func (w *Consumer) Alive() error {
+	limit := max(w.opt.DeadAfter, 3*w.opt.PollTimeout)
+	last := time.Unix(0, w.turned.Load())
+	if since := time.Since(last); since > limit {
+		return fmt.Errorf("%s consumer loop has not turned for %s (limit %s)",
+			w.stage.Name, since.Round(time.Millisecond), limit)
+	}
+	return nil
+}
 
 // Run consumes until ctx is cancelled, then stops taking items, lets
 // in-flight items finish within the shutdown grace, and returns the items it
@@ -140,10 +189,8 @@ func (w *Consumer) fetchLoop(ctx, workCtx context.Context, slots chan struct{}, 
 	qs := w.stage.Queues
 	turn := 0
 	for {
-		select {
-		case <-ctx.Done():
+		if !w.acquire(ctx, slots) {
 			return
-		case slots <- struct{}{}:
 		}
 		it, err := w.take(ctx, qs, turn)
 		turn++
@@ -161,6 +208,23 @@ func (w *Consumer) fetchLoop(ctx, workCtx context.Context, slots chan struct{}, 
 			defer func() { <-slots }()
 			w.process(workCtx, *it, h)
 		}()
+	}
+}
+
+// acquire waits for a free slot until ctx ends, marking the loop as turning
+// every PollTimeout meanwhile: a worker busy with long items is alive.
+func (w *Consumer) acquire(ctx context.Context, slots chan struct{}) bool {
+	tick := time.NewTicker(w.opt.PollTimeout)
+	defer tick.Stop()
+	for {
+		w.turn()
+		select {
+		case <-ctx.Done():
+			return false
+		case slots <- struct{}{}:
+			return true
+		case <-tick.C:
+		}
 	}
 }
 
@@ -226,20 +290,33 @@ func (w *Consumer) process(ctx context.Context, it Item, h Handler) {
 	// Record the outcome even if the work context is gone.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	elapsed := time.Since(t0)
+	outcome, err := w.record(rctx, log, it, result, herr, elapsed)
+	if err != nil {
+		// Not observed: the item stays in the processing list and is
+		// worked on again, so counting it now would count it twice.
+		log.Error("record outcome", "err", err)
+		return
+	}
+	if w.opt.Observer != nil {
+		w.opt.Observer.ItemDone(w.stage.Name, outcome, elapsed)
+	}
+}
+
+// record writes the outcome of an attempt: success, failure (permanent, or
+// the last attempt), or a retry later.
+func (w *Consumer) record(ctx context.Context, log *slog.Logger, it Item, result string, herr error, elapsed time.Duration) (Outcome, error) {
 	switch {
 	case herr == nil:
-		err = w.c.finish(rctx, w.stage, w.opt.WorkerID, it, StatusSuccess, "", result)
-		log.Info("item succeeded", "seconds", time.Since(t0).Seconds(), "result", result)
+		log.Info("item succeeded", "seconds", elapsed.Seconds(), "result", result)
+		return OutcomeSuccess, w.c.finish(ctx, w.stage, w.opt.WorkerID, it, StatusSuccess, "", result)
 	case IsPermanent(herr) || it.Attempt >= w.opt.MaxAttempts:
-		err = w.c.finish(rctx, w.stage, w.opt.WorkerID, it, StatusFailure, herr.Error(), "")
-		log.Warn("item failed", "seconds", time.Since(t0).Seconds(), "err", herr)
+		log.Warn("item failed", "seconds", elapsed.Seconds(), "err", herr)
+		return OutcomeFailure, w.c.finish(ctx, w.stage, w.opt.WorkerID, it, StatusFailure, herr.Error(), "")
 	default:
 		delay := w.opt.RetryBase << (it.Attempt - 1)
-		err = w.c.retryLater(rctx, w.stage, w.opt.WorkerID, it, herr.Error(), delay)
 		log.Warn("item will be retried", "in", delay.String(), "err", herr)
-	}
-	if err != nil {
-		log.Error("record outcome", "err", err)
+		return OutcomeRetry, w.c.retryLater(ctx, w.stage, w.opt.WorkerID, it, herr.Error(), delay)
 	}
 }
 

@@ -204,6 +204,49 @@ func (c *Client) Counts(ctx context.Context) ([]KeyCount, error) {
 	return out, nil
 }
 
+// Depth is the backlog of one stage.
+type Depth struct {
+	Stage      string
+	Queued     map[string]int64 // items waiting, per queue
+	Delayed    map[string]int64 // items waiting for a retry, per queue
+	InProgress int64            // the progress set
+	Failed     int64            // the failure set
+}
+
+// Depths reads the backlog of every stage in one round trip, so that a
+// metrics scrape costs Redis one pipeline.
+func (c *Client) Depths(ctx context.Context) ([]Depth, error) {
+	type stageCmds struct {
+		queued, delayed  []*redis.IntCmd
+		progress, failed *redis.IntCmd
+	}
+	cmds := make([]stageCmds, len(Stages))
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, s := range Stages {
+			for _, q := range s.Queues {
+				cmds[i].queued = append(cmds[i].queued, p.LLen(ctx, c.Key(q)))
+				cmds[i].delayed = append(cmds[i].delayed, p.ZCard(ctx, c.delayedKey(q)))
+			}
+			cmds[i].progress = p.SCard(ctx, c.Key(s.Progress))
+			cmds[i].failed = p.SCard(ctx, c.Key(s.Failure))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read queue depths: %w", err)
+	}
+	out := make([]Depth, len(Stages))
+	for i, s := range Stages {
+		d := Depth{Stage: s.Name, Queued: map[string]int64{}, Delayed: map[string]int64{},
+			InProgress: cmds[i].progress.Val(), Failed: cmds[i].failed.Val()}
+		for j, q := range s.Queues {
+			d.Queued[q], d.Delayed[q] = cmds[i].queued[j].Val(), cmds[i].delayed[j].Val()
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
 // Members returns the members of a PVS set, sorted.
 func (c *Client) Members(ctx context.Context, set string) ([]string, error) {
 	m, err := c.rdb.SMembers(ctx, c.Key(set)).Result()

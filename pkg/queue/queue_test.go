@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -273,5 +274,104 @@ func TestEnqueueRejectsUnknownQueueAndEmptyItem(t *testing.T) {
 	}
 	if err := q.Enqueue(context.Background(), "seed_queue", ""); err == nil {
 		t.Error("empty item accepted")
+	}
+}
+
+// A consumer that is not running goes stale after DeadAfter (or three poll
+// timeouts): the liveness probe of a worker whose loop is stuck fails.
+func TestAliveGoesStaleWithoutTheLoop(t *testing.T) {
+	t.Parallel()
+	// No Redis is needed: the consumer never runs.
+	q := queue.New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), "x:")
+	c := q.NewConsumer(queue.Seed, queue.ConsumerOptions{Heartbeat: 10 * time.Millisecond, DeadAfter: 20 * time.Millisecond, PollTimeout: 5 * time.Millisecond})
+	if err := c.Alive(); err != nil {
+		t.Fatalf("a new consumer is not alive: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	err := c.Alive()
+	if err == nil || !strings.Contains(err.Error(), "seed consumer loop has not turned") {
+		t.Errorf("Alive() = %v after 50 ms without the loop, want the stale error", err)
+	}
+}
+
+// A worker whose every slot holds a long item is alive: its loop keeps
+// turning while it waits for a slot, and so does one whose Redis is gone.
+func TestAliveWhileBusyAndStaleAfterRun(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testenv.Redis(t)
+	q := queue.New(rdb, prefix)
+	ctx := context.Background()
+	testenv.Must(t, q.Enqueue(ctx, "seed_queue", "long"), "enqueue")
+	started, release := make(chan struct{}), make(chan struct{})
+	h := func(ctx context.Context, it queue.Item) (string, error) {
+		close(started)
+		<-release
+		return "", nil
+	}
+	opt := fast(queue.ConsumerOptions{})
+	opt.PollTimeout = 50 * time.Millisecond
+	c := q.NewConsumer(queue.Seed, opt)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx, h) }()
+	<-started
+	// Several times the limit (DeadAfter 300 ms) with the only slot busy.
+	for i := 0; i < 10; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if err := c.Alive(); err != nil {
+			t.Fatalf("busy worker not alive: %v", err)
+		}
+	}
+	close(release)
+	cancel()
+	testenv.Must(t, <-done, "Run")
+	time.Sleep(400 * time.Millisecond)
+	if err := c.Alive(); err == nil {
+		t.Error("a consumer whose Run returned long ago is alive")
+	}
+}
+
+type outcomes struct {
+	mu   sync.Mutex
+	seen map[string][]queue.Outcome
+}
+
+func (o *outcomes) ItemDone(stage string, outcome queue.Outcome, elapsed time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seen[stage] = append(o.seen[stage], outcome)
+}
+
+// The observer sees each recorded attempt once; an item interrupted by
+// shutdown, which goes back to its queue, is not an outcome.
+func TestObserverSeesRecordedOutcomes(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testenv.Redis(t)
+	q := queue.New(rdb, prefix)
+	ctx := context.Background()
+	testenv.Must(t, q.Enqueue(ctx, "deregister_queue", "twice"), "enqueue")
+	testenv.Must(t, q.Enqueue(ctx, "deregister_queue", "bad"), "enqueue")
+	var calls atomic.Int32
+	h := func(ctx context.Context, it queue.Item) (string, error) {
+		if it.Value == "bad" {
+			return "", queue.Permanent(errors.New("unknown product"))
+		}
+		if calls.Add(1) == 1 {
+			return "", errors.New("database restarting")
+		}
+		return "", nil
+	}
+	obs := &outcomes{seen: map[string][]queue.Outcome{}}
+	runUntil(t, q.NewConsumer(queue.Deregister, fast(queue.ConsumerOptions{Observer: obs})), h, "both settled", func() (bool, error) {
+		s, _ := q.IsMember(ctx, "deregister-success_set", "twice")
+		f, err := q.IsMember(ctx, "deregister-failure_set", "bad")
+		return s && f, err
+	})
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	got := fmt.Sprint(obs.seen["deregister"])
+	if len(obs.seen) != 1 || len(obs.seen["deregister"]) != 3 ||
+		strings.Count(got, "success") != 1 || strings.Count(got, "failure") != 1 || strings.Count(got, "retry") != 1 {
+		t.Errorf("observed %v, want one success, one failure, one retry of stage deregister", obs.seen)
 	}
 }

@@ -22,7 +22,7 @@ func newPool(max int) *Pool {
 
 // toCOG converts a test raster to a COG with overviews, as the
 // preprocessor writes them.
-func toCOG(t *testing.T, dir, name string, options ...string) string {
+func toCOG(t testing.TB, dir, name string, options ...string) string {
 	t.Helper()
 	src, err := godal.Open(filepath.Join("..", "..", "testdata", "rasters", name))
 	if err != nil {

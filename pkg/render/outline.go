@@ -5,11 +5,9 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"sync"
-
-	"github.com/airbusgeo/godal"
 
 	"github.com/pvs/pvs/pkg/cog"
+	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/registry"
 )
@@ -17,40 +15,10 @@ import (
 // OutlineColor is the colour footprints are drawn in.
 var OutlineColor = color.NRGBA{255, 102, 0, 255}
 
-var (
-	fromWGSMu sync.Mutex
-	fromWGS   = map[int]*godal.Transform{}
-)
-
 // project transforms lon/lat points to the request's CRS (x/y order).
 func project(c CRS, xs, ys []float64) ([]bool, error) {
-	ok := make([]bool, len(xs))
-	if c.Code == 4326 {
-		for i := range ok {
-			ok[i] = true
-		}
-		return ok, nil
-	}
 	cog.Init()
-	fromWGSMu.Lock()
-	defer fromWGSMu.Unlock()
-	tr, found := fromWGS[c.Code]
-	if !found {
-		src, err := godal.NewSpatialRefFromEPSG(4326)
-		if err != nil {
-			return nil, err
-		}
-		dst, err := godal.NewSpatialRefFromEPSG(c.Code)
-		if err != nil {
-			return nil, err
-		}
-		if tr, err = godal.NewTransform(src, dst); err != nil {
-			return nil, err
-		}
-		fromWGS[c.Code] = tr
-	}
-	_ = tr.TransformEx(xs, ys, nil, ok)
-	return ok, nil
+	return crs.Transform(4326, c.Code, xs, ys)
 }
 
 // drawOutlines draws the footprints of recs as lines two pixels wide.

@@ -15,6 +15,7 @@ import (
 	"github.com/pvs/pvs/pkg/bandexpr"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/registry"
 )
 
@@ -71,6 +72,14 @@ var ErrTooManyProducts = errors.New("too many products")
 func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, error) {
 	if req.Width <= 0 || req.Height <= 0 {
 		return nil, 0, fmt.Errorf("invalid size %dx%d", req.Width, req.Height)
+	}
+	// The protocols refuse such boxes; this guards the other callers, as
+	// PROJ and GDAL's warper get the box's corners as they are.
+	if err := crs.CheckBBox(req.CRS.Code, req.BBox); err != nil {
+		return nil, 0, fmt.Errorf("invalid bbox: %w", err)
+	}
+	if req.BBox[0] == req.BBox[2] || req.BBox[1] == req.BBox[3] {
+		return nil, 0, fmt.Errorf("invalid bbox %v: a map needs a box of some area", req.BBox)
 	}
 	canvas := image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height))
 	if bg := req.Background; bg != nil {

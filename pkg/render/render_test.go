@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -205,6 +206,61 @@ func TestToWGS84(t *testing.T) {
 	}
 	if b[0] != 0 || b[1] != 0 || b[2] < 179.999 || b[3] < 85.05 || b[3] > 85.06 {
 		t.Errorf("bbox = %v", b)
+	}
+}
+
+// recordingFinder remembers the box it was asked about.
+type recordingFinder struct{ box *[4]float64 }
+
+func (f *recordingFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+	f.box = q.BBox
+	return nil, nil
+}
+
+// An absurd box is an error before PROJ sees it; a box past the world's
+// edge is drawn, the catalogue asked about the part inside the world; a
+// box wholly outside is an empty map, the catalogue not asked at all.
+func TestRenderBoxes(t *testing.T) {
+	cog.Init()
+	world := [4]float64{-180, -85.0511287798066, 180, 85.0511287798066}
+	for _, c := range []struct {
+		name    string
+		crs     int
+		box     [4]float64
+		wantErr bool
+		query   *[4]float64
+	}{
+		{"the hang: 1e300 in EPSG:3857", 3857, [4]float64{-1e300, -1e300, 1e300, 1e300}, true, nil},
+		{"1e20 in UTM", 32631, [4]float64{0, 0, 1e20, 1e20}, true, nil},
+		{"NaN", 4326, [4]float64{math.NaN(), 0, 1, 1}, true, nil},
+		{"inverted", 3857, [4]float64{1, 1, 0, 0}, true, nil},
+		{"no area", 3857, [4]float64{0, 0, 0, 1}, true, nil},
+		{"past the Web Mercator world", 3857, [4]float64{-2.1e7, -2.1e7, 2.1e7, 2.1e7}, false, &world},
+		{"past ±180", 4326, [4]float64{-540, -90, 540, 90}, false, &[4]float64{-180, -90, 180, 90}},
+		{"wholly outside", 3857, [4]float64{3e7, 3e7, 4e7, 4e7}, false, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := &recordingFinder{}
+			r := &Renderer{Products: f, MaxProducts: 10}
+			img, _, err := r.Render(context.Background(), Request{Browse: config.Browse{Bands: []int{1, 2, 3}},
+				CRS: crs.CRS{Code: c.crs}, BBox: c.box, Width: 16, Height: 16})
+			if c.wantErr {
+				if err == nil {
+					t.Error("drawn")
+				}
+				return
+			}
+			if err != nil || img == nil {
+				t.Fatalf("%v", err)
+			}
+			switch {
+			case c.query == nil && f.box != nil:
+				t.Errorf("the catalogue was asked about %v", *f.box)
+			case c.query != nil && (f.box == nil || math.Abs(f.box[0]-c.query[0]) > 1e-6 || math.Abs(f.box[1]-c.query[1]) > 1e-6 ||
+				math.Abs(f.box[2]-c.query[2]) > 1e-6 || math.Abs(f.box[3]-c.query[3]) > 1e-6):
+				t.Errorf("the catalogue was asked about %v, want %v", f.box, *c.query)
+			}
+		})
 	}
 }
 

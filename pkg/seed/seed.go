@@ -42,6 +42,13 @@ type Progress interface {
 	Forget(ctx context.Context, job string) error
 }
 
+// Observer learns the tiles each block stored (or removed, when
+// truncating), as soon as the block is done: the rate of their sum is the
+// seeding speed, which a whole job's total would only show at its end.
+type Observer interface {
+	TilesDone(n int, truncate bool)
+}
+
 // Seeder seeds (or truncates) the tile cache.
 type Seeder struct {
 	Products   Finder
@@ -57,6 +64,7 @@ type Seeder struct {
 	MetaTile    int
 	Concurrency int
 	Log         *slog.Logger
+	Observer    Observer // nil: none
 }
 
 // Job is one seeding (or truncation).
@@ -221,6 +229,9 @@ func (s *Seeder) Run(ctx context.Context, j Job, pl *Plan, progress func(done, t
 					}
 				}
 				n, err := s.block(ctx, j, pl, w.b, w.times, mark)
+				if s.Observer != nil && n > 0 {
+					s.Observer.TilesDone(n, j.Truncate)
+				}
 				if err != nil {
 					once.Do(func() { firstErr = err })
 					count.Add(int64(n))

@@ -224,3 +224,44 @@ func TestTimeKeysShareARenderingWhenTheyShowTheSameProducts(t *testing.T) {
 		}
 	}
 }
+
+type tileCount struct {
+	mu                sync.Mutex
+	seeded, truncated int
+}
+
+func (c *tileCount) TilesDone(n int, truncate bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if truncate {
+		c.truncated += n
+	} else {
+		c.seeded += n
+	}
+}
+
+// The observer hears of every tile the run counts, seeded and truncated
+// apart, as blocks finish.
+func TestObserverCountsTheTilesOfEveryBlock(t *testing.T) {
+	ft := &fakeTiles{stored: map[tile.Key]bool{}, purged: map[tile.Key]bool{}}
+	s := seeder(ft, nil)
+	var c tileCount
+	s.Observer = &c
+	p, _ := period.Parse("2018-06-15/2018-06-16")
+	j := s.JobFor(p)
+	pl, _ := s.Plan(context.Background(), j)
+	st, err := s.Run(context.Background(), j, pl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.seeded != st.Tiles || c.seeded != pl.Total || c.truncated != 0 {
+		t.Errorf("observed %d seeded, %d truncated; the run seeded %d of %d", c.seeded, c.truncated, st.Tiles, pl.Total)
+	}
+	j.Truncate = true
+	if _, err := s.Run(context.Background(), j, pl, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.truncated != pl.Total {
+		t.Errorf("observed %d truncated, want %d", c.truncated, pl.Total)
+	}
+}

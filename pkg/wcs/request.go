@@ -3,6 +3,7 @@ package wcs
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"net/http"
 	"strconv"
 	"strings"
@@ -165,17 +166,25 @@ func (g Grid) window(box [4]float64) (Window, error) {
 
 var errOutside = &Error{Code: CodeInvalidSubsetting, Locator: "subset", Message: "the subset does not intersect the coverage", Status: http.StatusNotFound}
 
+// maxSide is the most pixels a side of an output can have: GDAL counts
+// them in a C int.
+const maxSide = 1<<31 - 1
+
 // outputSize applies the scaling parameters to a window of w×h pixels.
 // Axis names are the grid's (i, j) or the CRS's (x, y, Lat, Long, ...):
 // xAxes and yAxes list what names the horizontal and vertical axes go by.
+// A side beyond maxSide is the client's error, named after the parameter
+// that asked for it, before any float is converted to an int.
 func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []string) (int, int, error) {
 	ow, oh := float64(w), float64(h)
+	wBy, hBy := "", "" // the parameter that set each side
 	if factor != "" {
 		f, err := strconv.ParseFloat(factor, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
 			return 0, 0, &Error{Code: CodeInvalidScaleFactor, Locator: "scalefactor", Message: fmt.Sprintf("SCALEFACTOR %q must be a positive number", factor), Status: http.StatusBadRequest}
 		}
 		ow, oh = ow/f, oh/f
+		wBy, hBy = "scalefactor", "scalefactor"
 	}
 	pick := func(m map[string]float64, names []string) (float64, bool) {
 		for _, n := range names {
@@ -202,10 +211,10 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 			return 0, 0, err
 		}
 		if v, ok := pick(m, xAxes); ok {
-			ow = float64(w) / v
+			ow, wBy = float64(w)/v, "scaleaxes"
 		}
 		if v, ok := pick(m, yAxes); ok {
-			oh = float64(h) / v
+			oh, hBy = float64(h)/v, "scaleaxes"
 		}
 	}
 	if size != "" {
@@ -217,11 +226,25 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 			return 0, 0, err
 		}
 		if v, ok := pick(m, xAxes); ok {
-			ow = v
+			ow, wBy = v, "scalesize"
 		}
 		if v, ok := pick(m, yAxes); ok {
-			oh = v
+			oh, hBy = v, "scalesize"
 		}
+	}
+	for _, side := range []struct {
+		v  float64
+		by string
+	}{{ow, wBy}, {oh, hBy}} {
+		if side.v <= maxSide {
+			continue
+		}
+		code := CodeInvalidScaleFactor
+		if side.by == "scalesize" {
+			code = CodeInvalidExtent
+		}
+		return 0, 0, &Error{Code: code, Locator: side.by, Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("%s asks for an output %.4g pixels wide or high; at most %d are possible", strings.ToUpper(side.by), side.v, maxSide)}
 	}
 	iw, ih := int(math.Round(ow)), int(math.Round(oh))
 	if iw < 1 {
@@ -231,6 +254,23 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 		ih = 1
 	}
 	return iw, ih, nil
+}
+
+// coverageBytes is w × h × bands × sample; ok is false when the product
+// does not fit an int64 (so that no overflow slips under a size limit).
+func coverageBytes(w, h, bands int, sample int64) (n int64, ok bool) {
+	if w < 0 || h < 0 || bands < 0 || sample < 0 {
+		return 0, false
+	}
+	p := uint64(1)
+	for _, f := range []uint64{uint64(w), uint64(h), uint64(bands), uint64(sample)} {
+		hi, lo := bits.Mul64(p, f)
+		if hi != 0 || lo > math.MaxInt64 {
+			return 0, false
+		}
+		p = lo
+	}
+	return int64(p), true
 }
 
 func contains(list []string, s string) bool {

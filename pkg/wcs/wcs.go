@@ -511,6 +511,16 @@ func (h *Handler) getCoverage(w http.ResponseWriter, r *http.Request, p map[stri
 		seen[strconv.Itoa(lo)] = true
 		box[lo], box[hi] = sub.Low, sub.High
 	}
+	// The sides the client gave (open ones are infinite by design) are
+	// checked before PROJ or the grid arithmetic sees them.
+	for _, v := range box {
+		if math.IsInf(v, 0) {
+			continue
+		}
+		if err := crs.CheckCoords(subCode, v); err != nil {
+			return errorf(CodeInvalidSubsetting, "subset", http.StatusBadRequest, "SUBSET: %v", err)
+		}
+	}
 	native := box
 	if subCode != ci.EPSG {
 		extent, err := crs.TransformBBox(ci.EPSG, subCode, ci.Grid.Bounds())
@@ -572,7 +582,11 @@ func (h *Handler) getCoverage(w http.ResponseWriter, r *http.Request, p map[stri
 			sample = s
 		}
 	}
-	size := int64(ow) * int64(oh) * int64(len(bands)) * sample
+	size, ok := coverageBytes(ow, oh, len(bands), sample)
+	if !ok {
+		return errorf(CodeInvalidParameterValue, "subset", http.StatusBadRequest,
+			"the coverage asked for is %dx%d pixels, %d bands: more bytes than a file can hold; subset it or scale it down", ow, oh, len(bands))
+	}
 	if h.Service.MaxBytes > 0 && size > h.Service.MaxBytes {
 		return errorf(CodeInvalidParameterValue, "subset", http.StatusBadRequest,
 			"the coverage asked for is %dx%d pixels, %d bands: %d MB uncompressed, above this server's limit of %d MB; subset it or scale it down",

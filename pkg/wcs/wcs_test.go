@@ -249,11 +249,43 @@ func TestExceptions(t *testing.T) {
 		{gc + "COVERAGEID=UTM_RGB&RANGESUBSET=red'%20OR%201=1", "NoSuchField", 404},
 		{gc + "COVERAGEID=UTM_RGB&INTERPOLATION=sinc", "InterpolationMethodNotSupported", 400},
 		{gc + "COVERAGEID=UTM_RGB&SCALESIZE=i(100000),j(100000)", "InvalidParameterValue", 400},
+		{gc + "COVERAGEID=UTM_RGB&SUBSET=x(-1e300,1e300)", "InvalidSubsetting", 400},
+		{gc + "COVERAGEID=UTM_RGB&SUBSET=y(0,1e20)", "InvalidSubsetting", 400},
+		{gc + "COVERAGEID=UTM_RGB&SUBSETTINGCRS=EPSG:3857&SUBSET=x(-1e300,1e300)", "InvalidSubsetting", 400},
+		{gc + "COVERAGEID=UTM_RGB&SUBSETTINGCRS=EPSG:4326&SUBSET=Long(-1e20,0)", "InvalidSubsetting", 400},
+		{gc + "COVERAGEID=UTM_RGB&SCALESIZE=i(3e9),j(10)", "InvalidExtent", 400},
+		{gc + "COVERAGEID=UTM_RGB&SCALEFACTOR=1e-300", "InvalidScaleFactor", 400},
+		{gc + "COVERAGEID=UTM_RGB&SCALEAXES=i(1e-300)", "InvalidScaleFactor", 400},
+		// 2e9 × 2e9 × 3 bytes overflows an int64: it must not pass the limit.
+		{gc + "COVERAGEID=UTM_RGB&SCALESIZE=i(2000000000),j(2000000000)", "InvalidParameterValue", 400},
 	} {
 		rec := get(h, c.query)
 		body := rec.Body.String()
 		if rec.Code != c.status || !strings.Contains(body, `exceptionCode="`+c.code+`"`) || !strings.Contains(body, "<ows:ExceptionText>") {
 			t.Errorf("%s: got %d %s, want %d %s", c.query, rec.Code, body, c.status, c.code)
+		}
+	}
+}
+
+func TestCoverageBytes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		w, h, bands int
+		sample      int64
+		want        int64
+		ok          bool
+	}{
+		{256, 256, 3, 1, 196608, true},
+		{100000, 100000, 4, 8, 320000000000, true},
+		{2000000000, 2000000000, 3, 1, 0, false},            // 1.2e19: past int64
+		{maxSide, maxSide, 1, 1, 4611686014132420609, true}, // just fits
+		{maxSide, maxSide, 3, 1, 0, false},
+		{maxSide, maxSide, 255, 8, 0, false}, // wraps past 2^64 unchecked
+		{-1, 10, 1, 1, 0, false},
+	} {
+		got, ok := coverageBytes(c.w, c.h, c.bands, c.sample)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%d×%d×%d×%d: %d %v, want %d %v", c.w, c.h, c.bands, c.sample, got, ok, c.want, c.ok)
 		}
 	}
 }

@@ -290,6 +290,11 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 	if c.LatLon {
 		bbox = [4]float64{bbox[1], bbox[0], bbox[3], bbox[2]}
 	}
+	// Before anything reaches PROJ: a box past the world's edge is a map
+	// (the renderer clamps it); one of 1e300 metres is not.
+	if err := crs.CheckBBox(c.Code, bbox); err != nil {
+		return nil, errorf(CodeInvalidParameterValue, "bbox", "BBOX: %v", err)
+	}
 	width, err1 := strconv.Atoi(p.get("WIDTH"))
 	height, err2 := strconv.Atoi(p.get("HEIGHT"))
 	if err1 != nil || err2 != nil || width <= 0 || height <= 0 {
@@ -313,6 +318,9 @@ func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*m
 	req := MapRequest{Layer: lyr, CRS: c, BBox: bbox, Width: width, Height: height}
 	if t := p.get("TIME"); t != "" && !strings.EqualFold(t, "current") {
 		ps, err := period.ParseList(t)
+		if errors.Is(err, period.ErrTooMany) {
+			return nil, errorf(CodeInvalidParameterValue, "time", "TIME: %v", err)
+		}
 		if err != nil {
 			return nil, errorf(CodeInvalidDimensionValue, "time", "%v", err)
 		}

@@ -118,6 +118,10 @@ func TestExceptions(t *testing.T) {
 		{"nan bbox", with(okMap, "BBOX", "NaN,0,1,1"), CodeInvalidParameterValue},
 		{"inf bbox", with(okMap, "BBOX", "0,0,Inf,1"), CodeInvalidParameterValue},
 		{"three bbox values", with(okMap, "BBOX", "0,0,1"), CodeInvalidParameterValue},
+		{"1e300 bbox", with(okMap, "BBOX", "-1e300,-1e300,1e300,1e300"), CodeInvalidParameterValue},
+		{"1e20 bbox in UTM", with(okMap, "CRS", "EPSG:32631", "BBOX", "0,0,1e20,1e20"), CodeInvalidParameterValue},
+		{"1e5 degrees", with(okMap, "CRS", "CRS:84", "BBOX", "-1e5,-90,180,90"), CodeInvalidParameterValue},
+		{"time list too long", with(okMap, "TIME", strings.TrimSuffix(strings.Repeat("2018-06-15,", 101), ",")), CodeInvalidParameterValue},
 		{"huge width", with(okMap, "WIDTH", "100000"), CodeInvalidParameterValue},
 		{"zero height", with(okMap, "HEIGHT", "0"), CodeInvalidParameterValue},
 		{"text width", with(okMap, "WIDTH", "wide"), CodeInvalidParameterValue},
@@ -175,6 +179,29 @@ func TestAxisOrder(t *testing.T) {
 		}
 		if b.last.BBox != want || b.last.CRS.Code != 4326 {
 			t.Errorf("%s: renderer got bbox %v crs %v, want %v", q, b.last.BBox, b.last.CRS, want)
+		}
+	}
+}
+
+// Web clients ask for boxes past the world's edge at low zooms: they are
+// drawn, and the backend gets the box as asked (the map's geometry);
+// clamping is the transformation's business.
+func TestBoxesPastTheWorldAreDrawn(t *testing.T) {
+	h, b := newHandler()
+	for _, c := range []struct{ crs, bbox string }{
+		{"EPSG:3857", "-20100000,-20100000,20100000,20100000"},
+		{"EPSG:3857", "-1e9,-1e9,1e9,1e9"},
+		{"CRS:84", "-540,-90,540,90"},
+		{"EPSG:4326", "-95,-200,95,200"},
+		{"EPSG:32631", "-5e6,-1e7,5e6,1e7"},
+	} {
+		rec := get(h, with(okMap, "CRS", c.crs, "BBOX", c.bbox))
+		if rec.Code != 200 {
+			t.Errorf("%s %s: %d %s", c.crs, c.bbox, rec.Code, rec.Body)
+			continue
+		}
+		if b.last.BBox[2]-b.last.BBox[0] <= 0 {
+			t.Errorf("%s %s: the backend got %v", c.crs, c.bbox, b.last.BBox)
 		}
 	}
 }

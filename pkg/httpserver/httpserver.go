@@ -1,0 +1,114 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Options are the server's timeouts. A zero field takes its default.
+type Options struct {
+	// ReadHeaderTimeout bounds reading a request's headers, so that a
+	// client sending them a byte at a time cannot hold a connection.
+	// Default 5s.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included (the OGC
+	// requests served are GETs). Default 30s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the time from the end of a request's headers to
+	// the end of its response: it must let the largest WCS GetCoverage
+	// reach a slow client. Default 10m.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds how long a kept-alive connection waits for its
+	// next request. Default 2m.
+	IdleTimeout time.Duration
+	// ShutdownGrace is how long requests in flight get to finish once the
+	// context is done; then their connections are closed. Default 30s.
+	ShutdownGrace time.Duration
+}
+
+func (o Options) withDefaults() (Options, error) {
+	for _, f := range []struct {
+		v    *time.Duration
+		name string
+		def  time.Duration
+	}{
+		{&o.ReadHeaderTimeout, "ReadHeaderTimeout", 5 * time.Second},
+		{&o.ReadTimeout, "ReadTimeout", 30 * time.Second},
+		{&o.WriteTimeout, "WriteTimeout", 10 * time.Minute},
+		{&o.IdleTimeout, "IdleTimeout", 2 * time.Minute},
+		{&o.ShutdownGrace, "ShutdownGrace", 30 * time.Second},
+	} {
+		switch {
+		case *f.v < 0:
+			// net/http reads a negative timeout as none at all.
+			return o, fmt.Errorf("httpserver: %s is %s; it must be positive, or zero for the default %s", f.name, *f.v, f.def)
+		case *f.v == 0:
+			*f.v = f.def
+		}
+	}
+	return o, nil
+}
+
+// Serve listens on addr and serves handler until ctx is done, then shuts
+// down gracefully (see ServeListener).
+func Serve(ctx context.Context, log *slog.Logger, addr string, handler http.Handler, o Options) error {
+	if _, err := o.withDefaults(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ServeListener(ctx, log, ln, handler, o)
+}
+
+// ServeListener serves handler on ln until ctx is done. Then it stops
+// accepting connections, lets requests in flight finish for
+// o.ShutdownGrace, closes the connections of those that did not, and
+// returns. Requests run under contexts of their own, not ctx: a signal
+// does not cut a GetMap or a download in half.
+func ServeListener(ctx context.Context, log *slog.Logger, ln net.Listener, handler http.Handler, o Options) error {
+	o, err := o.withDefaults()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	addr := ln.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", addr)
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "addr", addr, "grace", o.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	<-served // http.ErrServerClosed, now that Shutdown has begun
+	if err != nil {
+		// Handlers stuck past the grace (in a cgo call, say) cannot be
+		// stopped; closing their connections cancels their contexts and
+		// frees the clients.
+		srv.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shut down %s: requests still in flight after %s were cut off", addr, o.ShutdownGrace)
+		}
+		return fmt.Errorf("shut down %s: %w", addr, err)
+	}
+	return nil
+}
