@@ -15,8 +15,8 @@ cache=$PVS_CACHE_DIR/images
 mkdir -p "$cache"
 
 label() { docker image inspect -f '{{index .Config.Labels "pvs.input"}}' "$1" 2>/dev/null || true; }
-hash_of() { # files or folders...
-  find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+hash_of() { # files or folders, relative to the checkout: the same wherever it is cloned
+  (cd "$here" && find "$@" -type f ! -name '*_test.go' ! -path '*/testdata/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 # build TAG HASH CONTEXT [docker build args...]: builds unless TAG has HASH.
 build() {
@@ -75,7 +75,7 @@ fi
 # Images that carry a binary the project builds (scripts/deps.sh).
 binary_image() { # tag folder binary
   local tag=$1 dir=$2 bin=$3 h ctx
-  h=$(printf '%s %s' "$(sha256sum "$bin" | cut -c1-16)" "$(hash_of "$here/images/$dir")" | sha256sum | cut -c1-16)
+  h=$(printf '%s %s' "$(sha256sum "$bin" | cut -c1-16)" "$(hash_of "images/$dir")" | sha256sum | cut -c1-16)
   if [ "$(label "$tag")" = "$h" ]; then echo "images: $tag is up to date"; return; fi
   ctx=$(mktemp -d)
   cp -r "$here/images/$dir/." "$ctx/" && cp "$bin" "$ctx/"

@@ -24,6 +24,7 @@ import (
 	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/opensearch"
+	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/preprocess"
 	"github.com/pvs/pvs/pkg/queue"
 	"github.com/pvs/pvs/pkg/register"
@@ -427,6 +428,7 @@ func (e extents) CollectionExtent(ctx context.Context, name string) (layer.Exten
 func newRendererCmd(g *globals) *cobra.Command {
 	var listen string
 	var dr drain
+	var stuckAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "renderer",
 		Short: "Serve WMS, WCS and OpenSearch over the registered products",
@@ -480,13 +482,19 @@ func newRendererCmd(g *globals) *cobra.Command {
 			m := telemetry.New("renderer", version)
 			m.WatchGDAL()
 			// The renderer needs no Redis to draw: only the catalogue.
-			health := &telemetry.Health{Ready: []telemetry.Check{postgisCheck(reg.Pool()), dr.check()}}
+			// A draw stuck in GDAL or PROJ cannot be cancelled: past
+			// stuckAfter the probes fail so that the orchestrator replaces
+			// the process.
+			wd := &httpserver.Watchdog{Stuck: stuckAfter}
+			stuck := telemetry.Check{Name: "watchdog", Run: func(context.Context) error { return wd.Check() }}
+			health := &telemetry.Health{Live: []telemetry.Check{stuck}, Ready: []telemetry.Check{postgisCheck(reg.Pool()), stuck, dr.check()}}
 			ctx, stop := dr.context(cmd.Context(), e.log)
 			defer stop()
-			return serve(ctx, e.log, e.cfg.Renderer.Listen, serviceMux("renderer", httpserver.Limit(e.cfg.Renderer.MaxRequests, app), health, m))
+			return serve(ctx, e.log, e.cfg.Renderer.Listen, serviceMux("renderer", httpserver.Limit(e.cfg.Renderer.MaxRequests, wd.Wrap(app)), health, m))
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default renderer.listen)")
+	cmd.Flags().DurationVar(&stuckAfter, "stuck-after", 2*time.Minute, "a request running longer fails /healthz and /readyz (a draw stuck in GDAL cannot be cancelled)")
 	dr.add(cmd)
 	return cmd
 }
@@ -496,6 +504,25 @@ func publicURL(base, path string) string {
 		return ""
 	}
 	return base + path
+}
+
+// intervals implements tilecache.Intervals on the catalogue.
+type intervals struct{ reg *registry.Registry }
+
+func (iv intervals) HasInterval(ctx context.Context, collection, identifier string, p period.Period) (bool, error) {
+	// Products with exactly p intersect p; a short interval is intersected
+	// by few, so the first page holds the match if there is one.
+	recs, err := iv.reg.Find(ctx, registry.Query{Collection: collection, Identifier: identifier,
+		Times: []registry.TimeRange{{Start: p.Start, End: p.End}}, Limit: 100})
+	if err != nil {
+		return false, err
+	}
+	for _, r := range recs {
+		if r.BeginTime.Equal(p.Start) && r.EndTime.Equal(p.End) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func newCacheCmd(g *globals) *cobra.Command {
@@ -522,6 +549,7 @@ func newCacheCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tiler.Keep = tilecache.TimeKeys{Intervals: intervals{reg}}.Keep
 			if e.cfg.Cache.MemoryMB > 0 {
 				tiler.Cache = &tilecache.Hot{Cache: tiler.Cache, MaxBytes: e.cfg.Cache.MemoryMB << 20}
 			}

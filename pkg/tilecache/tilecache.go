@@ -73,6 +73,9 @@ type Tiler struct {
 	// it moved is served but not stored, since the purge of that change may
 	// have run before the tile was stored.
 	Generation func(ctx context.Context) (int64, error)
+	// Keep, when set, tells whether a tile drawn under this key is stored
+	// (TimeKeys.Keep); one it refuses is served and forgotten.
+	Keep func(ctx context.Context, k tile.Key) bool
 
 	mu     sync.Mutex
 	flight map[string]*call
@@ -186,7 +189,8 @@ func (t *Tiler) Render(ctx context.Context, k tile.Key) ([]byte, error) {
 			gerr = errors.New("the catalogue changed while the tile was drawn")
 		}
 	}
-	if c.err == nil && gerr == nil {
+	keep := t.Keep == nil || t.Keep(rctx, k)
+	if c.err == nil && gerr == nil && keep {
 		if t.Index != nil {
 			// Indexed first: a tile stored but not indexed could escape a purge.
 			if err := t.Index.Add(rctx, k); err != nil {
