@@ -61,13 +61,13 @@ tool=$(GOFLAGS=-mod=mod go mod download -json "golang.org/toolchain@v0.0.1-$gove
 sitecas=/usr/local/share/ca-certificates
 h=$(printf '%s %s %s' "$gover" "$(hash_of images/golang)" "$(find "$sitecas" -name '*.crt' -exec cat {} + 2>/dev/null | sha256sum)" | sha256sum | cut -c1-16)
 if [ "$(label "$goimg")" != "$h" ]; then
-  ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT
-  cp "$here/images/golang/Dockerfile" "$ctx/" && cp -r "$tool" "$ctx/go" && chmod -R u+w "$ctx/go"
-  mkdir -p "$ctx/ca" && find "$sitecas" -name '*.crt' -exec cp {} "$ctx/ca/" \; 2>/dev/null || true
+  goctx=$(mktemp -d); trap 'rm -rf "$goctx"' EXIT
+  cp "$here/images/golang/Dockerfile" "$goctx/" && cp -r "$tool" "$goctx/go" && chmod -R u+w "$goctx/go"
+  mkdir -p "$goctx/ca" && find "$sitecas" -name '*.crt' -exec cp {} "$goctx/ca/" \; 2>/dev/null || true
   # Module zips keep no file modes: the commands get theirs back.
-  chmod +x "$ctx/go/bin/"* "$ctx/go/pkg/tool/"*/*
-  build "$goimg" "$h" "$ctx"
-  rm -rf "$ctx"
+  chmod +x "$goctx/go/bin/"* "$goctx/go/pkg/tool/"*/*
+  build "$goimg" "$h" "$goctx"
+  rm -rf "$goctx"
 else
   echo "images: $goimg is up to date"
 fi
