@@ -86,8 +86,13 @@ func (p Publisher) Generation(ctx context.Context) (int64, error) {
 }
 
 // Read returns the events after id ("0" for all, "$" for only new ones),
-// waiting up to block for the first.
+// waiting up to block for the first; with block 0 it does not wait.
 func (p Publisher) Read(ctx context.Context, after string, count int64, block time.Duration) ([]Event, error) {
+	if block <= 0 {
+		// For Redis, BLOCK 0 is forever; go-redis leaves BLOCK out when
+		// negative.
+		block = -1
+	}
 	res, err := p.RDB.XRead(ctx, &redis.XReadArgs{Streams: []string{p.Prefix + Stream, after}, Count: count, Block: block}).Result()
 	if err == redis.Nil {
 		return nil, nil

@@ -29,8 +29,16 @@ import (
 
 // Catalogue is the part of the registry the registrar writes to.
 type Catalogue interface {
+	// RegisterBatch registers ps in one transaction. A product the
+	// catalogue refuses fails alone, in its result (ErrExists, ErrNotFound
+	// and ErrInvalid are permanent); the error is for the whole batch
+	// (connection or context lost), none of which was committed.
 	RegisterBatch(ctx context.Context, ps []registry.Product, replace bool) ([]registry.Result, error)
-	Deregister(ctx context.Context, identifier string) (registry.Record, error)
+	// Deregister removes a product, leaving a tombstone, and returns the
+	// removals of identifier whose follow-up may be pending.
+	Deregister(ctx context.Context, identifier string) ([]registry.Removal, error)
+	// SettleRemovals records that the follow-up of removals is done.
+	SettleRemovals(ctx context.Context, ids []int64) error
 }
 
 // Enqueuer pushes an item onto a named queue.
@@ -63,6 +71,26 @@ type Registrar struct {
 
 	once    sync.Once
 	batcher *batcher
+	// interrupt, set by tests, is called after each step of a
+	// registration or deregistration; an error stops the work there, as a
+	// crash would.
+	interrupt func(step string) error
+}
+
+// Steps after which a test may interrupt the work.
+const (
+	stepRegistered = "registered" // committed, not announced
+	stepRemoved    = "removed"    // deleted from the catalogue, objects still there
+	stepObjects    = "objects"    // objects deleted, not announced
+	stepAnnounced  = "announced"  // announced, not queued for seeding
+	stepSeeded     = "seeded"     // queued for seeding, removal not settled
+)
+
+func (r *Registrar) step(name string) error {
+	if r.interrupt == nil {
+		return nil
+	}
+	return r.interrupt(name)
 }
 
 // Handle is the queue.Handler of register_queue.
@@ -83,14 +111,21 @@ func (r *Registrar) Handle(ctx context.Context, it queue.Item) (string, error) {
 		}
 		return "", err
 	}
+	if err := r.step(stepRegistered); err != nil {
+		return "", err
+	}
+	// Announced after every commit, also of an unchanged product: the
+	// attempt that committed it may have died before announcing.
 	if err := r.announce(ctx, p, res); err != nil {
 		return "", err
 	}
-	verb := "registered"
-	if res.Replaced {
-		verb = "replaced"
+	switch {
+	case res.Unchanged:
+		return fmt.Sprintf("%s was registered already, unchanged (id %d); announced again", p.Identifier, res.ID), nil
+	case res.Replaced:
+		return fmt.Sprintf("replaced %s (id %d)", p.Identifier, res.ID), nil
 	}
-	return fmt.Sprintf("%s %s (id %d)", verb, p.Identifier, res.ID), nil
+	return fmt.Sprintf("registered %s (id %d)", p.Identifier, res.ID), nil
 }
 
 func (r *Registrar) announce(ctx context.Context, p registry.Product, res registry.Registered) error {
@@ -105,6 +140,9 @@ func (r *Registrar) announce(ctx context.Context, p registry.Product, res regist
 		if err := r.Events.Publish(ctx, e); err != nil {
 			return err
 		}
+	}
+	if err := r.step(stepAnnounced); err != nil {
+		return err
 	}
 	if r.Seed != nil {
 		interval := period.Period{Start: p.BeginTime, End: p.EndTime}.String()
@@ -236,47 +274,115 @@ func properties(m map[string]string) (registry.Properties, error) {
 
 // HandleDeregister is the queue.Handler of deregister_queue: it removes the
 // product, optionally its objects, reseeds its interval and announces it.
+// A redelivery finishes what an interrupted attempt left.
 func (r *Registrar) HandleDeregister(ctx context.Context, it queue.Item) (string, error) {
-	rec, err := r.Deregister(ctx, strings.TrimSpace(it.Value))
+	rec, settled, err := r.deregister(ctx, strings.TrimSpace(it.Value))
 	if err != nil {
 		return "", err
+	}
+	if settled != nil {
+		return fmt.Sprintf("%s was deregistered already (at %s)", rec.Identifier, settled.UTC().Format(time.RFC3339)), nil
 	}
 	return "deregistered " + rec.Identifier, nil
 }
 
 // Deregister removes one product; see HandleDeregister.
 func (r *Registrar) Deregister(ctx context.Context, identifier string) (registry.Record, error) {
-	rec, err := r.Catalogue.Deregister(ctx, identifier)
+	rec, _, err := r.deregister(ctx, identifier)
+	return rec, err
+}
+
+// deregister removes identifier from the catalogue, which leaves a
+// tombstone in the same transaction, then does what follows for every
+// removal of identifier still pending (this one, or one an interrupted
+// attempt left), then settles them. It returns the newest removal, and when
+// that was all done before, when it was.
+func (r *Registrar) deregister(ctx context.Context, identifier string) (registry.Record, *time.Time, error) {
+	rms, err := r.Catalogue.Deregister(ctx, identifier)
 	if err != nil {
 		if errors.Is(err, registry.ErrNotFound) {
-			return rec, queue.Permanent(err)
+			return registry.Record{}, nil, queue.Permanent(err)
 		}
-		return rec, err
+		return registry.Record{}, nil, err
 	}
+	if err := r.step(stepRemoved); err != nil {
+		return registry.Record{}, nil, err
+	}
+	var pending []int64
+	for _, rm := range rms {
+		if rm.SettledAt != nil {
+			continue
+		}
+		if err := r.followRemoval(ctx, rm.Product); err != nil {
+			return rm.Product, nil, err
+		}
+		pending = append(pending, rm.ID)
+	}
+	if len(pending) == 0 {
+		// Done before; but its reseed is asked for again. Enqueued from a
+		// queue handler, an item may be pushed only when the queue records
+		// the handler's success, which the attempt that settled the
+		// removal may not have lived to see. Seeding twice costs time;
+		// stale tiles cost correctness.
+		rec := rms[0].Product
+		return rec, rms[0].SettledAt, r.reseed(ctx, rec)
+	}
+	if err := r.step(stepSeeded); err != nil {
+		return rms[0].Product, nil, err
+	}
+	if err := r.Catalogue.SettleRemovals(ctx, pending); err != nil {
+		return rms[0].Product, nil, err
+	}
+	return rms[0].Product, nil, nil
+}
+
+// followRemoval deletes a removed product's objects, announces the removal
+// and reseeds its interval. Each step may be done again: a missing object is
+// no error, and caches and seeders take a repeated event or interval as one.
+func (r *Registrar) followRemoval(ctx context.Context, rec registry.Record) error {
 	if r.DeleteObjects && r.Output != nil {
-		objs, err := r.Output.List(ctx, rec.Collection+"/"+identifier+"/")
-		if err != nil {
-			return rec, fmt.Errorf("list objects of %s: %w", identifier, err)
+		if err := r.deleteObjects(ctx, rec); err != nil {
+			return err
 		}
-		for _, o := range objs {
-			if err := r.Output.Delete(ctx, o.Key); err != nil {
-				return rec, fmt.Errorf("delete objects of %s: %w", identifier, err)
-			}
-		}
+	}
+	if err := r.step(stepObjects); err != nil {
+		return err
 	}
 	if r.Events != nil {
 		if err := r.Events.Publish(ctx, invalidation.Event{Action: invalidation.Deregistered, Collection: rec.Collection,
-			Identifier: identifier, Areas: []invalidation.Area{{BBox: rec.BBox, Footprint: json.RawMessage(rec.FootprintGeoJSON),
+			Identifier: rec.Identifier, Areas: []invalidation.Area{{BBox: rec.BBox, Footprint: json.RawMessage(rec.FootprintGeoJSON),
 				Start: rec.BeginTime, End: rec.EndTime}}}); err != nil {
-			return rec, err
+			return err
 		}
 	}
-	if r.Seed != nil {
-		// Reseeding the interval redraws the tiles without the product.
-		interval := period.Period{Start: rec.BeginTime, End: rec.EndTime}.String()
-		if err := r.Seed.Enqueue(ctx, "seed_queue", interval); err != nil {
-			return rec, fmt.Errorf("ask to reseed %s: %w", interval, err)
+	if err := r.step(stepAnnounced); err != nil {
+		return err
+	}
+	return r.reseed(ctx, rec)
+}
+
+// reseed asks to seed a removed product's interval again, which redraws its
+// tiles without it.
+func (r *Registrar) reseed(ctx context.Context, rec registry.Record) error {
+	if r.Seed == nil {
+		return nil
+	}
+	interval := period.Period{Start: rec.BeginTime, End: rec.EndTime}.String()
+	if err := r.Seed.Enqueue(ctx, "seed_queue", interval); err != nil {
+		return fmt.Errorf("ask to reseed %s: %w", interval, err)
+	}
+	return nil
+}
+
+func (r *Registrar) deleteObjects(ctx context.Context, rec registry.Record) error {
+	objs, err := r.Output.List(ctx, rec.Collection+"/"+rec.Identifier+"/")
+	if err != nil {
+		return fmt.Errorf("list objects of %s: %w", rec.Identifier, err)
+	}
+	for _, o := range objs {
+		if err := r.Output.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("delete objects of %s: %w", rec.Identifier, err)
 		}
 	}
-	return rec, nil
+	return nil
 }

@@ -193,14 +193,19 @@ func TestReplaceAnnouncesBothAreasAndDeregisterCleansUp(t *testing.T) {
 	if !strings.HasPrefix(res, "replaced P") {
 		t.Errorf("result %q", res)
 	}
-	r.Replace = false
-	if _, err := r.Handle(ctx, queue.Item{Value: item}); err == nil || !queue.IsPermanent(err) || !strings.Contains(err.Error(), "already registered") {
-		t.Errorf("no-replace: %v", err)
-	}
 	evs, _ := f.pub.Read(ctx, "0", 10, 0)
 	if len(evs) != 2 || evs[1].Action != invalidation.Replaced || len(evs[1].Areas) != 2 ||
 		evs[1].Areas[0].BBox != [4]float64{10, 40, 11, 41} || evs[1].Areas[1].BBox[0] != -112 {
 		t.Errorf("replacement event = %+v", evs)
+	}
+	// Without replace, another product under the identifier is refused.
+	r.Replace = false
+	f.put(t, item+"/P.xml", f.meta("P", func(p *metadata.Product) { p.Properties["cloudCover"] = "80" }))
+	if _, err := r.Handle(ctx, queue.Item{Value: item}); err == nil || !queue.IsPermanent(err) || !strings.Contains(err.Error(), "already registered") {
+		t.Errorf("no-replace: %v", err)
+	}
+	if n, _ := f.pub.Read(ctx, evs[1].ID, 10, 0); len(n) != 0 {
+		t.Errorf("a refused registration was announced: %+v", n)
 	}
 	out, err := r.HandleDeregister(ctx, queue.Item{Value: "P"})
 	testenv.Must(t, err, "deregister")
@@ -218,7 +223,12 @@ func TestReplaceAnnouncesBothAreasAndDeregisterCleansUp(t *testing.T) {
 	if len(evs) != 1 || evs[0].Action != invalidation.Deregistered || evs[0].Areas[0].BBox != [4]float64{10, 40, 11, 41} {
 		t.Errorf("deregistration event = %+v", evs)
 	}
-	if _, err := r.HandleDeregister(ctx, queue.Item{Value: "P"}); err == nil || !queue.IsPermanent(err) {
+	// Done, and delivered again: nothing left to do, no failure.
+	if out, err := r.HandleDeregister(ctx, queue.Item{Value: "P"}); err != nil || !strings.HasPrefix(out, "P was deregistered already") {
+		t.Errorf("deregistering P again: %q, %v", out, err)
+	}
+	if _, err := r.HandleDeregister(ctx, queue.Item{Value: "NEVER"}); err == nil || !queue.IsPermanent(err) ||
+		!strings.Contains(err.Error(), "product NEVER is not registered") {
 		t.Errorf("deregistering an unknown product: %v", err)
 	}
 }

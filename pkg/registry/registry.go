@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -93,7 +91,8 @@ type Product struct {
 	Browses          []Browse
 }
 
-// ErrExists is returned by Register without replace for a known identifier.
+// ErrExists is returned by Register without replace for a known identifier
+// under which a different product is registered.
 var ErrExists = errors.New("product already registered")
 
 // ErrNotFound is returned for an unknown identifier or collection.
@@ -120,260 +119,6 @@ func (r *Registry) EnsureCollection(ctx context.Context, name, title string, pro
 	return nil
 }
 
-// Registered is the outcome of a registration.
-type Registered struct {
-	ID       int64
-	Replaced bool
-	// BBox is the stored footprint's bbox, Footprint the footprint as
-	// stored (GeoJSON MultiPolygon, split at the antimeridian).
-	BBox      [4]float64
-	Footprint string
-	// Previous holds the footprint bbox and interval the product had before a
-	// replacement, so that the caches can drop what it covered then.
-	Previous *Extent
-}
-
-// Extent is a footprint (GeoJSON), its bbox (EPSG:4326) and a time
-// interval.
-type Extent struct {
-	BBox      [4]float64
-	Footprint string
-	BeginTime time.Time
-	EndTime   time.Time
-}
-
-// Result is the outcome of one product of a batch.
-type Result struct {
-	Registered
-	Err error
-}
-
-// Register stores p in one transaction. With replace, a known identifier is
-// updated in place; without, it is an ErrExists failure.
-func (r *Registry) Register(ctx context.Context, p Product, replace bool) (Registered, error) {
-	res, err := r.RegisterBatch(ctx, []Product{p}, replace)
-	if err != nil {
-		return Registered{}, err
-	}
-	return res[0].Registered, res[0].Err
-}
-
-// summaryDelta accumulates what a batch adds to a collection's summary.
-type summaryDelta struct {
-	full       bool // a replacement may shrink the summary: recompute
-	added      int64
-	bbox       [4]float64
-	begin, end time.Time
-}
-
-func (d *summaryDelta) add(b [4]float64, begin, end time.Time) {
-	if d.added == 0 {
-		d.bbox, d.begin, d.end = b, begin, end
-	} else {
-		d.bbox = [4]float64{min(d.bbox[0], b[0]), min(d.bbox[1], b[1]), max(d.bbox[2], b[2]), max(d.bbox[3], b[3])}
-		if begin.Before(d.begin) {
-			d.begin = begin
-		}
-		if end.After(d.end) {
-			d.end = end
-		}
-	}
-	d.added++
-}
-
-// RegisterBatch stores products in one transaction, each under its own
-// savepoint so that a bad product fails alone, and updates the summaries of
-// their collections once. The error is for the batch as a whole (the
-// database went away); per-product outcomes are in the results, in the
-// order of ps.
-func (r *Registry) RegisterBatch(ctx context.Context, ps []Product, replace bool) ([]Result, error) {
-	results := make([]Result, len(ps))
-	// Locks are taken in identifier order, so concurrent batches never wait
-	// on each other in a cycle.
-	order := make([]int, len(ps))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].Identifier < ps[order[b]].Identifier })
-	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		deltas := map[string]*summaryDelta{}
-		for _, i := range order {
-			p := ps[i]
-			sp, err := tx.Begin(ctx)
-			if err != nil {
-				return err
-			}
-			reg, err := registerOne(ctx, sp, p, replace)
-			if err != nil {
-				if rerr := sp.Rollback(ctx); rerr != nil {
-					return rerr
-				}
-				if ctx.Err() != nil || isConnError(err) {
-					return err
-				}
-				results[i].Err = fmt.Errorf("register %s: %w", p.Identifier, describe(err))
-				continue
-			}
-			if err := sp.Commit(ctx); err != nil {
-				return err
-			}
-			results[i].Registered = reg
-			d := deltas[p.Collection]
-			if d == nil {
-				d = &summaryDelta{}
-				deltas[p.Collection] = d
-			}
-			if reg.Replaced {
-				d.full = true
-			} else {
-				d.add(reg.BBox, p.BeginTime, p.EndTime)
-			}
-		}
-		for coll, d := range deltas {
-			var err error
-			if d.full {
-				err = updateSummary(ctx, tx, coll)
-			} else {
-				_, err = tx.Exec(ctx, `UPDATE collections SET
-					extent = ST_MakeEnvelope(LEAST(ST_XMin(extent), $2), LEAST(ST_YMin(extent), $3),
-						GREATEST(ST_XMax(extent), $4), GREATEST(ST_YMax(extent), $5), 4326),
-					begin_time = LEAST(begin_time, $6), end_time = GREATEST(end_time, $7),
-					product_count = product_count + $8, updated_at = now()
-					WHERE name = $1`, coll, d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3], d.begin, d.end, d.added)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("register batch of %d: %w", len(ps), err)
-	}
-	return results, nil
-}
-
-func isConnError(err error) bool {
-	var pg *pgconn.PgError
-	return !errors.As(err, &pg)
-}
-
-func registerOne(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Registered, error) {
-	var out Registered
-	md, err := json.Marshal(p.Metadata)
-	if err != nil {
-		return out, fmt.Errorf("%w: metadata: %v", ErrInvalid, err)
-	}
-	// Registrations of one identifier take turns: row locks cannot guard a
-	// row that does not exist yet.
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p.Identifier); err != nil {
-		return out, err
-	}
-	var prev Extent
-	exists := true
-	err = tx.QueryRow(ctx, `SELECT ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint),
-			ST_AsGeoJSON(footprint), begin_time, end_time
-		FROM products WHERE identifier = $1 FOR UPDATE`, p.Identifier).
-		Scan(&prev.BBox[0], &prev.BBox[1], &prev.BBox[2], &prev.BBox[3], &prev.Footprint, &prev.BeginTime, &prev.EndTime)
-	if errors.Is(err, pgx.ErrNoRows) {
-		exists = false
-	} else if err != nil {
-		return out, err
-	}
-	if exists && !replace {
-		return out, fmt.Errorf("%w: %s", ErrExists, p.Identifier)
-	}
-	var collExists bool
-	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM collections WHERE name = $1)", p.Collection).Scan(&collExists); err != nil {
-		return out, err
-	}
-	if !collExists {
-		return out, fmt.Errorf("collection %q: %w", p.Collection, ErrNotFound)
-	}
-	// Unwrapped rings (past ±180) are split at the antimeridian, then
-	// repaired; whatever is not a polygon after repair is dropped.
-	const geom = `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_WrapX(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), 180, -360)), 3))`
-	pr := p.Properties
-	err = tx.QueryRow(ctx, `INSERT INTO products (identifier, collection, product_type, begin_time, end_time, footprint, metadata,
-			platform, platform_serial, instrument, sensor_type, acquisition_type, orbit_number, orbit_direction, cloud_cover)
-		VALUES ($1, $2, $3, $4, $6, `+geom+`, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (identifier) DO UPDATE SET collection = EXCLUDED.collection, product_type = EXCLUDED.product_type,
-			begin_time = EXCLUDED.begin_time, end_time = EXCLUDED.end_time, footprint = EXCLUDED.footprint,
-			metadata = EXCLUDED.metadata, platform = EXCLUDED.platform, platform_serial = EXCLUDED.platform_serial,
-			instrument = EXCLUDED.instrument, sensor_type = EXCLUDED.sensor_type, acquisition_type = EXCLUDED.acquisition_type,
-			orbit_number = EXCLUDED.orbit_number, orbit_direction = EXCLUDED.orbit_direction, cloud_cover = EXCLUDED.cloud_cover,
-			updated_at = now()
-		RETURNING id, ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), ST_AsGeoJSON(footprint)`,
-		p.Identifier, p.Collection, p.ProductType, p.BeginTime, p.FootprintGeoJSON, p.EndTime, md,
-		nullable(pr.Platform), nullable(pr.PlatformSerial), nullable(pr.Instrument), nullable(pr.SensorType),
-		nullable(pr.AcquisitionType), nullable(pr.OrbitNumber), nullable(pr.OrbitDirection), pr.CloudCover).
-		Scan(&out.ID, &out.BBox[0], &out.BBox[1], &out.BBox[2], &out.BBox[3], &out.Footprint)
-	if err != nil {
-		return out, err
-	}
-	if out.BBox[0] < -180 || out.BBox[2] > 180 || out.BBox[1] < -90 || out.BBox[3] > 90 {
-		return out, fmt.Errorf("%w: footprint bbox %v is outside lon/lat range", ErrInvalid, out.BBox)
-	}
-	if exists {
-		out.Replaced = true
-		out.Previous = &prev
-		if _, err := tx.Exec(ctx, "DELETE FROM coverages WHERE product_id = $1", out.ID); err != nil {
-			return out, err
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM browses WHERE product_id = $1", out.ID); err != nil {
-			return out, err
-		}
-	}
-	for _, c := range p.Coverages {
-		bands, err := json.Marshal(c.Bands)
-		if err != nil {
-			return out, err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO coverages (product_id, name, location, crs, width, height, geotransform, bands)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			out.ID, c.Name, c.Location, c.CRS, c.Width, c.Height, c.GeoTransform[:], bands); err != nil {
-			return out, err
-		}
-	}
-	for _, b := range p.Browses {
-		if _, err := tx.Exec(ctx, `INSERT INTO browses (product_id, kind, name, location) VALUES ($1, $2, $3, $4)`,
-			out.ID, b.Kind, b.Name, b.Location); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// describe turns database errors into readable reasons.
-func describe(err error) error {
-	var pg *pgconn.PgError
-	if !errors.As(err, &pg) {
-		return err
-	}
-	switch pg.ConstraintName {
-	case "products_time_order":
-		return fmt.Errorf("%w: end time is before begin time", ErrInvalid)
-	case "products_footprint_not_empty":
-		return fmt.Errorf("%w: the footprint has no area (empty after repair)", ErrInvalid)
-	case "products_cloud_cover_check":
-		return fmt.Errorf("%w: cloud cover must be between 0 and 100", ErrInvalid)
-	}
-	switch pg.Code {
-	case "XX000", "22023", "22P02", "22000":
-		return fmt.Errorf("%w: footprint geometry: %s", ErrInvalid, pg.Message)
-	case "22021":
-		return fmt.Errorf("%w: text is not valid UTF-8", ErrInvalid)
-	}
-	return err
-}
-
 // updateSummary recomputes a collection's extent, time span and count from
 // its products.
 func updateSummary(ctx context.Context, tx pgx.Tx, collection string) error {
@@ -384,30 +129,6 @@ func updateSummary(ctx context.Context, tx pgx.Tx, collection string) error {
 		      FROM products WHERE collection = $1) s
 		WHERE c.name = $1`, collection)
 	return err
-}
-
-// Deregister removes a product and its coverages and updates its
-// collection's summary. It returns the removed product.
-func (r *Registry) Deregister(ctx context.Context, identifier string) (Record, error) {
-	var rec Record
-	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		recs, err := queryRecords(ctx, tx, "WHERE p.identifier = $1", identifier)
-		if err != nil {
-			return err
-		}
-		if len(recs) == 0 {
-			return fmt.Errorf("product %q: %w", identifier, ErrNotFound)
-		}
-		rec = recs[0]
-		if _, err := tx.Exec(ctx, "DELETE FROM products WHERE identifier = $1", identifier); err != nil {
-			return err
-		}
-		return updateSummary(ctx, tx, rec.Collection)
-	})
-	if err != nil {
-		return Record{}, fmt.Errorf("deregister %s: %w", identifier, err)
-	}
-	return rec, nil
 }
 
 // Record is a registered product as the readers see it.

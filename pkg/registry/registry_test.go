@@ -118,8 +118,13 @@ func TestRegisterFindReplaceDeregister(t *testing.T) {
 	if !res.Replaced || res.Previous == nil || res.Previous.BBox != [4]float64{10, 40, 11, 41} {
 		t.Errorf("replace result = %+v", res)
 	}
-	if _, err := r.Register(ctx, moved, false); !errors.Is(err, registry.ErrExists) {
-		t.Errorf("no-replace re-registration: %v, want ErrExists", err)
+	// Without replace, the same product again is a redelivery; another one
+	// under the identifier is refused.
+	if res, err := r.Register(ctx, moved, false); err != nil || !res.Unchanged || res.Replaced {
+		t.Errorf("no-replace redelivery: %+v, %v, want unchanged", res, err)
+	}
+	if _, err := r.Register(ctx, product("A", 6, 30, 30), false); !errors.Is(err, registry.ErrExists) {
+		t.Errorf("no-replace registration of another product: %v, want ErrExists", err)
 	}
 	got, err := r.Get(ctx, "A")
 	testenv.Must(t, err, "get A")
@@ -134,11 +139,10 @@ func TestRegisterFindReplaceDeregister(t *testing.T) {
 	if s.ProductCount != 2 || *s.BBox != [4]float64{10.5, 20, 21, 41.5} || !s.EndTime.Equal(time.Date(2018, 6, 5, 10, 1, 0, 0, time.UTC)) {
 		t.Errorf("summary after deregistration = %+v bbox %v", s, *s.BBox)
 	}
-	if _, err := r.Deregister(ctx, "FAR"); !errors.Is(err, registry.ErrNotFound) {
-		t.Errorf("deregister twice: %v", err)
+	for _, id := range []string{"A", "B"} {
+		_, err := r.Deregister(ctx, id)
+		testenv.Must(t, err, "deregister %s", id)
 	}
-	r.Deregister(ctx, "A")
-	r.Deregister(ctx, "B")
 	s, _ = r.Collection(ctx, "C")
 	if s.ProductCount != 0 || s.BBox != nil || s.BeginTime != nil {
 		t.Errorf("summary of an empty collection = %+v", s)
