@@ -15,6 +15,11 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -e /usr/include/turbojpeg.h ] || need_apt+=(libturbojpeg0-dev)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
+# Capabilities are validated against the OGC schemas with xmllint; the
+# browser tests drive Debian's Chromium (their pages are bundled with npm).
+command -v xmllint >/dev/null || need_apt+=(libxml2-utils)
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

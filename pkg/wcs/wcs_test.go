@@ -80,6 +80,7 @@ func get(h http.Handler, query string) *httptest.ResponseRecorder {
 
 // Documents are compared whole with reviewed copies; run
 // `go test ./pkg/wcs -update` after an intended change and review the diff.
+// They validate against wcsGetCapabilities.xsd and wcsDescribeCoverage.xsd.
 func TestDocumentsGolden(t *testing.T) {
 	h := newHandler(t)
 	for name, q := range map[string]string{
@@ -92,6 +93,7 @@ func TestDocumentsGolden(t *testing.T) {
 			t.Fatalf("%s: status %d: %s", name, rec.Code, rec.Body)
 		}
 		golden.Check(t, name, rec.Body.Bytes())
+		golden.Valid(t, name, rec.Body.Bytes())
 	}
 	// The coverage without an EPSG CRS is not listed.
 	if body := get(h, "SERVICE=WCS&REQUEST=GetCapabilities").Body.String(); strings.Contains(body, "NO_EPSG") {

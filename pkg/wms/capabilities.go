@@ -8,6 +8,7 @@ import (
 	"text/template"
 
 	"github.com/pvs/pvs/pkg/crs"
+	"github.com/pvs/pvs/pkg/legend"
 	"github.com/pvs/pvs/pkg/period"
 )
 
@@ -15,6 +16,9 @@ type capsLayer struct {
 	Layer
 	MinX, MinY, MaxX, MaxY  string
 	TimeExtent, TimeDefault string
+	// The legend of the default style: GetLegendGraphic and its size.
+	LegendURL                 string
+	LegendWidth, LegendHeight int
 }
 
 type capsData struct {
@@ -50,6 +54,8 @@ func (h *Handler) getCapabilities(w http.ResponseWriter, r *http.Request, p para
 			b = *l.BBox
 		}
 		cl.MinX, cl.MinY, cl.MaxX, cl.MaxY = fmtf(b[0]), fmtf(b[1]), fmtf(b[2]), fmtf(b[3])
+		cl.LegendURL = legendURL(d.URL, version, l.Name)
+		cl.LegendWidth, cl.LegendHeight = legend.For(l).Size()
 		if !l.Start.IsZero() {
 			cl.TimeExtent = period.Period{Start: l.Start, End: l.End}.String()
 			cl.TimeDefault = l.End.UTC().Format(period.Layout)
@@ -74,8 +80,11 @@ func (h *Handler) getCapabilities(w http.ResponseWriter, r *http.Request, p para
 
 var funcs = template.FuncMap{"x": xmlAttr}
 
+// caps130 declares GetLegendGraphic in the SLD namespace, as the SLD 1.1.0
+// capabilities extension defines it: the document validates against WMS
+// 1.3.0 together with sld_capabilities.xsd.
 var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml version="1.0" encoding="UTF-8"?>
-<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">
+<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:sld="http://www.opengis.net/sld" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/sld_capabilities.xsd">
   <Service>
     <Name>WMS</Name>
     <Title>{{x .Title}}</Title>
@@ -103,6 +112,10 @@ var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml versio
         <Format>text/plain</Format>
         <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetFeatureInfo>
+      <sld:GetLegendGraphic>
+        <Format>image/png</Format>
+        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </sld:GetLegendGraphic>
     </Request>
     <Exception>
       <Format>XML</Format>
@@ -135,6 +148,14 @@ var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml versio
 {{- if .TimeExtent}}
         <Dimension name="time" units="ISO8601" default="{{.TimeDefault}}" nearestValue="0">{{.TimeExtent}}</Dimension>
 {{- end}}
+        <Style>
+          <Name>default</Name>
+          <Title>default</Title>
+          <LegendURL width="{{.LegendWidth}}" height="{{.LegendHeight}}">
+            <Format>image/png</Format>
+            <OnlineResource xlink:type="simple" xlink:href="{{x .LegendURL}}"/>
+          </LegendURL>
+        </Style>
       </Layer>
 {{- end}}
     </Layer>
@@ -142,34 +163,42 @@ var caps130 = template.Must(template.New("130").Funcs(funcs).Parse(`<?xml versio
 </WMS_Capabilities>
 `))
 
+// caps111 is valid against its DTD, which declares xmlns:xlink (fixed) on
+// OnlineResource and nowhere else: the root may not carry it. Every
+// OnlineResource declares it, as MapServer and GeoServer write them, so
+// that parsers that do not read the DTD still resolve the xlink prefix.
 var caps111 = template.Must(template.New("111").Funcs(funcs).Parse(`<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE WMT_MS_Capabilities SYSTEM "http://schemas.opengis.net/wms/1.1.1/WMS_MS_Capabilities.dtd">
-<WMT_MS_Capabilities version="1.1.1" xmlns:xlink="http://www.w3.org/1999/xlink">
+<WMT_MS_Capabilities version="1.1.1">
   <Service>
     <Name>OGC:WMS</Name>
     <Title>{{x .Title}}</Title>
     <Abstract>{{x .Abstract}}</Abstract>
-    <OnlineResource xlink:type="simple" xlink:href="{{x .URL}}"/>
+    <OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" xlink:href="{{x .URL}}"/>
   </Service>
   <Capability>
     <Request>
       <GetCapabilities>
         <Format>application/vnd.ogc.wms_xml</Format>
-        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+        <DCPType><HTTP><Get><OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetCapabilities>
       <GetMap>
         <Format>image/png</Format>
         <Format>image/png; mode=8bit</Format>
         <Format>image/jpeg</Format>
-        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+        <DCPType><HTTP><Get><OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetMap>
       <GetFeatureInfo>
         <Format>text/html</Format>
         <Format>application/json</Format>
         <Format>text/xml</Format>
         <Format>text/plain</Format>
-        <DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+        <DCPType><HTTP><Get><OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
       </GetFeatureInfo>
+      <GetLegendGraphic>
+        <Format>image/png</Format>
+        <DCPType><HTTP><Get><OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" xlink:href="{{x .URL}}?"/></Get></HTTP></DCPType>
+      </GetLegendGraphic>
     </Request>
     <Exception>
       <Format>application/vnd.ogc.se_xml</Format>
@@ -192,6 +221,14 @@ var caps111 = template.Must(template.New("111").Funcs(funcs).Parse(`<?xml versio
         <Dimension name="time" units="ISO8601"/>
         <Extent name="time" default="{{.TimeDefault}}" nearestValue="0">{{.TimeExtent}}</Extent>
 {{- end}}
+        <Style>
+          <Name>default</Name>
+          <Title>default</Title>
+          <LegendURL width="{{.LegendWidth}}" height="{{.LegendHeight}}">
+            <Format>image/png</Format>
+            <OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" xlink:href="{{x .LegendURL}}"/>
+          </LegendURL>
+        </Style>
       </Layer>
 {{- end}}
     </Layer>

@@ -110,6 +110,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.getMap(w, r, p, version)
 	case "getfeatureinfo", "feature_info":
 		h.getFeatureInfo(w, r, p, version)
+	case "getlegendgraphic":
+		h.getLegendGraphic(w, r, p, version)
 	case "":
 		writeException(w, errorf(CodeMissingParameterValue, "request", "REQUEST is missing"), version, "", 0, 0, "", color.NRGBA{}, false)
 	default:

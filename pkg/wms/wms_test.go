@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/layer"
 )
 
 type fakeBackend struct {
@@ -35,7 +36,7 @@ func (f *fakeBackend) ProductLayer(ctx context.Context, name string) (Layer, boo
 	if name != "P1" {
 		return Layer{}, false, nil
 	}
-	return Layer{Name: "P1", Collection: "VHR_IMAGE_2018", Identifier: "P1"}, true, nil
+	return Layer{Name: "P1", Collection: "VHR_IMAGE_2018", Identifier: "P1", Browse: testCollection.Browses[0]}, true, nil
 }
 
 func (f *fakeBackend) FeatureInfo(ctx context.Context, req MapRequest, pt [2]float64, count int) ([]Feature, error) {
@@ -47,9 +48,24 @@ func (f *fakeBackend) FeatureInfo(ctx context.Context, req MapRequest, pt [2]flo
 }
 
 func (f *fakeBackend) Layers(ctx context.Context) ([]Layer, error) {
+	return layer.Catalog{Extents: fakeExtent{}, Collections: []config.Collection{testCollection}}.Layers(ctx)
+}
+
+// testCollection has the browses of config/vhr18.yaml: RGB with and
+// without a stretch, one grey band, and a band expression.
+var testCollection = config.Collection{Name: "VHR_IMAGE_2018", Title: "VHR", Browses: []config.Browse{
+	{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}},
+	{Name: "GREY", Bands: []int{1}},
+	{Name: "FALSE_COLOR", Bands: []int{4, 1, 2}, Range: []float64{0, 4000}},
+	{Name: "NDVI", Expression: "(B4-B1)/(B4+B1)", Range: []float64{-1, 1}},
+}}
+
+type fakeExtent struct{}
+
+func (fakeExtent) CollectionExtent(ctx context.Context, collection string) (layer.Extent, error) {
 	bb := [4]float64{-79, 23.5, -76.5, 25.6}
-	return []Layer{{Name: "VHR_IMAGE_2018", Title: "VHR", Collection: "VHR_IMAGE_2018", Browse: config.Browse{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}},
-		BBox: &bb, Start: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)}}, nil
+	start, end := time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)
+	return layer.Extent{BBox: &bb, Start: &start, End: &end}, nil
 }
 
 func (f *fakeBackend) Render(ctx context.Context, req MapRequest) (*image.NRGBA, error) {
@@ -367,6 +383,7 @@ func FuzzGetMap(f *testing.F) {
 	f.Add(with(okMap, "CRS", "EPSG:4326", "BBOX", "1,2,3,4", "EXCEPTIONS", "INIMAGE"))
 	f.Add("REQUEST=GetMap&WIDTH=-1&HEIGHT=99999999999999999999")
 	f.Add("request=getcapabilities&version=1.1")
+	f.Add("REQUEST=GetLegendGraphic&LAYER=VHR_IMAGE_2018__NDVI&TRANSPARENT=TRUE&BGCOLOR=0x00ff00")
 	h, _ := newHandler()
 	f.Fuzz(func(t *testing.T, q string) {
 		rec := httptest.NewRecorder()

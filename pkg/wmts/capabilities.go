@@ -3,10 +3,12 @@ package wmts
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strconv"
 	"text/template"
 
 	"github.com/pvs/pvs/internal/xmltext"
+	"github.com/pvs/pvs/pkg/legend"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
 )
@@ -20,13 +22,23 @@ type capsMatrix struct {
 
 type capsGrid struct {
 	Name, CRS, WKSS string
+	BBox            capsBBox // the whole set
 	Matrices        []capsMatrix
 }
+
+// capsBBox is an ows:BoundingBox: corners in the CRS's axis order.
+type capsBBox struct{ CRS, Lower, Upper string }
 
 type capsLayer struct {
 	Name, Title            string
 	MinX, MinY, MaxX, MaxY string
-	Time                   string
+	// BBoxes are the layer's extent in each TileMatrixSet's CRS.
+	BBoxes []capsBBox
+	Time   string
+	// Legend is the WMS GetLegendGraphic of the default style; empty
+	// without a WMS behind the cache.
+	Legend                    string
+	LegendWidth, LegendHeight int
 }
 
 type capsData struct {
@@ -63,13 +75,20 @@ func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) {
 			b[3] = min(b[3], 85.0511287798066)
 		}
 		cl := capsLayer{Name: l.Name, Title: l.Title, MinX: ff(b[0]), MinY: ff(b[1]), MaxX: ff(b[2]), MaxY: ff(b[3])}
+		for _, g := range tile.Grids {
+			cl.BBoxes = append(cl.BBoxes, gridBBox(g, l.BBox))
+		}
 		if !l.Start.IsZero() {
 			cl.Time = period.Period{Start: l.Start, End: l.End}.Key()
+		}
+		if h.Fallback != nil {
+			cl.Legend = legendURL(d.URL, l.Name)
+			cl.LegendWidth, cl.LegendHeight = legend.For(l).Size()
 		}
 		d.Layers = append(d.Layers, cl)
 	}
 	for _, g := range tile.Grids {
-		cg := capsGrid{Name: g.Name, CRS: "urn:ogc:def:crs:EPSG::" + strconv.Itoa(g.EPSG), WKSS: g.WellKnownScaleSet}
+		cg := capsGrid{Name: g.Name, CRS: crsURN(g), WKSS: g.WellKnownScaleSet, BBox: gridBBox(g, nil)}
 		for z := 0; z <= g.MaxZoom; z++ {
 			cols, rows := g.MatrixSize(z)
 			tl := ff(g.MinX) + " " + ff(g.MaxY)
@@ -89,6 +108,33 @@ func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.Write(buf.Bytes())
+}
+
+func crsURN(g tile.Grid) string { return "urn:ogc:def:crs:EPSG::" + strconv.Itoa(g.EPSG) }
+
+// gridBBox is a lon/lat extent in the grid's CRS, clamped to the grid (nil:
+// the whole grid). OpenLayers takes a tile grid's extent from this box, not
+// from the WGS84 one; in Web Mercator it also keeps latitudes within
+// ±85.0511°, where the CRS ends.
+func gridBBox(g tile.Grid, lonlat *[4]float64) capsBBox {
+	b := [4]float64{g.MinX, g.MinY, g.MaxX, g.MaxY}
+	if lonlat != nil {
+		p := g.FromWGS84(*lonlat)
+		b = [4]float64{max(p[0], g.MinX), max(p[1], g.MinY), min(p[2], g.MaxX), min(p[3], g.MaxY)}
+	}
+	lower, upper := ff(b[0])+" "+ff(b[1]), ff(b[2])+" "+ff(b[3])
+	if g.EPSG == 4326 { // lat/lon, as the TopLeftCorner
+		lower, upper = ff(b[1])+" "+ff(b[0]), ff(b[3])+" "+ff(b[2])
+	}
+	return capsBBox{CRS: crsURN(g), Lower: lower, Upper: upper}
+}
+
+// legendURL asks the WMS behind the cache (on the same path, see tiledWMS)
+// for the legend of a layer's default style.
+func legendURL(base, layerName string) string {
+	q := url.Values{"SERVICE": {"WMS"}, "VERSION": {"1.3.0"}, "REQUEST": {"GetLegendGraphic"}, "FORMAT": {"image/png"},
+		"LAYER": {layerName}, "STYLE": {"default"}, "SLD_VERSION": {"1.1.0"}}
+	return base + "?" + q.Encode()
 }
 
 var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": esc}).Parse(`<?xml version="1.0" encoding="UTF-8"?>
@@ -117,7 +163,14 @@ var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": es
       <ows:Title>{{x .Title}}</ows:Title>
       <ows:WGS84BoundingBox><ows:LowerCorner>{{.MinX}} {{.MinY}}</ows:LowerCorner><ows:UpperCorner>{{.MaxX}} {{.MaxY}}</ows:UpperCorner></ows:WGS84BoundingBox>
       <ows:Identifier>{{x .Name}}</ows:Identifier>
+{{- range .BBoxes}}
+      <ows:BoundingBox crs="{{.CRS}}"><ows:LowerCorner>{{.Lower}}</ows:LowerCorner><ows:UpperCorner>{{.Upper}}</ows:UpperCorner></ows:BoundingBox>
+{{- end}}
+{{- if .Legend}}
+      <Style isDefault="true"><ows:Identifier>default</ows:Identifier><LegendURL format="image/png" xlink:href="{{x .Legend}}" width="{{.LegendWidth}}" height="{{.LegendHeight}}"/></Style>
+{{- else}}
       <Style isDefault="true"><ows:Identifier>default</ows:Identifier></Style>
+{{- end}}
       <Format>image/png</Format>
       <Format>image/jpeg</Format>
 {{- range $.InfoFormats}}
@@ -148,6 +201,7 @@ var capsTmpl = template.Must(template.New("wmts").Funcs(template.FuncMap{"x": es
 {{- range .Grids}}
     <TileMatrixSet>
       <ows:Identifier>{{.Name}}</ows:Identifier>
+      <ows:BoundingBox crs="{{.BBox.CRS}}"><ows:LowerCorner>{{.BBox.Lower}}</ows:LowerCorner><ows:UpperCorner>{{.BBox.Upper}}</ows:UpperCorner></ows:BoundingBox>
       <ows:SupportedCRS>{{.CRS}}</ows:SupportedCRS>
       <WellKnownScaleSet>{{.WKSS}}</WellKnownScaleSet>
 {{- range .Matrices}}

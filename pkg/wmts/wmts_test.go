@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/tile"
+	"github.com/pvs/pvs/pkg/wms"
 )
 
 type fakeTiles struct{ last tile.Key }
@@ -31,8 +33,18 @@ type fakeLayers struct{}
 
 func (fakeLayers) Layers(ctx context.Context) ([]layer.Layer, error) {
 	bb := [4]float64{-79, -89, -76.5, 25.6}
-	return []layer.Layer{{Name: "VHR_IMAGE_2018", Title: "VHR", BBox: &bb,
-		Start: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)}}, nil
+	return []layer.Layer{{Name: "VHR_IMAGE_2018", Title: "VHR", BBox: &bb, Browse: config.Browse{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}},
+		Start: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 12, 31, 0, 0, 0, 0, time.UTC)},
+		// An empty collection: no extent, no time.
+		{Name: "EMPTY__NDVI", Title: "Empty", Browse: config.Browse{Name: "NDVI", Expression: "(B4-B1)/(B4+B1)", Range: []float64{-1, 1}}},
+	}, nil
+}
+
+// fakeWMS is the renderer's WMS behind the cache, which draws nothing.
+type fakeWMS struct{ fakeLayers }
+
+func (fakeWMS) Render(ctx context.Context, req wms.MapRequest) (*image.NRGBA, error) {
+	return image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height)), nil
 }
 
 type fakeInfo struct {
@@ -48,7 +60,9 @@ func (f *fakeInfo) FeatureInfo(ctx context.Context, k tile.Key, i, j int, format
 
 func handler() (*Handler, *fakeTiles) {
 	ft := &fakeTiles{}
-	return &Handler{Tiles: ft, Layers: fakeLayers{}, Info: &fakeInfo{}, Prefix: "/wmts", PublicURL: "http://example.org", MaxAge: 60, Log: slog.New(slog.DiscardHandler)}, ft
+	log := slog.New(slog.DiscardHandler)
+	renderer := &wms.Handler{Backend: fakeWMS{}, Log: log, Service: wms.Service{MaxSize: 4096}}
+	return &Handler{Tiles: ft, Layers: fakeLayers{}, Info: &fakeInfo{}, Fallback: renderer, Prefix: "/wmts", PublicURL: "http://example.org", MaxAge: 60, Log: log}, ft
 }
 
 func do(h http.Handler, target string, hdr ...string) *httptest.ResponseRecorder {

@@ -1,0 +1,213 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/airbusgeo/godal"
+
+	"github.com/pvs/pvs/internal/pixelcheck"
+	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/cog"
+	"github.com/pvs/pvs/pkg/tile"
+)
+
+const (
+	collection = "VHR_IMAGE_2018"
+	sampleID   = "VHR18_SAMPLE_RGB_20180615"
+	newerID    = "VHR18_MAGENTA_20180617"
+)
+
+// pvsBinary returns $PVS_BIN (make builds bin/pvs), or builds one.
+func pvsBinary(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("PVS_BIN"); b != "" {
+		return b
+	}
+	out := filepath.Join(t.TempDir(), "pvs")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/pvs")
+	cmd.Dir = repoRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build pvs: %v\n%s", err, b)
+	}
+	return out
+}
+
+// freePort returns a port nothing listens on now (not 18081/18082, which
+// the local stack's renderer and cache use).
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	testenv.Must(t, err, "listen")
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// daemon runs `pvs <args>` until the test ends, its output in a log that
+// is shown when the test fails.
+func daemon(t *testing.T, bin string, env []string, args ...string) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), args[0]+".log")
+	f, err := os.Create(logPath)
+	testenv.Must(t, err, "create log")
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, repoRoot(t), f, f
+	testenv.Must(t, cmd.Start(), "start pvs %s", args[0])
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		f.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("==== pvs %s\n%s", args[0], b)
+		}
+	})
+}
+
+func waitReady(t *testing.T, port int) {
+	t.Helper()
+	u := fmt.Sprintf("http://127.0.0.1:%d/readyz", port)
+	testenv.Eventually(t, 30*time.Second, u, func() (bool, error) {
+		resp, err := http.Get(u)
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, fmt.Errorf("status %d", resp.StatusCode)
+	})
+}
+
+// packages writes the sample (a Landsat scene, 2018-06-15) and a magenta
+// square over part of it two days later into the source folder.
+func packages(t *testing.T, root, incoming string) {
+	t.Helper()
+	raster, err := os.ReadFile(filepath.Join(root, "testdata/rasters/RGB.byte.tif"))
+	testenv.Must(t, err, "read raster")
+	meta, err := os.ReadFile(filepath.Join(root, "testdata/products/vhr18_sample", sampleID+".xml"))
+	testenv.Must(t, err, "read metadata")
+	dir := filepath.Join(incoming, "packages")
+	testenv.Must(t, os.MkdirAll(dir, 0o755), "mkdir")
+	testenv.Must(t, os.WriteFile(filepath.Join(dir, "sample.tar"), pixelcheck.Tar(t, map[string][]byte{
+		"RGB.byte.tif": raster, sampleID + ".xml": meta}), 0o644), "write sample")
+
+	cog.Init() // GDAL's drivers
+	path := filepath.Join(t.TempDir(), "magenta.tif")
+	ds, err := godal.Create(godal.GTiff, path, 3, godal.Byte, 300, 300)
+	testenv.Must(t, err, "create raster")
+	sr, err := godal.NewSpatialRefFromEPSG(4326)
+	testenv.Must(t, err, "EPSG:4326")
+	testenv.Must(t, ds.SetSpatialRef(sr), "set CRS")
+	sr.Close()
+	testenv.Must(t, ds.SetGeoTransform([6]float64{-78.2, 0.001, 0, 24.75, 0, -0.001}), "set geotransform")
+	for i, v := range []float64{255, 0, 255} {
+		testenv.Must(t, ds.Bands()[i].Fill(v, 0), "fill")
+	}
+	testenv.Must(t, ds.Close(), "write raster")
+	rb, err := os.ReadFile(path)
+	testenv.Must(t, err, "read raster")
+	newerMeta := bytes.ReplaceAll(bytes.ReplaceAll(meta, []byte(sampleID), []byte(newerID)), []byte("2018-06-15"), []byte("2018-06-17"))
+	testenv.Must(t, os.WriteFile(filepath.Join(dir, "newer.tar"), pixelcheck.Tar(t, map[string][]byte{
+		"magenta.tif": rb, newerID + ".xml": newerMeta}), 0o644), "write newer")
+}
+
+// proxyTo hands requests to a daemon on a local port.
+func proxyTo(port int) http.Handler {
+	return httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(port)})
+}
+
+// The same pages against the real daemons: the pvs renderer and cache,
+// started here on ports of their own with the registry, Redis and a local
+// object store, after the sample and a newer product are registered
+// through the preprocessor and registrar.
+func TestOpenLayersAgainstTheStack(t *testing.T) {
+	testenv.Require(t)
+	b := newBrowser(t)
+	scripts := bundle(t)
+	root := repoRoot(t)
+	bin := pvsBinary(t)
+	_, prefix := testenv.Redis(t)
+	dbURL := testenv.Database(t)
+	data := t.TempDir()
+	incoming, output, cache := filepath.Join(data, "incoming"), filepath.Join(data, "products"), filepath.Join(data, "cache")
+	packages(t, root, incoming)
+
+	rendererPort, cachePort := freePort(t), freePort(t)
+	ogc := http.NewServeMux()
+	ogc.Handle("/ows", proxyTo(rendererPort))
+	ogc.Handle("/wmts", proxyTo(cachePort))
+	ogc.Handle("/wmts/", proxyTo(cachePort))
+	srv := site(t, scripts, ogc)
+
+	env := append(os.Environ(),
+		"PVS_CONFIG="+filepath.Join(root, "config/vhr18.yaml"),
+		"REDIS_URL="+testenv.RedisURL(), "PVS_REDIS_PREFIX="+prefix, "DATABASE_URL="+dbURL,
+		"PVS_SOURCE="+incoming, "PVS_OUTPUT="+output, "PVS_CACHE_STORE="+cache,
+		"PVS_PUBLIC_URL="+srv.URL, // capabilities advertise the page's origin
+		"PVS_RENDERER_PORT="+strconv.Itoa(rendererPort), "PVS_CACHE_PORT="+strconv.Itoa(cachePort),
+	)
+	run := func(args ...string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env, cmd.Dir = env, root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("pvs %v: %v\n%s", args, err, out)
+		}
+	}
+	run("migrate")
+	daemon(t, bin, env, "preprocessor", "--heartbeat", "1s")
+	daemon(t, bin, env, "registrar", "--heartbeat", "1s")
+	run("enqueue", "--wait", "120s", "packages/sample.tar", "packages/newer.tar")
+	// Started after the registrations, so that their first look at the
+	// catalogue sees both products.
+	daemon(t, bin, env, "renderer")
+	daemon(t, bin, env, "cache")
+	waitReady(t, rendererPort)
+	waitReady(t, cachePort)
+
+	// The sample's raster, a little wider: the layer's extent lies in it.
+	bounds := [4]float64{-79.01, 23.51, -76.52, 25.6}
+	inside := [2]float64{-77.9, 24.6}
+	for _, set := range []string{"GoogleMapsCompatible", "WorldCRS84Quad"} {
+		t.Run(set, func(t *testing.T) {
+			r, _ := wmtsPage(t, b, srv.URL, collection, set)
+			g, _ := tile.Lookup(set)
+			e := g.ToWGS84(r.Extent)
+			if e[0] < bounds[0] || e[1] < bounds[1] || e[2] > bounds[2] || e[3] > bounds[3] ||
+				inside[0] < e[0] || inside[0] > e[2] || inside[1] < e[1] || inside[1] > e[3] {
+				t.Errorf("tile grid extent %v (lon/lat %v) is not the sample's", r.Extent, e)
+			}
+		})
+	}
+	t.Run("WMS TIME", func(t *testing.T) {
+		r := timePage(t, b, srv.URL, collection)
+		// The extent's start is the sample alone, its end the magenta
+		// square alone.
+		if m := r.Frames[1].Canvas.Mean; m[0] < 240 || m[1] > 15 || m[2] < 240 {
+			t.Errorf("TIME=%s: mean colour %v, want the magenta product", r.Frames[1].Time, m)
+		}
+		if m := r.Frames[0].Canvas.Mean; m[1] < 20 {
+			t.Errorf("TIME=%s: mean colour %v, want the sample", r.Frames[0].Time, m)
+		}
+	})
+}
