@@ -61,9 +61,10 @@ func (o Options) Switches() []string {
 }
 
 // Translate writes src as a COG at dst (a local path), with no further
-// steps.
+// steps. src is trusted as to where it is, not as to what it holds: it is
+// opened with DefaultDrivers.
 func Translate(src, dst string, o Options, log *slog.Logger) error {
-	return Convert([]string{src}, dst, Steps{}, o, log)
+	return Convert([]string{src}, dst, Steps{}, o, InputPolicy{}, log)
 }
 
 // Band describes one raster band.

@@ -140,8 +140,104 @@ type Preprocessor struct {
 	InProcess bool `yaml:"in_process"`
 	// GDALCacheMB bounds GDAL's block cache in a conversion (GDAL_CACHEMAX).
 	GDALCacheMB int `yaml:"gdal_cache_mb"`
-	// MaxPackageBytes bounds what a package may unpack to.
+	// MaxPackageBytes bounds what a package may unpack to. Kept for
+	// existing files; Limits.UnpackedBytes is the same cap.
 	MaxPackageBytes int64 `yaml:"max_package_bytes"`
+	// Limits cap what one package may cost; a package past any of them
+	// fails permanently with the cap in its reason.
+	Limits PreprocessorLimits `yaml:"limits"`
+}
+
+// PreprocessorLimits cap what an untrusted package may make the
+// preprocessor download, write, read and allocate. Zero takes the default.
+type PreprocessorLimits struct {
+	// DownloadBytes caps the bytes fetched from the source store for one
+	// package (an archive, a single raster or all objects of a prefix).
+	DownloadBytes int64 `yaml:"download_bytes"`
+	// UnpackedBytes caps what an archive may unpack to.
+	UnpackedBytes int64 `yaml:"unpacked_bytes"`
+	// ExpansionRatio caps unpacked bytes over packed bytes of an archive,
+	// so that a small compression bomb stops long before UnpackedBytes.
+	ExpansionRatio float64 `yaml:"expansion_ratio"`
+	// Entries caps the files and directories of a package.
+	Entries int `yaml:"entries"`
+	// RasterSide caps the width and the height of a raster, as its header
+	// declares them, before any pixel is read.
+	RasterSide int `yaml:"raster_side"`
+	// RasterSamples caps width × height × bands of a raster.
+	RasterSamples int64 `yaml:"raster_samples"`
+	// XMLBytes and XMLDepth cap a metadata document's size and how deep
+	// its elements nest.
+	XMLBytes int64 `yaml:"xml_bytes"`
+	XMLDepth int   `yaml:"xml_depth"`
+}
+
+// Default preprocessor limits: generous for real EO products (a
+// Sentinel-2 tile is ~1 GiB and 10980² pixels, a Pleiades scene a few GiB
+// and ~40000² pixels), far below what would exhaust a worker.
+const (
+	DefaultDownloadBytes  = 16 << 30
+	DefaultUnpackedBytes  = 64 << 30
+	DefaultExpansionRatio = 50
+	DefaultEntries        = 100000
+	DefaultRasterSide     = 100000
+	DefaultRasterSamples  = 40_000_000_000
+	DefaultXMLBytes       = 16 << 20
+	DefaultXMLDepth       = 256
+)
+
+// SetDefaults fills in unset limits. An unset UnpackedBytes takes
+// max_package_bytes, the key that held this cap before.
+func (l *PreprocessorLimits) SetDefaults(maxPackageBytes int64) {
+	setInt64 := func(v *int64, def int64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setInt64(&l.DownloadBytes, DefaultDownloadBytes)
+	if l.UnpackedBytes == 0 && maxPackageBytes > 0 {
+		l.UnpackedBytes = maxPackageBytes
+	}
+	setInt64(&l.UnpackedBytes, DefaultUnpackedBytes)
+	if l.ExpansionRatio == 0 {
+		l.ExpansionRatio = DefaultExpansionRatio
+	}
+	if l.Entries == 0 {
+		l.Entries = DefaultEntries
+	}
+	if l.RasterSide == 0 {
+		l.RasterSide = DefaultRasterSide
+	}
+	setInt64(&l.RasterSamples, DefaultRasterSamples)
+	setInt64(&l.XMLBytes, DefaultXMLBytes)
+	if l.XMLDepth == 0 {
+		l.XMLDepth = DefaultXMLDepth
+	}
+}
+
+// Validate names the first limit that cannot work.
+func (l PreprocessorLimits) Validate() error {
+	var errs []error
+	positive := func(key string, v int64) {
+		if v <= 0 {
+			errs = append(errs, fmt.Errorf("config preprocessor.limits.%s: must be positive, got %d", key, v))
+		}
+	}
+	positive("download_bytes", l.DownloadBytes)
+	positive("unpacked_bytes", l.UnpackedBytes)
+	positive("entries", int64(l.Entries))
+	positive("raster_side", int64(l.RasterSide))
+	positive("raster_samples", l.RasterSamples)
+	positive("xml_bytes", l.XMLBytes)
+	positive("xml_depth", int64(l.XMLDepth))
+	if l.ExpansionRatio < 1 {
+		// Below 1 even an uncompressed tar (headers included) is refused.
+		errs = append(errs, fmt.Errorf("config preprocessor.limits.expansion_ratio: must be at least 1, got %g", l.ExpansionRatio))
+	}
+	if l.XMLDepth > 0 && l.XMLDepth < 8 {
+		errs = append(errs, fmt.Errorf("config preprocessor.limits.xml_depth: EO metadata nests at least 8 levels, got %d", l.XMLDepth))
+	}
+	return errors.Join(errs...)
 }
 
 // COG creation options.
@@ -399,8 +495,9 @@ func (c *Config) SetDefaults() {
 	if p.GDALCacheMB <= 0 {
 		p.GDALCacheMB = 256
 	}
+	p.Limits.SetDefaults(p.MaxPackageBytes)
 	if p.MaxPackageBytes <= 0 {
-		p.MaxPackageBytes = 64 << 30
+		p.MaxPackageBytes = p.Limits.UnpackedBytes
 	}
 	if p.COG.Compress == "" {
 		p.COG.Compress = "DEFLATE"
@@ -576,6 +673,10 @@ func (c *Config) Validate() error {
 	if c.Preprocessor.COG.BlockSize%16 != 0 || c.Preprocessor.COG.BlockSize < 16 {
 		bad("preprocessor.cog.blocksize", "must be a multiple of 16, got %d", c.Preprocessor.COG.BlockSize)
 	}
+	if p := c.Preprocessor; p.MaxPackageBytes != p.Limits.UnpackedBytes {
+		bad("preprocessor.limits.unpacked_bytes", "%d, but max_package_bytes says %d: give one of them", p.Limits.UnpackedBytes, p.MaxPackageBytes)
+	}
+	errs = append(errs, c.Preprocessor.Limits.Validate())
 	return errors.Join(errs...)
 }
 

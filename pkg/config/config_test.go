@@ -155,3 +155,59 @@ func TestRedisPasswordFileMissing(t *testing.T) {
 		t.Errorf("error %v does not name redis.password_file", err)
 	}
 }
+
+func TestPreprocessorLimits(t *testing.T) {
+	t.Parallel()
+	const base = "collection: {name: C, product_types: [{name: T}]}\n"
+	defaults := PreprocessorLimits{DownloadBytes: 16 << 30, UnpackedBytes: 64 << 30, ExpansionRatio: 50, Entries: 100000,
+		RasterSide: 100000, RasterSamples: 4e10, XMLBytes: 16 << 20, XMLDepth: 256}
+	for _, c := range []struct {
+		name, yaml  string
+		want        PreprocessorLimits
+		wantPackage int64 // max_package_bytes after defaults
+	}{
+		{"defaults", base, defaults, 64 << 30},
+		{"max_package_bytes is the unpacked cap", base + "preprocessor: {max_package_bytes: 1000}",
+			with(defaults, func(l *PreprocessorLimits) { l.UnpackedBytes = 1000 }), 1000},
+		{"unpacked_bytes sets max_package_bytes", base + "preprocessor: {limits: {unpacked_bytes: 2000}}",
+			with(defaults, func(l *PreprocessorLimits) { l.UnpackedBytes = 2000 }), 2000},
+		{"each key", base + "preprocessor: {limits: {download_bytes: 1, expansion_ratio: 2.5, entries: 3, raster_side: 4, raster_samples: 5, xml_bytes: 6, xml_depth: 70}}",
+			with(defaults, func(l *PreprocessorLimits) {
+				*l = PreprocessorLimits{DownloadBytes: 1, UnpackedBytes: 64 << 30, ExpansionRatio: 2.5, Entries: 3, RasterSide: 4, RasterSamples: 5, XMLBytes: 6, XMLDepth: 70}
+			}), 64 << 30},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(c.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Preprocessor.Limits != c.want || cfg.Preprocessor.MaxPackageBytes != c.wantPackage {
+				t.Errorf("limits %+v, max_package_bytes %d; want %+v, %d", cfg.Preprocessor.Limits, cfg.Preprocessor.MaxPackageBytes, c.want, c.wantPackage)
+			}
+		})
+	}
+}
+
+func TestPreprocessorLimitsValidate(t *testing.T) {
+	t.Parallel()
+	for limits, field := range map[string]string{
+		"{download_bytes: -1}":                        "preprocessor.limits.download_bytes",
+		"{expansion_ratio: 0.5}":                      "preprocessor.limits.expansion_ratio",
+		"{xml_depth: 3}":                              "preprocessor.limits.xml_depth",
+		"{raster_samples: -5}":                        "preprocessor.limits.raster_samples",
+		"{unpacked_bytes: 20}, max_package_bytes: 10": "preprocessor.limits.unpacked_bytes",
+		"{entries: -1, raster_side: -1}":              "preprocessor.limits.raster_side",
+		"{xml_bytes: -1}":                             "preprocessor.limits.xml_bytes",
+	} {
+		yaml := "collection: {name: C, product_types: [{name: T}]}\npreprocessor: {limits: " + limits + "}"
+		_, err := Parse([]byte(yaml), env(nil))
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%q: error %v does not name %s", limits, err, field)
+		}
+	}
+}
+
+func with(l PreprocessorLimits, f func(*PreprocessorLimits)) PreprocessorLimits {
+	f(&l)
+	return l
+}

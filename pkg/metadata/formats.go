@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -101,8 +102,12 @@ func readDIMAP(root *node, p *Product) error {
 // Extract returns the texts of the elements reached by path: local names
 // separated by "/", each step matching at any depth below the previous one
 // (like XPath's "//a//b"). It is the type extractor of product types.
-func Extract(doc []byte, path string) ([]string, error) {
-	root, err := parseTree(strings.NewReader(string(doc)))
+// The document is held to DefaultLimits.
+func Extract(doc []byte, path string) ([]string, error) { return DefaultLimits.Extract(doc, path) }
+
+// Extract is the package's Extract within l.
+func (l Limits) Extract(doc []byte, path string) ([]string, error) {
+	root, err := parseTree(bytes.NewReader(doc), l)
 	if err != nil {
 		return nil, err
 	}

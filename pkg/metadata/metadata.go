@@ -63,24 +63,94 @@ type node struct {
 	children     []*node
 }
 
-// MaxDocumentSize bounds the metadata documents that are parsed.
+// Limits bound the metadata documents that are parsed. Packages are
+// untrusted: without them, one document could hold the whole memory of a
+// worker, or nest elements deep enough to make the recursive walks over
+// the tree exhaust the stack.
+type Limits struct {
+	MaxBytes int64 // document size
+	MaxDepth int   // element nesting
+}
+
+// DefaultLimits are far above any real EO metadata document: the largest
+// Sentinel-2 MTD_TL.xml are a few MiB and nest about 10 levels.
+var DefaultLimits = Limits{MaxBytes: MaxDocumentSize, MaxDepth: 256}
+
+// MaxDocumentSize is DefaultLimits.MaxBytes.
 const MaxDocumentSize = 16 << 20
 
-func parseTree(r io.Reader) (*node, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxDocumentSize+1))
+// ErrTooLarge and ErrTooDeep report a document past Limits.
+var (
+	ErrTooLarge = errors.New("metadata document too large")
+	ErrTooDeep  = errors.New("metadata document nested too deep")
+)
+
+// orDefault fills zero fields from DefaultLimits.
+func (l Limits) orDefault() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	return l
+}
+
+// ReadAll reads a whole document, refusing one past l.MaxBytes without
+// reading more than one byte beyond it.
+func (l Limits) ReadAll(r io.Reader) ([]byte, error) {
+	l = l.orDefault()
+	data, err := io.ReadAll(io.LimitReader(r, l.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read metadata: %w", err)
 	}
-	if len(data) > MaxDocumentSize {
-		return nil, fmt.Errorf("metadata document larger than %d bytes", MaxDocumentSize)
+	if int64(len(data)) > l.MaxBytes {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, l.MaxBytes)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(data))
+	return data, nil
+}
+
+// depthDecoder is an xml.Decoder that refuses elements nested deeper than
+// max. encoding/xml keeps its own stack of open elements without bound, so
+// the count has to be kept as the tokens go by.
+type depthDecoder struct {
+	*xml.Decoder
+	depth, max int
+}
+
+func (d *depthDecoder) Token() (xml.Token, error) {
+	tok, err := d.Decoder.Token()
+	if err != nil {
+		return tok, err
+	}
+	switch tok.(type) {
+	case xml.StartElement:
+		d.depth++
+		if d.depth > d.max {
+			return nil, fmt.Errorf("%w: more than %d levels of elements", ErrTooDeep, d.max)
+		}
+	case xml.EndElement:
+		d.depth--
+	}
+	return tok, nil
+}
+
+func parseTree(r io.Reader, l Limits) (*node, error) {
+	l = l.orDefault()
+	data, err := l.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	dec := &depthDecoder{Decoder: xml.NewDecoder(bytes.NewReader(data)), max: l.MaxDepth}
 	root := &node{}
 	stack := []*node{root}
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, ErrTooDeep) {
+			return nil, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("invalid XML: %w", err)
@@ -153,9 +223,12 @@ func (n *node) first(path ...string) string {
 
 // ParseXML reads an EOP 2.x (eop:EarthObservation and its opt/sar/...
 // variants), GSC (gsc:report), Sentinel-2 SAFE (MTD_MSIL1C.xml,
-// MTD_MSIL2A.xml) or SPOT/Pleiades DIMAP document.
-func ParseXML(r io.Reader) (Product, error) {
-	root, err := parseTree(r)
+// MTD_MSIL2A.xml) or SPOT/Pleiades DIMAP document within DefaultLimits.
+func ParseXML(r io.Reader) (Product, error) { return DefaultLimits.ParseXML(r) }
+
+// ParseXML is the package's ParseXML within l.
+func (l Limits) ParseXML(r io.Reader) (Product, error) {
+	root, err := parseTree(r, l)
 	if err != nil {
 		return Product{}, err
 	}

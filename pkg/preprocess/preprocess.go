@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -34,7 +35,10 @@ type Preprocessor struct {
 	Next       Enqueuer
 	Collection config.Collection
 	Options    config.Preprocessor
-	Limits     Limits
+	// Limits are the caps of a Preprocessor built without a
+	// configuration; those of Options.Limits, when set (a loaded
+	// configuration sets them all), take precedence. See limits.
+	Limits Limits
 	// Converter runs the GDAL conversion; nil converts in-process.
 	Converter cog.Converter
 	Log       *slog.Logger
@@ -115,26 +119,21 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if err := os.Mkdir(pkgDir, 0o755); err != nil {
 		return "", err
 	}
-	direct, err := p.fetch(ctx, src, work, pkgDir)
-	if err != nil {
+	lim := p.limits()
+	if err := p.fetch(ctx, src, work, pkgDir, lim); err != nil {
 		return "", err
 	}
 	// A preprocess-md_queue item that names the product and its times needs
 	// no metadata file in the package.
 	needMeta := md == nil || md.Identifier == "" || md.BeginTime == "" || md.EndTime == ""
-	pt, metaFile, inputs, err := p.detect(src, pkgDir, direct, needMeta)
+	pt, metaFile, inputs, err := p.detect(src, pkgDir, needMeta, lim)
 	if err != nil {
 		return "", queue.Permanent(err)
 	}
 	var prod metadata.Product
 	if metaFile != "" {
-		b, err := os.ReadFile(metaFile)
-		if err != nil {
+		if prod, err = readMetadata(metaFile, lim); err != nil {
 			return "", err
-		}
-		prod, err = metadata.ParseXML(bytes.NewReader(b))
-		if err != nil {
-			return "", queue.Permanent(fmt.Errorf("metadata %s: %w", filepath.Base(metaFile), err))
 		}
 	}
 	if md != nil {
@@ -160,12 +159,13 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if conv == nil {
 		conv = cog.InProcess{Log: p.Log}
 	}
-	usage, err := conv.Convert(ctx, cog.Job{Inputs: inputs, Dst: cogPath, Steps: steps, Options: opts})
+	// The package is untrusted: GDAL may open its rasters only with the
+	// drivers of the product type, read no file outside it, and must find
+	// the sizes within the caps before reading a pixel.
+	input := cog.InputPolicy{Drivers: InputDrivers(pt), Root: pkgDir, MaxSide: lim.RasterSide, MaxSamples: lim.RasterSamples}
+	usage, err := conv.Convert(ctx, cog.Job{Inputs: inputs, Dst: cogPath, Steps: steps, Options: opts, Input: input})
 	if err != nil {
-		if ctx.Err() != nil {
-			return "", err
-		}
-		return "", queue.Permanent(fmt.Errorf("convert %s to COG: %w", names(inputs), err))
+		return "", convertError(ctx, inputs, err)
 	}
 	info, err := cog.Describe(cogPath, p.Log)
 	if err != nil {
@@ -213,6 +213,47 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	return prefix, nil
 }
 
+// convertError says what a failed conversion means for the item. Bad input
+// is a permanent failure. A converter that crashed or could not start says
+// nothing certain of the input (the machine may be short of memory, a
+// signal may have come from elsewhere): the item is retried, and the
+// queue's attempt limit ends an item that crashes every converter.
+func convertError(ctx context.Context, inputs []string, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	err = fmt.Errorf("convert %s to COG: %w", names(inputs), err)
+	if errors.Is(err, cog.ErrCrashed) || errors.Is(err, cog.ErrNotStarted) {
+		return err
+	}
+	return queue.Permanent(err)
+}
+
+// readMetadata parses a package's metadata document within the XML caps.
+func readMetadata(path string, lim Limits) (metadata.Product, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return metadata.Product{}, err
+	}
+	defer f.Close()
+	prod, err := lim.xml().ParseXML(f)
+	if err != nil {
+		return prod, queue.Permanent(fmt.Errorf("metadata %s: %w", filepath.Base(path), xmlCapHint(err)))
+	}
+	return prod, nil
+}
+
+// xmlCapHint names the setting of the XML cap err reports, if any.
+func xmlCapHint(err error) error {
+	switch {
+	case errors.Is(err, metadata.ErrTooLarge):
+		return fmt.Errorf("%w (preprocessor.limits.xml_bytes)", err)
+	case errors.Is(err, metadata.ErrTooDeep):
+		return fmt.Errorf("%w (preprocessor.limits.xml_depth)", err)
+	}
+	return err
+}
+
 type upload struct {
 	key  string
 	file string // upload this local file, or
@@ -232,57 +273,100 @@ func (u upload) put(ctx context.Context, s store.Store) error {
 	return nil
 }
 
-// fetch copies the package named src from the source store and unpacks it
-// into pkgDir. A package that is a single object is not copied: GDAL reads
-// it where it is, and its path is returned.
-func (p *Preprocessor) fetch(ctx context.Context, src, work, pkgDir string) (string, error) {
-	name := strings.ToLower(src)
-	archive := ""
-	switch {
-	case strings.HasSuffix(name, ".tar"):
-		archive = "tar"
-	case strings.HasSuffix(name, ".tar.gz"), strings.HasSuffix(name, ".tgz"):
-		archive = "tgz"
-	case strings.HasSuffix(name, ".zip"):
-		archive = "zip"
-	}
-	if _, err := p.Source.Stat(ctx, src); err != nil {
+// fetch copies the package named src from the source store into pkgDir,
+// unpacking an archive. A single raster is copied too: the conversion then
+// reads only local files, and so needs neither network nor credentials.
+func (p *Preprocessor) fetch(ctx context.Context, src, work, pkgDir string, lim Limits) error {
+	archive := archiveKind(src)
+	obj, err := p.Source.Stat(ctx, src)
+	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
+			return err
 		}
 		if archive != "" {
-			return "", queue.Permanent(fmt.Errorf("package %s not found in %s", src, p.Source.URL()))
+			return queue.Permanent(fmt.Errorf("package %s not found in %s", src, p.Source.URL()))
 		}
 		// Not an object: a directory-like prefix of objects.
-		return "", p.fetchPrefix(ctx, src, pkgDir)
+		return p.fetchPrefix(ctx, src, pkgDir, lim)
+	}
+	// Refused before a byte is fetched when the store knows the size;
+	// download checks again, in case the object grew since.
+	if obj.Size > lim.DownloadBytes {
+		return queue.Permanent(fmt.Errorf("package %s is %d bytes; at most %d may be downloaded (preprocessor.limits.download_bytes)",
+			src, obj.Size, lim.DownloadBytes))
 	}
 	if archive == "" {
-		// A single raster is its own package, read in place.
-		return p.Source.GDALPath(src), nil
+		dst, err := safePath(pkgDir, path.Base(src))
+		if err != nil {
+			return queue.Permanent(err)
+		}
+		if p.linkLocal(src, dst, lim.DownloadBytes) {
+			return nil
+		}
+		_, err = p.download(ctx, src, dst, lim.DownloadBytes)
+		return err
 	}
 	local := filepath.Join(work, "download")
-	if err := p.download(ctx, src, local); err != nil {
-		return "", err
+	if _, err := p.download(ctx, src, local, lim.DownloadBytes); err != nil {
+		return err
 	}
-	var err error
-	switch archive {
-	case "zip":
-		err = Unzip(local, pkgDir, p.Limits)
-	default:
-		f, ferr := os.Open(local)
-		if ferr != nil {
-			return "", ferr
-		}
-		err = Untar(f, pkgDir, archive == "tgz", p.Limits)
-		f.Close()
+	if err := unpack(archive, local, pkgDir, lim); err != nil {
+		return queue.Permanent(fmt.Errorf("unpack %s: %w", src, err))
 	}
-	if err != nil {
-		return "", queue.Permanent(fmt.Errorf("unpack %s: %w", src, err))
-	}
-	return "", nil
+	return nil
 }
 
-func (p *Preprocessor) fetchPrefix(ctx context.Context, src, pkgDir string) error {
+// linkLocal hard-links a single raster of a local store into the package
+// instead of copying it, when both are on one file system: a large raster
+// then costs no copy. Only a regular file is linked (a link to a symbolic
+// link would let GDAL follow it anywhere) within the download cap; any
+// other is left to download, which refuses what it must.
+func (p *Preprocessor) linkLocal(src, dst string, limit int64) bool {
+	local := p.Source.GDALPath(src)
+	if strings.HasPrefix(local, "/vsi") {
+		return false
+	}
+	if st, err := os.Lstat(local); err != nil || !st.Mode().IsRegular() || st.Size() > limit {
+		return false
+	}
+	return os.Link(local, dst) == nil
+}
+
+// archiveKind is "tar", "tgz" or "zip" for a package name with one of
+// their extensions, else "".
+func archiveKind(src string) string {
+	name := strings.ToLower(src)
+	switch {
+	case strings.HasSuffix(name, ".tar"):
+		return "tar"
+	case strings.HasSuffix(name, ".tar.gz"), strings.HasSuffix(name, ".tgz"):
+		return "tgz"
+	case strings.HasSuffix(name, ".zip"):
+		return "zip"
+	}
+	return ""
+}
+
+func unpack(archive, local, pkgDir string, lim Limits) error {
+	if archive == "zip" {
+		return Unzip(local, pkgDir, lim)
+	}
+	f, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return Untar(f, st.Size(), pkgDir, archive == "tgz", lim)
+}
+
+// fetchPrefix copies the objects under the prefix src. They are the
+// package unpacked already: the download cap and the unpacked one both
+// hold, and the entries cap.
+func (p *Preprocessor) fetchPrefix(ctx context.Context, src, pkgDir string, lim Limits) error {
 	prefix := strings.TrimSuffix(src, "/") + "/"
 	objs, err := p.Source.List(ctx, prefix)
 	if err != nil {
@@ -291,54 +375,70 @@ func (p *Preprocessor) fetchPrefix(ctx context.Context, src, pkgDir string) erro
 	if len(objs) == 0 {
 		return queue.Permanent(fmt.Errorf("package %s not found in %s", src, p.Source.URL()))
 	}
+	if len(objs) > lim.MaxEntries {
+		return queue.Permanent(fmt.Errorf("package %s has more than %d objects (preprocessor.limits.entries)", src, lim.MaxEntries))
+	}
+	left, setting := lim.DownloadBytes, "download_bytes"
+	if lim.MaxBytes < left {
+		left, setting = lim.MaxBytes, "unpacked_bytes"
+	}
 	var total int64
 	for _, o := range objs {
 		total += o.Size
-		if p.Limits.MaxBytes > 0 && total > p.Limits.MaxBytes {
-			return queue.Permanent(fmt.Errorf("package %s is larger than %d bytes", src, p.Limits.MaxBytes))
-		}
+	}
+	if total > left {
+		return queue.Permanent(fmt.Errorf("package %s is %d bytes; at most %d are allowed (preprocessor.limits.%s)", src, total, left, setting))
+	}
+	for _, o := range objs {
 		dst, err := safePath(pkgDir, strings.TrimPrefix(o.Key, prefix))
 		if err != nil {
 			return queue.Permanent(err)
 		}
-		if err := p.download(ctx, o.Key, dst); err != nil {
+		n, err := p.download(ctx, o.Key, dst, left)
+		if err != nil {
 			return err
 		}
+		left -= n
 	}
 	return nil
 }
 
-func (p *Preprocessor) download(ctx context.Context, key, dst string) error {
+// download copies the object key to the file dst, refusing it past limit
+// bytes, and returns the bytes written.
+func (p *Preprocessor) download(ctx context.Context, key, dst string, limit int64) (int64, error) {
 	rc, err := p.Source.Get(ctx, key)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return queue.Permanent(fmt.Errorf("package %s not found in %s", key, p.Source.URL()))
+			return 0, queue.Permanent(fmt.Errorf("package %s not found in %s", key, p.Source.URL()))
 		}
-		return err
+		return 0, err
 	}
 	defer rc.Close()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
+		return 0, err
 	}
 	f, err := os.Create(dst)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if _, err := io.Copy(f, rc); err != nil {
-		f.Close()
-		return fmt.Errorf("download %s: %w", key, err)
+	n, err := io.Copy(f, io.LimitReader(rc, limit+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	if err != nil {
+		return n, fmt.Errorf("download %s: %w", key, err)
+	}
+	if n > limit {
+		return n, queue.Permanent(fmt.Errorf("package %s: more than %d bytes to download (preprocessor.limits.download_bytes)", key, limit))
+	}
+	return n, nil
 }
 
 // detect finds the first product type whose globs (and type extractor)
 // match the package, and returns it with the metadata file and the raster
 // file(s) it matched.
-func (p *Preprocessor) detect(src, dir, direct string, needMeta bool) (config.ProductType, string, []string, error) {
+func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (config.ProductType, string, []string, error) {
 	var files []string
-	if direct != "" {
-		files = append(files, direct)
-	}
 	err := filepath.WalkDir(dir, func(fp string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -367,7 +467,7 @@ func (p *Preprocessor) detect(src, dir, direct string, needMeta bool) (config.Pr
 			continue
 		}
 		if e := pt.TypeExtractor; e != nil && meta != "" {
-			ok, err := extractorMatches(meta, e)
+			ok, err := extractorMatches(meta, e, lim)
 			if err != nil {
 				return pt, "", nil, fmt.Errorf("metadata %s: %w", filepath.Base(meta), err)
 			}
@@ -402,14 +502,19 @@ func (p *Preprocessor) detect(src, dir, direct string, needMeta bool) (config.Pr
 		p.Collection.Name, strings.Join(tried, "; "))
 }
 
-func extractorMatches(meta string, e *config.Extractor) (bool, error) {
-	doc, err := os.ReadFile(meta)
+func extractorMatches(meta string, e *config.Extractor, lim Limits) (bool, error) {
+	f, err := os.Open(meta)
 	if err != nil {
 		return false, err
 	}
-	values, err := metadata.Extract(doc, e.Path)
+	defer f.Close()
+	doc, err := lim.xml().ReadAll(f)
 	if err != nil {
-		return false, err
+		return false, xmlCapHint(err)
+	}
+	values, err := lim.xml().Extract(doc, e.Path)
+	if err != nil {
+		return false, xmlCapHint(err)
 	}
 	re, err := regexp.Compile(e.Pattern)
 	if err != nil {

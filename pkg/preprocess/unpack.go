@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,12 +17,6 @@ import (
 // ErrUnsafeArchive reports an archive entry that could write outside the
 // work directory or is not a plain file.
 var ErrUnsafeArchive = errors.New("unsafe archive")
-
-// Limits bound what unpacking may write.
-type Limits struct {
-	MaxBytes   int64 // total bytes written
-	MaxEntries int
-}
 
 // safePath maps an archive entry name to a path inside dir, refusing names
 // that would leave it.
@@ -41,16 +36,52 @@ func safePath(dir, name string) (string, error) {
 	return filepath.Join(dir, filepath.FromSlash(clean)), nil
 }
 
+// budget counts what an archive has unpacked against the caps. The
+// expansion ratio is measured against the whole archive's size, known
+// before the first entry: a bomb is stopped after writing at most
+// ratio × its size, not after filling the disk.
 type budget struct {
 	limits  Limits
+	packed  int64 // the archive's size; 0: unknown, no ratio cap
 	written int64
 	entries int
 }
 
+func newBudget(lim Limits, packed int64) *budget {
+	return &budget{limits: lim.orDefault(), packed: packed}
+}
+
 func (b *budget) entry(name string) error {
 	b.entries++
-	if b.limits.MaxEntries > 0 && b.entries > b.limits.MaxEntries {
-		return fmt.Errorf("%w: more than %d entries", ErrUnsafeArchive, b.limits.MaxEntries)
+	if b.entries > b.limits.MaxEntries {
+		return fmt.Errorf("%w: more than %d entries (preprocessor.limits.entries)", ErrUnsafeArchive, b.limits.MaxEntries)
+	}
+	return nil
+}
+
+// allowed is how many bytes the archive may unpack to, and which cap says
+// so.
+func (b *budget) allowed() (int64, error) {
+	limit := b.limits.MaxBytes
+	over := fmt.Errorf("%w: expands past %d bytes (preprocessor.limits.unpacked_bytes)", ErrUnsafeArchive, limit)
+	if b.packed > 0 {
+		if r := float64(b.packed) * b.limits.MaxRatio; r < float64(limit) {
+			limit = int64(r)
+			over = fmt.Errorf("%w: expands past %d bytes, %g times its packed size of %d bytes (preprocessor.limits.expansion_ratio)",
+				ErrUnsafeArchive, limit, b.limits.MaxRatio, b.packed)
+		}
+	}
+	return limit, over
+}
+
+// declare refuses an entry whose declared size would spend the budget,
+// before a byte of it is unpacked. The declaration is checked again while
+// copying: tar and zip readers fail on entries longer than declared, and
+// copy counts what is really written.
+func (b *budget) declare(size int64) error {
+	limit, over := b.allowed()
+	if size < 0 || size > limit-b.written {
+		return over
 	}
 	return nil
 }
@@ -64,8 +95,8 @@ func (b *budget) copy(dst string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	left := b.limits.MaxBytes - b.written
-	n, err := io.Copy(f, io.LimitReader(r, left+1))
+	limit, over := b.allowed()
+	n, err := io.Copy(f, io.LimitReader(r, limit-b.written+1))
 	b.written += n
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -73,15 +104,15 @@ func (b *budget) copy(dst string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if b.written > b.limits.MaxBytes {
-		return fmt.Errorf("%w: expands past %d bytes", ErrUnsafeArchive, b.limits.MaxBytes)
+	if b.written > limit {
+		return over
 	}
 	return nil
 }
 
-// Untar unpacks a tar (optionally gzip-compressed) stream into dir. Only
-// directories and regular files are accepted.
-func Untar(r io.Reader, dir string, gz bool, lim Limits) error {
+// Untar unpacks a tar (optionally gzip-compressed) stream of size bytes
+// (0: unknown) into dir. Only directories and regular files are accepted.
+func Untar(r io.Reader, size int64, dir string, gz bool, lim Limits) error {
 	if gz {
 		zr, err := gzip.NewReader(r)
 		if err != nil {
@@ -91,7 +122,7 @@ func Untar(r io.Reader, dir string, gz bool, lim Limits) error {
 		r = zr
 	}
 	tr := tar.NewReader(r)
-	b := &budget{limits: lim}
+	b := newBudget(lim, size)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -113,6 +144,9 @@ func Untar(r io.Reader, dir string, gz bool, lim Limits) error {
 				return err
 			}
 		case tar.TypeReg:
+			if err := b.declare(h.Size); err != nil {
+				return fmt.Errorf("unpack %s: %w", h.Name, err)
+			}
 			if err := b.copy(dst, tr); err != nil {
 				return fmt.Errorf("unpack %s: %w", h.Name, err)
 			}
@@ -139,7 +173,14 @@ func Unzip(src, dir string, lim Limits) error {
 	if len(zr.File) == 0 {
 		return errors.New("empty archive")
 	}
-	b := &budget{limits: lim}
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	b := newBudget(lim, st.Size())
+	if err := b.declareAll(zr.File); err != nil {
+		return err
+	}
 	for _, f := range zr.File {
 		if err := b.entry(f.Name); err != nil {
 			return err
@@ -169,4 +210,20 @@ func Unzip(src, dir string, lim Limits) error {
 		}
 	}
 	return nil
+}
+
+// declareAll refuses a zip whose central directory already says it is too
+// large, before anything is unpacked.
+func (b *budget) declareAll(files []*zip.File) error {
+	if len(files) > b.limits.MaxEntries {
+		return fmt.Errorf("%w: more than %d entries (preprocessor.limits.entries)", ErrUnsafeArchive, b.limits.MaxEntries)
+	}
+	var total int64
+	for _, f := range files {
+		if f.UncompressedSize64 > uint64(math.MaxInt64-total) {
+			return b.declare(-1)
+		}
+		total += int64(f.UncompressedSize64)
+	}
+	return b.declare(total)
 }

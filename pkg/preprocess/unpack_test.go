@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,7 +74,7 @@ func TestUntar(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "pkg")
 			os.Mkdir(dir, 0o755)
-			err := Untar(bytes.NewReader(tarOf(t, c.entries...)), dir, false, lim)
+			err := Untar(bytes.NewReader(tarOf(t, c.entries...)), 0, dir, false, lim)
 			if c.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -128,4 +129,83 @@ func TestUnzip(t *testing.T) {
 	if err := Unzip(write(t, map[string]string{}), t.TempDir(), lim); err == nil {
 		t.Error("empty zip accepted")
 	}
+}
+
+// A compression bomb is stopped once it has written what the expansion
+// ratio allows of its packed size, not when the unpacked cap (or the
+// disk) is full: an entry declared too large is refused before a byte of
+// it is written, and many entries each small enough are stopped as they
+// add up.
+func TestUnpackStopsABombEarly(t *testing.T) {
+	t.Parallel()
+	zeros := func(n int) string { return strings.Repeat("\x00", n) }
+	many := map[string][]byte{}
+	for i := range 100 {
+		many[fmt.Sprintf("part%03d.tif", i)] = []byte(zeros(100 << 10))
+	}
+	lim := Limits{MaxBytes: 1 << 30, MaxEntries: 1000, MaxRatio: 50}
+	for _, c := range []struct {
+		name  string
+		files map[string][]byte
+		zip   bool
+	}{
+		{name: "one large entry, tgz", files: map[string][]byte{"zeros.tif": []byte(zeros(16 << 20))}},
+		{name: "many entries, tgz", files: many},
+		{name: "one large entry, zip", files: map[string][]byte{"zeros.tif": []byte(zeros(16 << 20))}, zip: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			var err error
+			var packed int64
+			if c.zip {
+				src := zipOf(t, c.files)
+				st, _ := os.Stat(src)
+				packed = st.Size()
+				err = Unzip(src, dir, lim)
+			} else {
+				b := packOf(t, "bomb.tgz", c.files)
+				packed = int64(len(b))
+				err = Untar(bytes.NewReader(b), packed, dir, true, lim)
+			}
+			if err == nil || !errors.Is(err, ErrUnsafeArchive) || !strings.Contains(err.Error(), "preprocessor.limits.expansion_ratio") {
+				t.Fatalf("err = %v, want the expansion ratio", err)
+			}
+			if written := treeSize(t, dir); written > 50*packed {
+				t.Errorf("%d bytes written from %d packed before the bomb was stopped", written, packed)
+			}
+		})
+	}
+}
+
+func zipOf(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "p.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for name, body := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(body)
+	}
+	zw.Close()
+	f.Close()
+	return p
+}
+
+func treeSize(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
 }
