@@ -273,7 +273,8 @@ type Renderer struct {
 	Listen    string `yaml:"listen"`
 	PublicURL string `yaml:"public_url"`
 	MaxSize   int    `yaml:"max_size"`
-	// MaxProducts bounds how many products one request may stack.
+	// MaxProducts bounds how many products one map draws (the newest that
+	// cover it); past it the newest are drawn, never an error.
 	MaxProducts int `yaml:"max_products"`
 	// WCSMaxMB bounds a WCS GetCoverage result, uncompressed, in MiB.
 	WCSMaxMB int64 `yaml:"wcs_max_mb"`

@@ -208,11 +208,14 @@ func (q Query) where() (string, []any) {
 			env = fmt.Sprintf("ST_Transform(ST_Segmentize(ST_MakeEnvelope($%d, $%d, $%d, $%d, $%d), (($%d::float8 - $%d::float8) + ($%d::float8 - $%d::float8)) / 32), 4326)",
 				n-3, n-2, n-1, n, n+1, n-1, n-3, n, n-2)
 		}
-		where += " AND ST_Intersects(p.footprint, " + env + ")"
+		where += " AND ST_Intersects(p.footprint, (SELECT " + env + "))"
 	}
 	if q.GeometryWKT != "" {
 		args = append(args, q.GeometryWKT)
-		where += fmt.Sprintf(" AND ST_Intersects(p.footprint, ST_GeomFromText($%d, 4326))", len(args))
+		// A scalar subquery: with the parameter inside it, a generic plan
+		// (which PostgreSQL picks after a few runs of one query) parses
+		// the WKT once, not once per row.
+		where += fmt.Sprintf(" AND ST_Intersects(p.footprint, (SELECT ST_GeomFromText($%d, 4326)))", len(args))
 	}
 	if q.Point != nil {
 		args = append(args, q.Point[0], q.Point[1], q.Radius)

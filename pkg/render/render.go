@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -63,24 +62,89 @@ type Renderer struct {
 	Log  *slog.Logger
 }
 
-// ErrTooManyProducts is returned when a request would stack more products
-// than the renderer allows.
-var ErrTooManyProducts = errors.New("too many products")
-
 // Render draws req into a transparent canvas and returns it with the
 // number of products drawn.
+//
+// Without an identifier it draws, newest on top, the newest products down
+// to those whose footprints together cover the requested area: products
+// hidden under newer ones are never opened, so a map over thousands of
+// acquisitions reads what a map over one does. MaxProducts bounds how
+// many products are drawn (0: no bound), never whether the map is drawn.
+// Outlines are drawn around the products drawn; OutlinesOnly draws the
+// footprints of the newest MaxProducts products, hidden or not.
 func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, error) {
+	if err := checkRequest(req); err != nil {
+		return nil, 0, err
+	}
+	canvas := newCanvas(req)
+	wgs, err := ToWGS84(req.CRS, req.BBox)
+	if err != nil {
+		return canvas, 0, nil // outside the CRS's domain: nothing to draw
+	}
+	q := registry.Query{Collection: req.Collection, BBox: &wgs, Times: req.Times, Identifier: req.Identifier}
+	if req.OutlinesOnly {
+		recs, err := r.newest(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := drawOutlines(canvas, req, recs); err != nil {
+			return nil, 0, err
+		}
+		return canvas, len(recs), nil
+	}
+	var expr *bandexpr.Expr
+	if req.Browse.Expression != "" {
+		if expr, err = bandexpr.Parse(req.Browse.Expression); err != nil {
+			return nil, 0, fmt.Errorf("browse %s: %w", req.Browse.Name, err)
+		}
+	}
+	area, err := newCoverage(req, wgs)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer area.close()
+	recs, err := r.visible(ctx, q, area, func(rec registry.Record) bool { return drawable(rec, req.Browse, expr) })
+	if err != nil {
+		return nil, 0, err
+	}
+	// Newest first from the selection: paint from the oldest up.
+	for i := len(recs) - 1; i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, len(recs) - 1 - i, err
+		}
+		for _, cov := range recs[i].Coverages {
+			key := cov.Location + "@" + strconv.FormatInt(recs[i].Updated.UnixNano(), 10)
+			if err := r.drawCoverage(canvas, req, expr, cov, key); err != nil {
+				return nil, len(recs) - 1 - i, fmt.Errorf("draw %s: %w", recs[i].Identifier, err)
+			}
+		}
+	}
+	if req.Outlines {
+		if err := drawOutlines(canvas, req, recs); err != nil {
+			return nil, len(recs), err
+		}
+	}
+	return canvas, len(recs), nil
+}
+
+// checkRequest refuses a request no map can be drawn for.
+func checkRequest(req Request) error {
 	if req.Width <= 0 || req.Height <= 0 {
-		return nil, 0, fmt.Errorf("invalid size %dx%d", req.Width, req.Height)
+		return fmt.Errorf("invalid size %dx%d", req.Width, req.Height)
 	}
 	// The protocols refuse such boxes; this guards the other callers, as
 	// PROJ and GDAL's warper get the box's corners as they are.
 	if err := crs.CheckBBox(req.CRS.Code, req.BBox); err != nil {
-		return nil, 0, fmt.Errorf("invalid bbox: %w", err)
+		return fmt.Errorf("invalid bbox: %w", err)
 	}
 	if req.BBox[0] == req.BBox[2] || req.BBox[1] == req.BBox[3] {
-		return nil, 0, fmt.Errorf("invalid bbox %v: a map needs a box of some area", req.BBox)
+		return fmt.Errorf("invalid bbox %v: a map needs a box of some area", req.BBox)
 	}
+	return nil
+}
+
+// newCanvas returns the empty canvas of req, filled with its background.
+func newCanvas(req Request) *image.NRGBA {
 	canvas := image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height))
 	if bg := req.Background; bg != nil {
 		fill := [4]byte{bg.R, bg.G, bg.B, 255}
@@ -88,45 +152,70 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 			copy(canvas.Pix[i:i+4], fill[:])
 		}
 	}
-	wgs, err := ToWGS84(req.CRS, req.BBox)
-	if err != nil {
-		return canvas, 0, nil // outside the CRS's domain: nothing to draw
+	return canvas
+}
+
+// newest returns the newest products matching q, at most MaxProducts.
+func (r *Renderer) newest(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+	if r.MaxProducts > 0 {
+		q.Limit = r.MaxProducts + 1
 	}
-	q := registry.Query{Collection: req.Collection, BBox: &wgs, Times: req.Times,
-		Identifier: req.Identifier, Limit: r.MaxProducts + 1}
 	recs, err := r.Products.Find(ctx, q)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	if len(recs) > r.MaxProducts {
-		return nil, 0, fmt.Errorf("%w: more than %d products intersect the request; zoom in or narrow TIME", ErrTooManyProducts, r.MaxProducts)
+	if r.MaxProducts > 0 && len(recs) > r.MaxProducts {
+		r.logger().Info("outlines of the newest products only: more than renderer.max_products intersect the request",
+			"collection", q.Collection, "drawn", r.MaxProducts, "max_products", r.MaxProducts)
+		recs = recs[:r.MaxProducts]
 	}
-	drawn := 0
-	// Newest first from the registry: paint from the oldest up.
-	for i := len(recs) - 1; i >= 0 && !req.OutlinesOnly; i-- {
-		if err := ctx.Err(); err != nil {
-			return nil, drawn, err
+	return recs, nil
+}
+
+// drawable reports whether browse b can draw anything of rec: whether one
+// of its coverages has the bands b needs (or does not say which it has).
+func drawable(rec registry.Record, b config.Browse, expr *bandexpr.Expr) bool {
+	for _, cov := range rec.Coverages {
+		if len(cov.Bands) == 0 {
+			return true
 		}
-		for _, cov := range recs[i].Coverages {
-			key := cov.Location + "@" + strconv.FormatInt(recs[i].Updated.UnixNano(), 10)
-			if err := r.drawCoverage(canvas, req, cov, key); err != nil {
-				return nil, drawn, fmt.Errorf("draw %s: %w", recs[i].Identifier, err)
-			}
+		if _, ok := browseBands(b, expr, len(cov.Bands)); ok {
+			return true
 		}
-		drawn++
 	}
-	if req.Outlines || req.OutlinesOnly {
-		if err := drawOutlines(canvas, req, recs); err != nil {
-			return nil, drawn, err
+	return false
+}
+
+// browseBands returns the bands browse b reads of a raster of nb bands,
+// and false when the raster lacks one of them: the browse is drawn where
+// the bands allow, not on this raster.
+func browseBands(b config.Browse, expr *bandexpr.Expr, nb int) ([]int, bool) {
+	bands := b.Bands
+	if expr != nil {
+		bands = expr.Bands()
+	} else if len(bands) == 3 && nb < 3 {
+		bands = []int{1} // a grey product in a colour browse
+	}
+	for _, k := range bands {
+		if k > nb {
+			return nil, false
 		}
-		drawn = len(recs)
 	}
-	return canvas, drawn, nil
+	return bands, true
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func (r *Renderer) logger() *slog.Logger {
+	if r.Log == nil {
+		return discard
+	}
+	return r.Log
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.Coverage, key string) (err error) {
+func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr.Expr, cov registry.Coverage, key string) (err error) {
 	path := r.Objects.GDALPath(cov.Location)
 	var src *godal.Dataset
 	var hd *Handle
@@ -143,24 +232,10 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, cov registry.C
 		defer src.Close()
 	}
 	nb := len(src.Bands())
-	bands := req.Browse.Bands
-	var expr *bandexpr.Expr
-	if req.Browse.Expression != "" {
-		if expr, err = bandexpr.Parse(req.Browse.Expression); err != nil {
-			return err
-		}
-		bands = expr.Bands()
-	} else if len(bands) == 3 && nb < 3 {
-		bands = []int{1} // a grey product in a colour browse
-	}
-	for _, b := range bands {
-		if b > nb {
-			// The browse is drawn where the bands allow: not on this product.
-			if r.Log != nil {
-				r.Log.Debug("browse needs a band the product lacks", "browse", req.Browse.Name, "band", b, "bands", nb, "coverage", cov.Name)
-			}
-			return nil
-		}
+	bands, ok := browseBands(req.Browse, expr, nb)
+	if !ok {
+		r.logger().Debug("browse needs a band the product lacks", "browse", req.Browse.Name, "bands", nb, "coverage", cov.Name)
+		return nil
 	}
 	// Byte data shown as it is needs no conversion: warp and composite it
 	// as bytes. Anything else is stretched from Float32.

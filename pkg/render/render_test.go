@@ -17,10 +17,16 @@ import (
 	"github.com/pvs/pvs/pkg/registry"
 )
 
+// fixedFinder answers every query with its records, newest first, paged
+// by the query's Offset and Limit.
 type fixedFinder []registry.Record
 
 func (f fixedFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
-	return f, nil
+	recs := f[min(q.Offset, len(f)):]
+	if q.Limit > 0 && len(recs) > q.Limit {
+		recs = recs[:q.Limit]
+	}
+	return recs, nil
 }
 
 type dirLocator string
@@ -98,10 +104,18 @@ func TestStackingNewestOnTopWithNodataShowingThrough(t *testing.T) {
 	if got := at(11.5); got != [4]uint8{1, 2, 250, 255} {
 		t.Errorf("overlap: %v, want the newest product", got)
 	}
-	// Too many products is a client error.
+	// MaxProducts bounds what is drawn, not whether: the newest only.
 	r.MaxProducts = 1
-	if _, _, err := r.Render(context.Background(), req); err == nil {
-		t.Error("product limit not enforced")
+	r.Products = fixedFinder{rec("NEW", "new.tif"), rec("OLD", "old.tif")}
+	img, n, err = r.Render(context.Background(), req)
+	if err != nil || n != 1 {
+		t.Fatalf("past max_products: %d products, %v", n, err)
+	}
+	if got := at(10.2); got != [4]uint8{10, 200, 10, 255} {
+		t.Errorf("past max_products: the newest is %v", got)
+	}
+	if got := at(11.5); got != [4]uint8{0, 0, 0, 0} {
+		t.Errorf("past max_products: an older product was drawn: %v", got)
 	}
 }
 
