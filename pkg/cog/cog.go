@@ -82,7 +82,8 @@ type Info struct {
 	Bands        []Band     `json:"bands"`
 	CRS          string     `json:"crs"` // EPSG:n where known, else WKT
 	GeoTransform [6]float64 `json:"geotransform"`
-	// Footprint is the outline of the raster in EPSG:4326, lon/lat, closed.
+	// Footprint is the outline of the raster in EPSG:4326, lon/lat, closed;
+	// nil when too little of the raster's edge is on the Earth.
 	Footprint [][2]float64 `json:"-"`
 	Overviews int          `json:"overviews"`
 	Layout    string       `json:"layout"` // GDAL's IMAGE_STRUCTURE LAYOUT (COG for a COG)
@@ -111,22 +112,15 @@ func Describe(path string, log *slog.Logger) (Info, error) {
 	if len(bands) > 0 {
 		info.Overviews = len(bands[0].Overviews())
 	}
-	gt, err := ds.GeoTransform(godal.ErrLogger(Errors(nil)))
+	gt, sr, err := georeferencing(ds, path)
 	if err != nil {
-		return info, fmt.Errorf("%s has no geotransform: %w", path, err)
+		return info, err
 	}
 	info.GeoTransform = gt
-	sr := ds.SpatialRef()
-	if sr == nil {
-		return info, fmt.Errorf("%s has no coordinate reference system", path)
-	}
-	defer sr.Close()
 	info.CRS = CRSName(sr)
-	fp, err := footprint(sr, gt, st.SizeX, st.SizeY)
-	if err != nil {
-		return info, fmt.Errorf("footprint of %s: %w", path, err)
-	}
-	info.Footprint = fp
+	// A full disk seen from space has its whole edge off the Earth: it has
+	// no edge outline, and ValidFootprint draws what it shows.
+	info.Footprint, _ = footprint(sr, gt, st.SizeX, st.SizeY)
 	return info, nil
 }
 
@@ -148,28 +142,9 @@ func CRSName(sr *godal.SpatialRef) string {
 }
 
 // footprint traces the raster's edge (densified, so that reprojection bends
-// it correctly) and transforms it to EPSG:4326 lon/lat.
+// it correctly) and transforms it to EPSG:4326 lon/lat. Edge points PROJ
+// cannot place (off the disk of a geostationary view) are left out.
 func footprint(sr *godal.SpatialRef, gt [6]float64, w, h int) ([][2]float64, error) {
-	const steps = 16
-	var px, py []float64
-	edge := func(x0, y0, x1, y1 float64) {
-		for i := 0; i < steps; i++ {
-			t := float64(i) / steps
-			px = append(px, x0+(x1-x0)*t)
-			py = append(py, y0+(y1-y0)*t)
-		}
-	}
-	W, H := float64(w), float64(h)
-	edge(0, 0, W, 0)
-	edge(W, 0, W, H)
-	edge(W, H, 0, H)
-	edge(0, H, 0, 0)
-	xs := make([]float64, len(px))
-	ys := make([]float64, len(px))
-	for i := range px {
-		xs[i] = gt[0] + px[i]*gt[1] + py[i]*gt[2]
-		ys[i] = gt[3] + px[i]*gt[4] + py[i]*gt[5]
-	}
 	wgs, err := godal.NewSpatialRefFromEPSG(4326)
 	if err != nil {
 		return nil, err
@@ -180,17 +155,13 @@ func footprint(sr *godal.SpatialRef, gt [6]float64, w, h int) ([][2]float64, err
 		return nil, err
 	}
 	defer tr.Close()
-	ok := make([]bool, len(xs))
-	if err := tr.TransformEx(xs, ys, nil, ok); err != nil {
-		return nil, err
+	side := math.Hypot(gt[1]*float64(w), gt[4]*float64(w))
+	ring := projectRing(tr, edgeRing(gt, w, h), side/32)
+	if len(ring) < 4 {
+		return nil, errors.New("too few points of the raster's edge can be placed in lon/lat")
 	}
-	ring := make([][2]float64, 0, len(xs)+1)
-	for i := range xs {
-		if !ok[i] || math.IsNaN(xs[i]) || math.IsInf(ys[i], 0) {
-			return nil, fmt.Errorf("edge point %d does not transform to EPSG:4326", i)
-		}
-		ring = append(ring, [2]float64{xs[i], ys[i]})
+	for i := range ring {
+		ring[i][0] -= 360 * math.Round(ring[i][0]/360)
 	}
-	ring = append(ring, ring[0])
 	return ring, nil
 }

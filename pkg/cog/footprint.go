@@ -4,20 +4,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 
 	"github.com/airbusgeo/godal"
-
-	"github.com/pvs/pvs/pkg/metadata"
 )
 
 // maskSide is the largest side of the mask polygonized for a footprint.
 const maskSide = 512
 
 // ValidFootprint returns the outline of the raster's valid pixels (per its
-// nodata, alpha or mask) in EPSG:4326 lon/lat, as polygons of rings. It
-// polygonizes the mask of the smallest overview at least maskSide pixels
-// wide (or the full raster when smaller), so its precision is one pixel of
-// that level. A raster whose pixels are all valid gets its edge outline.
+// nodata, alpha or mask) in EPSG:4326 lon/lat, as polygons of rings, every
+// longitude within ±180. It polygonizes the mask of the smallest overview at
+// least maskSide pixels wide (or the full raster when smaller), so its
+// precision is one pixel of that level. A raster whose pixels are all valid
+// gets its edge outline.
+//
+// The outline is traced in the raster's own CRS, whatever the orientation
+// of its geotransform, and only then taken to lon/lat (see lonLat): that is
+// where an outline may cross the antimeridian, go round a pole, or have
+// points PROJ cannot place.
 func ValidFootprint(path string, log *slog.Logger) ([][][][2]float64, error) {
 	Init()
 	errs := godal.ErrLogger(Errors(log))
@@ -26,24 +31,45 @@ func ValidFootprint(path string, log *slog.Logger) ([][][][2]float64, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer ds.Close()
-	st := ds.Structure()
-	gt, err := ds.GeoTransform(errs)
+	gt, sr, err := georeferencing(ds, path)
 	if err != nil {
-		return nil, fmt.Errorf("%s has no geotransform: %w", path, err)
+		return nil, err
 	}
-	sr := ds.SpatialRef()
-	if sr == nil {
-		return nil, fmt.Errorf("%s has no coordinate reference system", path)
+	native, step, err := validPolygons(ds, gt, Errors(log))
+	if err != nil {
+		return nil, fmt.Errorf("valid pixels of %s: %w", path, err)
 	}
-	defer sr.Close()
+	fp, err := lonLat(sr, native, step)
+	if err != nil {
+		return nil, fmt.Errorf("footprint of %s in EPSG:4326: %w", path, err)
+	}
+	return fp, nil
+}
+
+// georeferencing returns the raster's geotransform and CRS. A raster with
+// no CRS is refused here, in words: PROJ would otherwise refuse it later
+// in its own ("OGRProjCT::Initialize(): if source and/or target CRS are
+// null ...").
+func georeferencing(ds *godal.Dataset, path string) ([6]float64, *godal.SpatialRef, error) {
+	gt, err := ds.GeoTransform(godal.ErrLogger(Errors(nil)))
+	if err != nil {
+		return gt, nil, fmt.Errorf("%s has no geotransform: %w", path, err)
+	}
+	if ds.Projection() == "" {
+		return gt, nil, fmt.Errorf("%s has a geotransform but no coordinate reference system (CRS), so its pixels cannot be placed on the Earth: give the file a CRS (e.g. gdal_edit.py -a_srs EPSG:4326) and enqueue it again", path)
+	}
+	return gt, ds.SpatialRef(), nil
+}
+
+// validPolygons returns the polygons of valid pixels in the raster's CRS,
+// with the length of one pixel of the level read (in CRS units).
+func validPolygons(ds *godal.Dataset, gt [6]float64, eh godal.ErrorHandler) ([][][][2]float64, float64, error) {
+	errs := godal.ErrLogger(eh)
+	st := ds.Structure()
 	band := ds.Bands()[0]
 	const allValid = 0x01 // GMF_ALL_VALID
 	if band.MaskFlags()&allValid != 0 {
-		ring, err := footprint(sr, gt, st.SizeX, st.SizeY)
-		if err != nil {
-			return nil, err
-		}
-		return [][][][2]float64{{ring}}, nil
+		return [][][][2]float64{{edgeRing(gt, st.SizeX, st.SizeY)}}, pixelSize(gt), nil
 	}
 	// The level to read: the smallest overview still maskSide wide.
 	mask, w, h := band.MaskBand(), st.SizeX, st.SizeY
@@ -56,19 +82,34 @@ func ValidFootprint(path string, log *slog.Logger) ([][][][2]float64, error) {
 	}
 	buf := make([]byte, w*h)
 	if err := mask.Read(0, 0, buf, w, h, errs); err != nil {
-		return nil, fmt.Errorf("read mask of %s: %w", path, err)
+		return nil, 0, fmt.Errorf("read mask: %w", err)
 	}
+	sx, sy := float64(st.SizeX)/float64(w), float64(st.SizeY)/float64(h)
+	lgt := [6]float64{gt[0], gt[1] * sx, gt[2] * sy, gt[3], gt[4] * sx, gt[5] * sy}
+	polys, err := polygonize(buf, w, h, lgt, eh)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(polys) == 0 {
+		return nil, 0, errors.New("the raster has no valid pixels")
+	}
+	return largest(polys), pixelSize(lgt), nil
+}
+
+// polygonize outlines the non-zero pixels of mask (w×h, georeferenced by
+// gt), one pixel's staircase simplified into straight lines.
+func polygonize(mask []byte, w, h int, gt [6]float64, eh godal.ErrorHandler) ([][][][2]float64, error) {
+	errs := godal.ErrLogger(eh)
 	mem, err := godal.Create(godal.Memory, "", 1, godal.Byte, w, h, errs)
 	if err != nil {
 		return nil, err
 	}
 	defer mem.Close()
-	sx, sy := float64(st.SizeX)/float64(w), float64(st.SizeY)/float64(h)
-	if err := mem.SetGeoTransform([6]float64{gt[0], gt[1] * sx, gt[2] * sy, gt[3], gt[4] * sx, gt[5] * sy}, errs); err != nil {
+	if err := mem.SetGeoTransform(gt, errs); err != nil {
 		return nil, err
 	}
 	mb := mem.Bands()[0]
-	if err := mb.Write(0, 0, buf, w, h, errs); err != nil {
+	if err := mb.Write(0, 0, mask, w, h, errs); err != nil {
 		return nil, err
 	}
 	vec, err := godal.CreateVector(godal.Memory, "", errs)
@@ -76,90 +117,70 @@ func ValidFootprint(path string, log *slog.Logger) ([][][][2]float64, error) {
 		return nil, err
 	}
 	defer vec.Close()
-	layer, err := vec.CreateLayer("valid", sr, godal.GTPolygon, errs)
+	layer, err := vec.CreateLayer("valid", nil, godal.GTPolygon, errs)
 	if err != nil {
 		return nil, err
 	}
-	// Polygonize the mask using itself as mask: only valid pixels become
-	// polygons.
+	// The mask as its own mask: only valid pixels become polygons.
 	if err := mb.Polygonize(layer, godal.Mask(mb), godal.EightConnected(), errs); err != nil {
-		return nil, fmt.Errorf("polygonize mask of %s: %w", path, err)
+		return nil, fmt.Errorf("polygonize mask: %w", err)
 	}
-	// Polygonize gives one polygon per connected region, disjoint: together
-	// they are a valid MultiPolygon. AddGeometry copies the borrowed
-	// feature geometries.
-	union, err := godal.NewGeometryFromWKT("MULTIPOLYGON EMPTY", sr)
-	if err != nil {
-		return nil, err
-	}
-	defer union.Close()
+	var out [][][][2]float64
 	for f := layer.NextFeature(); f != nil; f = layer.NextFeature() {
-		err := union.AddGeometry(f.Geometry())
+		polys, err := simplified(f.Geometry(), pixelSize(gt))
 		f.Close()
 		if err != nil {
 			return nil, err
 		}
+		out = append(out, polys...)
 	}
-	if union.Empty() {
-		return nil, errors.New("the raster has no valid pixels")
-	}
-	// One pixel of the level read: staircase edges become straight lines.
-	simple, err := union.Simplify(abs(gt[1]) * sx)
-	if err != nil {
-		return nil, err
-	}
-	defer simple.Close()
-	wgs, err := godal.NewSpatialRefFromEPSG(4326)
-	if err != nil {
-		return nil, err
-	}
-	defer wgs.Close()
-	if err := simple.Reproject(wgs); err != nil {
-		return nil, fmt.Errorf("footprint to EPSG:4326: %w", err)
-	}
-	gj, err := simple.GeoJSON(godal.SignificantDigits(9))
-	if err != nil {
-		return nil, err
-	}
-	polys, err := metadata.ParseGeoJSONPolygons([]byte(gj))
-	if err != nil {
-		return nil, err
-	}
-	return outerRings(polys), nil
+	return out, nil
 }
 
-// outerRings keeps the outer ring of each polygon whose area is at least 1%
-// of the largest: nodata pixels inside a scene are holes of the mask, not of
-// the product, and specks of data beside it are noise.
-func outerRings(polys [][][][2]float64) [][][][2]float64 {
-	largest := 0.0
+func simplified(g *godal.Geometry, tolerance float64) ([][][][2]float64, error) {
+	s, err := g.Simplify(tolerance)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return polygonsOf(s)
+}
+
+// largest keeps the polygons whose outer ring is at least 1% of the largest
+// one's area: specks of data beside a scene are noise.
+func largest(polys [][][][2]float64) [][][][2]float64 {
+	top := 0.0
 	areas := make([]float64, len(polys))
 	for i, p := range polys {
-		if len(p) > 0 {
-			areas[i] = ringArea(p[0])
-			largest = max(largest, areas[i])
-		}
+		areas[i] = ringArea(p[0])
+		top = max(top, areas[i])
 	}
 	var out [][][][2]float64
 	for i, p := range polys {
-		if len(p) > 0 && areas[i] >= largest/100 {
-			out = append(out, [][][2]float64{p[0]})
+		if areas[i] >= top/100 {
+			out = append(out, p)
 		}
 	}
 	return out
 }
+
+// edgeRing is the raster's outline in its CRS, for any geotransform
+// (bottom-up, rotated).
+func edgeRing(gt [6]float64, w, h int) [][2]float64 {
+	at := func(px, py float64) [2]float64 {
+		return [2]float64{gt[0] + px*gt[1] + py*gt[2], gt[3] + px*gt[4] + py*gt[5]}
+	}
+	W, H := float64(w), float64(h)
+	return [][2]float64{at(0, 0), at(W, 0), at(W, H), at(0, H), at(0, 0)}
+}
+
+// pixelSize is the length of a pixel's side along a row.
+func pixelSize(gt [6]float64) float64 { return math.Hypot(gt[1], gt[4]) }
 
 func ringArea(r [][2]float64) float64 {
 	a := 0.0
 	for k := 0; k+1 < len(r); k++ {
 		a += r[k][0]*r[k+1][1] - r[k+1][0]*r[k][1]
 	}
-	return abs(a) / 2
-}
-
-func abs(f float64) float64 {
-	if f < 0 {
-		return -f
-	}
-	return f
+	return math.Abs(a) / 2
 }
