@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/render"
 	"github.com/pvs/pvs/pkg/seed"
+	"github.com/pvs/pvs/pkg/sysmem"
 	"github.com/pvs/pvs/pkg/telemetry"
 	"github.com/pvs/pvs/pkg/tile"
 	"github.com/pvs/pvs/pkg/tilecache"
@@ -40,6 +42,7 @@ import (
 )
 
 type workerFlags struct {
+	workerID     string
 	concurrency  int
 	heartbeat    time.Duration
 	deadAfter    time.Duration
@@ -48,9 +51,11 @@ type workerFlags struct {
 }
 
 func (w *workerFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&w.workerID, "worker-id", envOr("PVS_WORKER_ID", ""),
+		"worker id, unique among live workers; a worker started again under its id returns its previous life's items at once (default host-pid-random; env PVS_WORKER_ID)")
 	cmd.Flags().IntVar(&w.concurrency, "concurrency", 0, "items worked on at once (default from config, else 1)")
 	cmd.Flags().DurationVar(&w.heartbeat, "heartbeat", 5*time.Second, "how often the worker says it is alive")
-	cmd.Flags().DurationVar(&w.deadAfter, "dead-after", 30*time.Second, "a worker silent this long is dead and its items are redelivered")
+	cmd.Flags().DurationVar(&w.deadAfter, "dead-after", 30*time.Second, "a worker silent this long (by Redis's clock) is dead and its items are redelivered; at least 3 heartbeats")
 	cmd.Flags().DurationVar(&w.grace, "shutdown-grace", 30*time.Second, "time in-flight items get to finish on shutdown")
 	cmd.Flags().StringVar(&w.healthListen, "health-listen", envOr("PVS_HEALTH_LISTEN", ""),
 		"address of the /healthz, /readyz and /metrics listener, e.g. :9100; empty: none (env PVS_HEALTH_LISTEN)")
@@ -60,7 +65,7 @@ func (w *workerFlags) options(log *slog.Logger, concurrency int, obs queue.Obser
 	if w.concurrency > 0 {
 		concurrency = w.concurrency
 	}
-	return queue.ConsumerOptions{Concurrency: concurrency, Heartbeat: w.heartbeat, DeadAfter: w.deadAfter,
+	return queue.ConsumerOptions{WorkerID: w.workerID, Concurrency: concurrency, Heartbeat: w.heartbeat, DeadAfter: w.deadAfter,
 		ShutdownGrace: w.grace, Logger: log, Observer: obs}
 }
 
@@ -274,9 +279,6 @@ func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, er
 		req.Times = append(req.Times, registry.TimeRange{Start: p.Start, End: p.End})
 	}
 	img, _, err := b.r.Render(ctx, req)
-	if errors.Is(err, render.ErrTooManyProducts) {
-		return nil, fmt.Errorf("%w: %v", wms.ErrLimit, err)
-	}
 	return img, err
 }
 
@@ -440,8 +442,14 @@ func newRendererCmd(g *globals) *cobra.Command {
 			defer e.close()
 			// Bounded block cache: the pooled datasets keep their decoded
 			// blocks in it between requests.
+			// A quarter of the memory the process may use (its container's
+			// limit, else the machine's): decoded blocks reused across
+			// requests are what makes large scenes fast; GDAL_CACHEMAX wins.
 			if os.Getenv("GDAL_CACHEMAX") == "" {
-				os.Setenv("GDAL_CACHEMAX", "192")
+				mb := sysmem.Share(0.25, 192, 16384)
+				os.Setenv("GDAL_CACHEMAX", strconv.FormatInt(mb, 10))
+				limit, from := sysmem.Limit()
+				e.log.Info("GDAL block cache sized from memory", "cache_mb", mb, "limit_mb", limit>>20, "from", from)
 			}
 			initGDAL()
 			if listen != "" {

@@ -45,10 +45,9 @@ registered (or fails) and exits non-zero if any failed.`,
 				}
 			}
 			for _, a := range args {
-				if err := e.q.Enqueue(ctx, queueName, a); err != nil {
+				if err := push(ctx, e.q, cmd.OutOrStdout(), queueName, a, "queued on"); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "queued on %s: %s\n", queueName, a)
 			}
 			if wait <= 0 {
 				return nil
@@ -70,6 +69,21 @@ registered (or fails) and exits non-zero if any failed.`,
 	cmd.Flags().StringVarP(&queueName, "queue", "q", "preprocess_queue", "queue to push onto")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "follow the items until registered or failed, at most this long")
 	return cmd
+}
+
+// push enqueues item and says so; an item already queued or in flight in
+// its stage is left alone (it runs once), and that is said too.
+func push(ctx context.Context, q *queue.Client, w io.Writer, queueName, item, verb string) error {
+	pushed, err := q.Push(ctx, queueName, item)
+	if err != nil {
+		return err
+	}
+	if !pushed {
+		fmt.Fprintf(w, "already queued or in flight on %s, left as it is: %s\n", queueName, item)
+		return nil
+	}
+	fmt.Fprintf(w, "%s %s: %s\n", verb, queueName, item)
+	return nil
 }
 
 // follow waits for item's outcome in each stage it passes through and
@@ -113,10 +127,14 @@ func follow(ctx context.Context, q *queue.Client, w io.Writer, item string) bool
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, heldOnly bool
 	cmd := &cobra.Command{
 		Use:   "status [ITEM...]",
-		Short: "Show queue lengths and set sizes, or the history of items",
+		Short: "Show queue lengths, set sizes and the items workers hold, or the history of items",
+		Long: `Without arguments, print the length of every PVS queue and set, then every
+item a worker holds (taken, not finished) and by whom, with how long ago the
+worker last said it was alive. With --held, only the held items. With
+items, print their history in every stage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.connect("status", false)
 			if err != nil {
@@ -125,60 +143,125 @@ func newStatusCmd(g *globals) *cobra.Command {
 			defer e.close()
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
-			if len(args) == 0 {
-				counts, err := e.q.Counts(ctx)
-				if err != nil {
+			if len(args) > 0 {
+				return printHistories(ctx, e, out, args, asJSON)
+			}
+			if !heldOnly {
+				if err := printCounts(ctx, e.q, out, asJSON); err != nil {
 					return err
 				}
-				if asJSON {
-					return json.NewEncoder(out).Encode(counts)
-				}
-				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "KEY\tTYPE\tCOUNT")
-				for _, c := range counts {
-					fmt.Fprintf(tw, "%s\t%s\t%d\n", c.Key, c.Kind, c.Count)
-				}
-				return tw.Flush()
 			}
-			missing := 0
-			var all []queue.History
-			for _, item := range args {
-				hs, err := e.q.History(ctx, item)
-				if err != nil {
-					return err
-				}
-				if len(hs) == 0 {
-					missing++
-					fmt.Fprintf(out, "%s: unknown item (never queued under prefix %q)\n", item, e.cfg.Redis.Prefix)
-					continue
-				}
-				all = append(all, hs...)
-				if asJSON {
-					continue
-				}
-				for _, h := range hs {
-					fmt.Fprintf(out, "item:      %s\nstage:     %s (%s)\nstatus:    %s\nattempts:  %d\n", h.Item, h.Stage, h.Queue, h.Status, h.Attempts)
-					fmt.Fprintf(out, "enqueued:  %s\nstarted:   %s\nfinished:  %s\nworker:    %s\n", h.EnqueuedAt, h.StartedAt, h.FinishedAt, h.Worker)
-					if h.Result != "" {
-						fmt.Fprintf(out, "result:    %s\n", h.Result)
-					}
-					if h.Error != "" {
-						fmt.Fprintf(out, "error:     %s\n", h.Error)
-					}
-					fmt.Fprintln(out)
-				}
+			if asJSON && !heldOnly {
+				return nil // the counts alone, as before --held existed
 			}
-			if asJSON {
-				return json.NewEncoder(out).Encode(all)
-			}
-			if missing > 0 {
-				return fmt.Errorf("%d unknown item(s)", missing)
-			}
-			return nil
+			return printHolders(ctx, e.q, out, asJSON, !heldOnly)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&heldOnly, "held", false, "only the items workers hold")
 	return cmd
+}
+
+func printCounts(ctx context.Context, q *queue.Client, out io.Writer, asJSON bool) error {
+	counts, err := q.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(out).Encode(counts)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tTYPE\tCOUNT")
+	for _, c := range counts {
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", c.Key, c.Kind, c.Count)
+	}
+	return tw.Flush()
+}
+
+// printHolders lists the items in workers' processing lists. An item
+// without a lease is one its worker will give back (a lost take reply, an
+// outcome it could not record); a worker silent for long is dead and a
+// reclaimer will give its items back.
+func printHolders(ctx context.Context, q *queue.Client, out io.Writer, asJSON, blankLine bool) error {
+	hs, err := q.Holders(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if hs == nil {
+			hs = []queue.Holding{}
+		}
+		return json.NewEncoder(out).Encode(hs)
+	}
+	if blankLine {
+		fmt.Fprintln(out)
+	}
+	if len(hs) == 0 {
+		fmt.Fprintln(out, "no item is held by a worker")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HELD ITEM\tSTAGE\tQUEUE\tWORKER\tATTEMPT\tSTARTED\tLAST HEARTBEAT")
+	for _, h := range hs {
+		beat := "never (not registered)"
+		if h.Silent >= 0 {
+			beat = h.Silent.Round(time.Millisecond).String() + " ago"
+		}
+		worker := h.Worker
+		if !h.Leased {
+			worker += " (no lease: being given back)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", h.Item, h.Stage, h.Queue, worker, h.Attempts, h.StartedAt, beat)
+	}
+	return tw.Flush()
+}
+
+func printHistories(ctx context.Context, e *env, out io.Writer, items []string, asJSON bool) error {
+	missing := 0
+	var all []queue.History
+	for _, item := range items {
+		hs, err := e.q.History(ctx, item)
+		if err != nil {
+			return err
+		}
+		if len(hs) == 0 {
+			missing++
+			fmt.Fprintf(out, "%s: unknown item (never queued under prefix %q)\n", item, e.cfg.Redis.Prefix)
+			continue
+		}
+		all = append(all, hs...)
+		if asJSON {
+			continue
+		}
+		for _, h := range hs {
+			printHistory(out, h)
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(out).Encode(all)
+	}
+	if missing > 0 {
+		return fmt.Errorf("%d unknown item(s)", missing)
+	}
+	return nil
+}
+
+func printHistory(out io.Writer, h queue.History) {
+	fmt.Fprintf(out, "item:      %s\nstage:     %s (%s)\nstatus:    %s\nattempts:  %d\n", h.Item, h.Stage, h.Queue, h.Status, h.Attempts)
+	fmt.Fprintf(out, "enqueued:  %s\nstarted:   %s\nfinished:  %s\nworker:    %s\n", h.EnqueuedAt, h.StartedAt, h.FinishedAt, h.Worker)
+	if h.Lease != "" {
+		fmt.Fprintf(out, "held by:   %s (lease %s)\n", h.Worker, h.Lease)
+	}
+	if h.Status == queue.StatusRetrying && h.RetryAt != "" {
+		fmt.Fprintf(out, "retry at:  %s\n", h.RetryAt)
+	}
+	if h.Result != "" {
+		fmt.Fprintf(out, "result:    %s\n", h.Result)
+	}
+	if h.Error != "" {
+		fmt.Fprintf(out, "error:     %s\n", h.Error)
+	}
+	fmt.Fprintln(out)
 }
 
 func newRetryCmd(g *globals) *cobra.Command {
@@ -219,10 +302,9 @@ func newRetryCmd(g *globals) *cobra.Command {
 						queueName = h.Queue
 					}
 				}
-				if err := e.q.Enqueue(ctx, queueName, it); err != nil {
+				if err := push(ctx, e.q, cmd.OutOrStdout(), queueName, it, "queued again on"); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "queued again on %s: %s\n", queueName, it)
 			}
 			return nil
 		},
@@ -281,10 +363,9 @@ false), the caches are told which tiles changed and the interval is reseeded.`,
 			ctx := cmd.Context()
 			if viaQueue {
 				for _, id := range args {
-					if err := e.q.Enqueue(ctx, "deregister_queue", id); err != nil {
+					if err := push(ctx, e.q, cmd.OutOrStdout(), "deregister_queue", id, "queued on"); err != nil {
 						return err
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "queued on deregister_queue: %s\n", id)
 				}
 				return nil
 			}

@@ -2,17 +2,13 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Item is one unit of work taken from a queue.
@@ -23,18 +19,25 @@ type Item struct {
 }
 
 // Handler does the work for one item. A nil error records success; an error
-// marked Permanent records failure at once; any other error is retried with
-// backoff until MaxAttempts is reached.
+// marked Permanent records failure at once; Snooze asks for the item again
+// later; any other error is retried with backoff until MaxAttempts is
+// reached. Items the handler pushes with Client.Enqueue (or Push) under the
+// context it is given are pushed only if it succeeds, in the same step that
+// records the success.
 type Handler func(ctx context.Context, it Item) (result string, err error)
 
 // ConsumerOptions tunes a Consumer. Zero values take the defaults.
 type ConsumerOptions struct {
-	WorkerID      string        // unique per process; default host-pid-random
+	// WorkerID is unique among the live workers of a stage; default
+	// host-pid-random. A worker started again under the id of a dead one
+	// (a fixed id per replica) gives back that one's items at once instead
+	// of leaving them for the reclaimers.
+	WorkerID      string
 	Concurrency   int           // items worked on at once; default 1
 	Heartbeat     time.Duration // how often the worker says it is alive; default 5s
-	DeadAfter     time.Duration // a worker silent this long is dead; default 30s
-	PollTimeout   time.Duration // blocking wait per BLMOVE; default 1s
-	MaxAttempts   int           // tries before a transient error becomes a failure; default 5
+	DeadAfter     time.Duration // a worker silent this long is dead; default 30s, at least 3 heartbeats
+	PollTimeout   time.Duration // blocking wait for an item; default 1s (Redis waits whole seconds)
+	MaxAttempts   int           // items taken this often fail instead ("gave up after N attempts"); default 5
 	RetryBase     time.Duration // first retry delay, doubled each attempt; default 2s
 	ShutdownGrace time.Duration // in-flight work allowed to finish on shutdown; default 30s
 	Logger        *slog.Logger
@@ -45,7 +48,8 @@ type ConsumerOptions struct {
 type Outcome string
 
 // The outcomes an Observer sees. An item interrupted by shutdown has none:
-// it goes back to its queue untouched.
+// it goes back to its queue untouched; nor has one whose outcome was dropped
+// because another worker holds it now.
 const (
 	OutcomeSuccess Outcome = "success"
 	OutcomeFailure Outcome = "failure"
@@ -53,8 +57,9 @@ const (
 )
 
 // Observer learns the outcome of each attempt, once it is recorded in
-// Redis, with the time the handler took. It is called from the item's
-// goroutine and must not block. It lets a daemon count and time items
+// Redis, with the time the handler took (an item that gave up after too
+// many attempts is a failure of no time, a snooze is a retry). It is called
+// from a consumer goroutine and must not block. It lets a daemon count and time items
 // without this package knowing how they are exported.
 type Observer interface {
 	ItemDone(stage string, outcome Outcome, elapsed time.Duration)
@@ -74,8 +79,10 @@ func (o *ConsumerOptions) setDefaults() {
 	if o.DeadAfter <= 0 {
 		o.DeadAfter = 30 * time.Second
 	}
-	if o.DeadAfter < 2*o.Heartbeat {
-		o.DeadAfter = 2 * o.Heartbeat
+	// A heartbeat gap past half of DeadAfter breaks a worker's continuity
+	// (lua/heartbeat.lua): three beats per DeadAfter leave room for latency.
+	if o.DeadAfter < 3*o.Heartbeat {
+		o.DeadAfter = 3 * o.Heartbeat
 	}
 	if o.PollTimeout <= 0 {
 		o.PollTimeout = time.Second
@@ -100,15 +107,59 @@ type Consumer struct {
 	stage Stage
 	opt   ConsumerOptions
 	log   *slog.Logger
+	// clock is the only local clock the consumer reads, for its own
+	// liveness and for timing handlers; nothing it returns is written to
+	// Redis (queue_clock_test.go checks both).
+	clock func() time.Time
 	// turned is when the fetch loop last went round (Unix nanoseconds),
 	// whether or not it found an item: the liveness of the worker.
 	turned atomic.Int64
+
+	// mu makes taking an item and noting it in flight one step as far as
+	// the orphan sweep can tell: the sweep gives back whatever is in the
+	// processing lists and not in flight.
+	mu       sync.Mutex
+	inFlight map[string]*flight // by lease
+}
+
+// flight is an item being worked on, under a context of its own so that
+// the worker can stop working on an item it no longer holds.
+type flight struct {
+	taken
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// track notes t in flight; the caller holds w.mu.
+func (w *Consumer) track(workCtx context.Context, t taken) *flight {
+	ctx, cancel := context.WithCancel(workCtx)
+	f := &flight{taken: t, ctx: ctx, cancel: cancel}
+	w.inFlight[t.lease] = f
+	return f
+}
+
+func (w *Consumer) untrack(f *flight) {
+	w.mu.Lock()
+	delete(w.inFlight, f.lease)
+	w.mu.Unlock()
+	f.cancel()
+}
+
+// flights returns the items in flight.
+func (w *Consumer) flights() []*flight {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]*flight, 0, len(w.inFlight))
+	for _, f := range w.inFlight {
+		out = append(out, f)
+	}
+	return out
 }
 
 // NewConsumer returns a consumer of stage's queues.
 func (c *Client) NewConsumer(stage Stage, opt ConsumerOptions) *Consumer {
 	opt.setDefaults()
-	w := &Consumer{c: c, stage: stage, opt: opt,
+	w := &Consumer{c: c, stage: stage, opt: opt, clock: time.Now, inFlight: map[string]*flight{},
 		log: opt.Logger.With("stage", stage.Name, "worker", opt.WorkerID)}
 	// A consumer not yet running counts as alive: the daemon may still be
 	// connecting to its other services.
@@ -122,7 +173,7 @@ func (w *Consumer) WorkerID() string { return w.opt.WorkerID }
 // Stage returns the stage the consumer takes items of.
 func (w *Consumer) Stage() Stage { return w.stage }
 
-func (w *Consumer) turn() { w.turned.Store(time.Now().UnixNano()) }
+func (w *Consumer) turn() { w.turned.Store(w.clock().UnixNano()) }
 
 // Alive returns an error when the fetch loop has not gone round for
 // DeadAfter, the silence after which the other workers take this one's
@@ -132,8 +183,8 @@ func (w *Consumer) turn() { w.turned.Store(time.Now().UnixNano()) }
 // either (that is readiness, not liveness).
 func (w *Consumer) Alive() error {
 	limit := max(w.opt.DeadAfter, 3*w.opt.PollTimeout)
-	last := time.Unix(0, w.turned.Load())
-	if since := time.Since(last); since > limit {
+	since := w.clock().Sub(time.Unix(0, w.turned.Load()))
+	if since > limit {
 		return fmt.Errorf("%s consumer loop has not turned for %s (limit %s)",
 			w.stage.Name, since.Round(time.Millisecond), limit)
 	}
@@ -144,8 +195,8 @@ func (w *Consumer) Alive() error {
 // in-flight items finish within the shutdown grace, and returns the items it
 // could not finish to their queue. It returns nil on a clean shutdown.
 func (w *Consumer) Run(ctx context.Context, h Handler) error {
-	if err := w.beat(ctx); err != nil {
-		return fmt.Errorf("register worker %s: %w", w.opt.WorkerID, err)
+	if err := w.reconcile(ctx); err != nil {
+		return err
 	}
 	// Work runs under its own context so that in-flight items survive the
 	// first signal for the length of the grace period.
@@ -176,29 +227,44 @@ func (w *Consumer) Run(ctx context.Context, h Handler) error {
 	// back now rather than waiting for another worker to notice.
 	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := w.c.reclaim(final, w.stage, w.opt.WorkerID); err != nil {
+	if _, err := w.c.release(final, w.stage, w.opt.WorkerID, "returned: worker "+w.opt.WorkerID+" stopped before finishing"); err != nil {
 		return fmt.Errorf("return unfinished items of %s: %w", w.opt.WorkerID, err)
 	}
 	return nil
 }
 
-// fetchLoop takes a free slot, then an item: first without blocking from
-// each queue in order, else blocking on one queue for PollTimeout, rotating
-// among the queues, so that an idle queue never holds a slot.
+// reconcile gives back what a previous life of this worker id left in its
+// processing lists (it was killed, or lost Redis at its end), then
+// registers the worker.
+func (w *Consumer) reconcile(ctx context.Context) error {
+	n, err := w.c.release(ctx, w.stage, w.opt.WorkerID, "returned: worker "+w.opt.WorkerID+" started again before finishing")
+	if err != nil {
+		return fmt.Errorf("reconcile worker %s: %w", w.opt.WorkerID, err)
+	}
+	if n > 0 {
+		w.log.Warn("returned items a previous life of this worker left unfinished", "items", n)
+	}
+	if _, err := w.c.heartbeat(ctx, w.stage, w.opt.WorkerID, w.opt.DeadAfter); err != nil {
+		return fmt.Errorf("register worker %s: %w", w.opt.WorkerID, err)
+	}
+	return nil
+}
+
+// fetchLoop takes a free slot, then an item, so that an idle queue never
+// holds a slot.
 func (w *Consumer) fetchLoop(ctx, workCtx context.Context, slots chan struct{}, work *sync.WaitGroup, h Handler) {
-	qs := w.stage.Queues
 	turn := 0
 	for {
 		if !w.acquire(ctx, slots) {
 			return
 		}
-		it, err := w.take(ctx, qs, turn)
+		f, err := w.take(ctx, workCtx, turn)
 		turn++
-		if err != nil || it == nil {
+		if err != nil || f == nil {
 			<-slots
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("take item", "err", err)
-				sleep(ctx, time.Second)
+				w.sleep(ctx, time.Second)
 			}
 			continue
 		}
@@ -206,7 +272,7 @@ func (w *Consumer) fetchLoop(ctx, workCtx context.Context, slots chan struct{}, 
 		go func() {
 			defer work.Done()
 			defer func() { <-slots }()
-			w.process(workCtx, *it, h)
+			w.process(workCtx, f, h)
 		}()
 	}
 }
@@ -228,237 +294,48 @@ func (w *Consumer) acquire(ctx context.Context, slots chan struct{}) bool {
 	}
 }
 
-// take moves one item into this worker's processing list, or returns nil
-// after waiting PollTimeout.
-func (w *Consumer) take(ctx context.Context, qs []string, turn int) (*Item, error) {
-	move := func(q string, block bool) (*Item, error) {
-		src, proc := w.c.Key(q), w.c.processingKey(w.opt.WorkerID, q)
-		var v string
-		var err error
-		if block {
-			v, err = w.c.rdb.BLMove(ctx, src, proc, "RIGHT", "LEFT", w.opt.PollTimeout).Result()
-		} else {
-			v, err = w.c.rdb.LMove(ctx, src, proc, "RIGHT", "LEFT").Result()
-		}
-		if errors.Is(err, redis.Nil) {
+// take takes one item, waiting up to PollTimeout on one of the stage's
+// queues (in turn) if all are empty; it returns nil if none came.
+func (w *Consumer) take(ctx, workCtx context.Context, turn int) (*flight, error) {
+	f, err := w.takeNow(ctx, workCtx)
+	if f != nil || err != nil || ctx.Err() != nil {
+		return f, err
+	}
+	qs := w.stage.Queues
+	if err := w.c.waitForItem(ctx, qs[turn%len(qs)], w.opt.PollTimeout); err != nil {
+		if ctx.Err() != nil {
 			return nil, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		return &Item{Queue: q, Value: v}, nil
+		return nil, err
 	}
-	if len(qs) > 1 {
-		for _, q := range qs {
-			if it, err := move(q, false); it != nil || err != nil {
-				return it, err
-			}
-		}
-	}
-	it, err := move(qs[turn%len(qs)], true)
-	if ctx.Err() != nil {
-		return it, nil
-	}
-	return it, err
+	return w.takeNow(ctx, workCtx)
 }
 
-func (w *Consumer) process(ctx context.Context, it Item, h Handler) {
-	hk := w.c.historyKey(w.stage.Name, it.Value)
-	var attempts *redis.IntCmd
-	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		attempts = p.HIncrBy(ctx, hk, "attempts", 1)
-		p.HSet(ctx, hk, "stage", w.stage.Name, "queue", it.Queue, "status", StatusRunning,
-			"started_at", w.c.timestamp(), "worker", w.opt.WorkerID)
-		p.SAdd(ctx, w.c.Key(w.stage.Progress), it.Value)
-		return nil
-	})
-	if err != nil {
-		w.log.Error("record start", "item", it.Value, "err", err)
-		return // stays in the processing list; returned to the queue later
+// takeNow runs the take script once and notes the item in flight.
+func (w *Consumer) takeNow(ctx, workCtx context.Context) (*flight, error) {
+	w.mu.Lock()
+	r, err := w.c.take(ctx, w.stage, w.opt.WorkerID, w.opt.MaxAttempts)
+	var f *flight
+	if err == nil && r.item != nil {
+		f = w.track(workCtx, *r.item)
 	}
-	it.Attempt = int(attempts.Val())
-	log := w.log.With("item", it.Value, "attempt", it.Attempt)
-	log.Info("item started")
-	t0 := time.Now()
-	result, herr := safeCall(ctx, h, it)
-	if ctx.Err() != nil && herr != nil && !IsPermanent(herr) {
-		// Cancelled by shutdown: leave it in the processing list; Run
-		// returns it to the queue.
-		log.Warn("item interrupted by shutdown", "err", herr)
-		return
-	}
-	// Record the outcome even if the work context is gone.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	elapsed := time.Since(t0)
-	outcome, err := w.record(rctx, log, it, result, herr, elapsed)
-	if err != nil {
-		// Not observed: the item stays in the processing list and is
-		// worked on again, so counting it now would count it twice.
-		log.Error("record outcome", "err", err)
-		return
-	}
-	if w.opt.Observer != nil {
-		w.opt.Observer.ItemDone(w.stage.Name, outcome, elapsed)
-	}
-}
-
-// record writes the outcome of an attempt: success, failure (permanent, or
-// the last attempt), or a retry later.
-func (w *Consumer) record(ctx context.Context, log *slog.Logger, it Item, result string, herr error, elapsed time.Duration) (Outcome, error) {
-	switch {
-	case herr == nil:
-		log.Info("item succeeded", "seconds", elapsed.Seconds(), "result", result)
-		return OutcomeSuccess, w.c.finish(ctx, w.stage, w.opt.WorkerID, it, StatusSuccess, "", result)
-	case IsPermanent(herr) || it.Attempt >= w.opt.MaxAttempts:
-		log.Warn("item failed", "seconds", elapsed.Seconds(), "err", herr)
-		return OutcomeFailure, w.c.finish(ctx, w.stage, w.opt.WorkerID, it, StatusFailure, herr.Error(), "")
-	default:
-		delay := w.opt.RetryBase << (it.Attempt - 1)
-		log.Warn("item will be retried", "in", delay.String(), "err", herr)
-		return OutcomeRetry, w.c.retryLater(ctx, w.stage, w.opt.WorkerID, it, herr.Error(), delay)
-	}
-}
-
-// safeCall runs the handler, turning a panic into a permanent failure so that
-// one bad product cannot take the daemon down.
-func safeCall(ctx context.Context, h Handler, it Item) (result string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = Permanent(fmt.Errorf("panic: %v", r))
-		}
-	}()
-	return h(ctx, it)
-}
-
-func (c *Client) finish(ctx context.Context, stage Stage, worker string, it Item, status, reason, result string) error {
-	hk := c.historyKey(stage.Name, it.Value)
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SRem(ctx, c.Key(stage.Progress), it.Value)
-		if status == StatusSuccess {
-			p.SRem(ctx, c.Key(stage.Failure), it.Value)
-			p.SAdd(ctx, c.Key(stage.Success), it.Value)
-		} else {
-			p.SRem(ctx, c.Key(stage.Success), it.Value)
-			p.SAdd(ctx, c.Key(stage.Failure), it.Value)
-		}
-		p.HSet(ctx, hk, "status", status, "finished_at", c.timestamp(), "error", reason, "result", result)
-		p.LRem(ctx, c.processingKey(worker, it.Queue), 1, it.Value)
-		return nil
-	})
-	return err
-}
-
-func (c *Client) retryLater(ctx context.Context, stage Stage, worker string, it Item, reason string, delay time.Duration) error {
-	hk := c.historyKey(stage.Name, it.Value)
-	due := c.now().Add(delay)
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SRem(ctx, c.Key(stage.Progress), it.Value)
-		p.ZAdd(ctx, c.delayedKey(it.Queue), redis.Z{Score: float64(due.UnixMilli()), Member: it.Value})
-		p.HSet(ctx, hk, "status", StatusRetrying, "error", reason, "retry_at", due.UTC().Format(time.RFC3339))
-		p.LRem(ctx, c.processingKey(worker, it.Queue), 1, it.Value)
-		return nil
-	})
-	return err
-}
-
-// maintain keeps the heartbeat, promotes due retries and reclaims the items
-// of dead workers, until ctx ends.
-func (w *Consumer) maintain(ctx context.Context) {
-	tick := time.NewTicker(w.opt.Heartbeat)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if err := w.beat(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("heartbeat", "err", err)
-		}
-		for _, q := range w.stage.Queues {
-			if _, err := w.c.promote(ctx, q); err != nil && ctx.Err() == nil {
-				w.log.Error("promote retries", "queue", q, "err", err)
-			}
-		}
-		if n, err := w.c.ReclaimDead(ctx, w.stage, w.opt.DeadAfter); err != nil && ctx.Err() == nil {
-			w.log.Error("reclaim dead workers", "err", err)
-		} else if n > 0 {
-			w.log.Info("returned items of dead workers to their queues", "items", n)
+	w.mu.Unlock()
+	for _, it := range r.gaveUp {
+		w.log.Warn("item failed: gave up after too many attempts", "item", it, "max_attempts", w.opt.MaxAttempts)
+		if w.opt.Observer != nil {
+			w.opt.Observer.ItemDone(w.stage.Name, OutcomeFailure, 0)
 		}
 	}
-}
-
-func (w *Consumer) beat(ctx context.Context) error {
-	return w.c.rdb.ZAdd(ctx, w.c.workersKey(w.stage.Name),
-		redis.Z{Score: float64(w.c.now().UnixMilli()), Member: w.opt.WorkerID}).Err()
-}
-
-var promoteScript = redis.NewScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
-for _, v in ipairs(due) do
-  redis.call('ZREM', KEYS[1], v)
-  redis.call('RPUSH', KEYS[2], v)
-end
-return #due`)
-
-// promote moves retries whose time has come back to the consuming end of
-// their queue.
-func (c *Client) promote(ctx context.Context, q string) (int, error) {
-	n, err := promoteScript.Run(ctx, c.rdb, []string{c.delayedKey(q), c.Key(q)},
-		strconv.FormatInt(c.now().UnixMilli(), 10)).Int()
-	return n, err
-}
-
-// ReclaimDead returns to their queues the items held by workers of stage
-// whose last heartbeat is older than deadAfter, and forgets those workers.
-func (c *Client) ReclaimDead(ctx context.Context, stage Stage, deadAfter time.Duration) (int, error) {
-	cutoff := c.now().Add(-deadAfter).UnixMilli()
-	dead, err := c.rdb.ZRangeByScore(ctx, c.workersKey(stage.Name),
-		&redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(cutoff, 10)}).Result()
-	if err != nil {
-		return 0, err
+	for _, it := range r.dropped {
+		w.log.Info("dropped a copy of an item already in flight", "item", it)
 	}
-	total := 0
-	for _, worker := range dead {
-		n, err := c.reclaim(ctx, stage, worker)
-		total += n
-		if err != nil {
-			return total, err
-		}
+	if r.reregistered {
+		w.takenForDead(ctx)
 	}
-	return total, nil
+	return f, err
 }
 
-// reclaim moves every item in worker's processing lists back to the
-// consuming end of its queue. Each LMOVE is atomic, so two survivors
-// reclaiming the same worker never duplicate an item.
-func (c *Client) reclaim(ctx context.Context, stage Stage, worker string) (int, error) {
-	n := 0
-	for _, q := range stage.Queues {
-		for {
-			v, err := c.rdb.LMove(ctx, c.processingKey(worker, q), c.Key(q), "LEFT", "RIGHT").Result()
-			if errors.Is(err, redis.Nil) {
-				break
-			}
-			if err != nil {
-				return n, err
-			}
-			n++
-			if _, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.SRem(ctx, c.Key(stage.Progress), v)
-				p.HSet(ctx, c.historyKey(stage.Name, v), "status", StatusQueued,
-					"error", "redelivered: worker "+worker+" stopped before finishing")
-				return nil
-			}); err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, c.rdb.ZRem(ctx, c.workersKey(stage.Name), worker).Err()
-}
-
-func sleep(ctx context.Context, d time.Duration) {
+func (w *Consumer) sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -78,15 +78,15 @@ const (
 
 // Client speaks the PVS key contract on one Redis database, optionally under
 // a key prefix (so that several deployments or tests share one server).
+// It reads no clock: every time it records is Redis's.
 type Client struct {
 	rdb    redis.UniversalClient
 	prefix string
-	now    func() time.Time
 }
 
 // New returns a Client using rdb and prefixing every key with prefix.
 func New(rdb redis.UniversalClient, prefix string) *Client {
-	return &Client{rdb: rdb, prefix: prefix, now: time.Now}
+	return &Client{rdb: rdb, prefix: prefix}
 }
 
 // Redis returns the underlying connection.
@@ -107,30 +107,41 @@ func (c *Client) workersKey(stage string) string { return c.prefix + "pvs:worker
 
 func (c *Client) delayedKey(queue string) string { return c.prefix + "pvs:delayed:" + queue }
 
-func (c *Client) timestamp() string { return c.now().UTC().Format(time.RFC3339Nano) }
-
 // Enqueue pushes item onto the named queue (LPUSH, as PVS producers do) and
-// starts a fresh history for it in the consuming stage.
+// starts a fresh history for it in the consuming stage, unless the item is
+// already pending there (queued, being worked on, or waiting for a retry):
+// the same work asked for twice runs once. See Push.
 func (c *Client) Enqueue(ctx context.Context, queueName, item string) error {
+	_, err := c.Push(ctx, queueName, item)
+	return err
+}
+
+// Push is Enqueue that reports whether the item was pushed (false: it was
+// pending already, and nothing changed).
+//
+// Called with the context a Consumer gives its handler, Push defers the
+// item instead: it is pushed in the same atomic step that records the
+// handler's success, and not at all if the handler fails, is retried or
+// loses its item to another worker. So a crash between finishing one stage
+// and feeding the next cannot make the first stage's work be done again,
+// nor feed the next stage twice.
+func (c *Client) Push(ctx context.Context, queueName, item string) (bool, error) {
 	stage, ok := StageOf(queueName)
 	if !ok {
-		return fmt.Errorf("enqueue %q: unknown queue %q", item, queueName)
+		return false, fmt.Errorf("enqueue %q: unknown queue %q", item, queueName)
 	}
-	if item == "" {
-		return fmt.Errorf("enqueue on %s: empty item", queueName)
+	if err := checkItem(item); err != nil {
+		return false, fmt.Errorf("enqueue on %s: %w", queueName, err)
 	}
-	hk := c.historyKey(stage.Name, item)
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, hk)
-		p.HSet(ctx, hk, "stage", stage.Name, "queue", queueName, "status", StatusQueued,
-			"attempts", 0, "enqueued_at", c.timestamp())
-		p.LPush(ctx, c.Key(queueName), item)
-		return nil
-	})
+	if n := nextOf(ctx, c); n != nil {
+		n.add(push{stage: stage.Name, queue: queueName, item: item})
+		return true, nil
+	}
+	n, err := c.run(ctx, enqueueScript, stage.Name, queueName, item).Int()
 	if err != nil {
-		return fmt.Errorf("enqueue %q on %s: %w", item, queueName, err)
+		return false, fmt.Errorf("enqueue %q on %s: %w", item, queueName, err)
 	}
-	return nil
+	return n == 1, nil
 }
 
 // History is what is known of one item in one stage.
@@ -143,9 +154,13 @@ type History struct {
 	EnqueuedAt string
 	StartedAt  string
 	FinishedAt string
-	Worker     string
+	Worker     string // who took it last
 	Error      string
 	Result     string
+	RetryAt    string
+	// Lease is set while a worker holds the item: only the worker holding
+	// this lease may record the item's outcome.
+	Lease string
 }
 
 // History returns the item's history in every stage that has seen it.
@@ -163,7 +178,7 @@ func (c *Client) History(ctx context.Context, item string) ([]History, error) {
 		out = append(out, History{
 			Item: item, Stage: s.Name, Queue: m["queue"], Status: m["status"], Attempts: attempts,
 			EnqueuedAt: m["enqueued_at"], StartedAt: m["started_at"], FinishedAt: m["finished_at"],
-			Worker: m["worker"], Error: m["error"], Result: m["result"],
+			Worker: m["worker"], Error: m["error"], Result: m["result"], RetryAt: m["retry_at"], Lease: m["lease"],
 		})
 	}
 	return out, nil
@@ -286,3 +301,23 @@ func IsPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p)
 }
+
+// snoozeError asks for the item to be handed out again after a delay.
+type snoozeError struct{ after time.Duration }
+
+func (e snoozeError) Error() string { return fmt.Sprintf("snoozed for %s", e.after) }
+
+// Snooze is a handler's way of saying "not now": the item waits d, then is
+// worked on again, and the attempt does not count towards MaxAttempts (as
+// river's JobSnooze). A d below a millisecond means a millisecond.
+func Snooze(d time.Duration) error { return snoozeError{after: max(d, time.Millisecond)} }
+
+func snoozedFor(err error) (time.Duration, bool) {
+	var s snoozeError
+	if errors.As(err, &s) {
+		return s.after, true
+	}
+	return 0, false
+}
+
+func isNil(err error) bool { return errors.Is(err, redis.Nil) }
