@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -706,6 +707,28 @@ func (c Collection) ProductTypeNames() []string {
 		out[i] = pt.Name
 	}
 	return out
+}
+
+// Accepts says whether the collection takes a product whose metadata names
+// collection (the collection part of parentIdentifier, "" for none) and
+// productType: the product must not name another collection, and its type
+// must be one the collection lists. The reasons name both sides, so that an
+// operator sees at once whether the package went to the wrong collection
+// or the configuration lacks a type.
+func (c Collection) Accepts(identifier, collection, parentIdentifier, productType string) error {
+	if collection != "" && collection != c.Name {
+		via := ""
+		if parentIdentifier != "" && parentIdentifier != collection {
+			via = fmt.Sprintf(" (eop:parentIdentifier %s)", parentIdentifier)
+		}
+		return fmt.Errorf("product %s belongs to collection %s%s, not %s; enqueue it to the %s deployment",
+			identifier, collection, via, c.Name, collection)
+	}
+	if types := c.ProductTypeNames(); !slices.Contains(types, productType) {
+		return fmt.Errorf("product %s has product type %q, which collection %s does not list (it lists %s); add it to collection.product_types, or enqueue the product to a collection that has it",
+			identifier, productType, c.Name, strings.Join(types, ", "))
+	}
+	return nil
 }
 
 // BrowseNames lists the collection's browse type names.

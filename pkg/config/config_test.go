@@ -211,3 +211,30 @@ func with(l PreprocessorLimits, f func(*PreprocessorLimits)) PreprocessorLimits 
 	f(&l)
 	return l
 }
+
+func TestAcceptsNamesBothSides(t *testing.T) {
+	t.Parallel()
+	vhr := Collection{Name: "VHR_IMAGE_2018", ProductTypes: []ProductType{{Name: "VHR_OPTICAL"}, {Name: "PHR_FUS__2A"}}}
+	cases := []struct {
+		name, collection, parent, productType string
+		want                                  string // "" accepted
+	}{
+		{"listed type, own collection", "VHR_IMAGE_2018", "VHR_IMAGE_2018", "PHR_FUS__2A", ""},
+		{"listed type, no collection named", "", "", "VHR_OPTICAL", ""},
+		{"unlisted type", "", "", "DM02_RGB_1B",
+			`product X has product type "DM02_RGB_1B", which collection VHR_IMAGE_2018 does not list (it lists VHR_OPTICAL, PHR_FUS__2A)`},
+		{"another collection", "Emergency", "Emergency/DM02_RGB_1B", "DM02_RGB_1B",
+			"product X belongs to collection Emergency (eop:parentIdentifier Emergency/DM02_RGB_1B), not VHR_IMAGE_2018"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := vhr.Accepts("X", c.collection, c.parent, c.productType)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
+				t.Errorf("error %v, want it to start %q", err, c.want)
+			}
+		})
+	}
+}

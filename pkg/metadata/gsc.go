@@ -41,10 +41,16 @@ func WriteGSC(w io.Writer, p Product) error {
         <gml:endPosition>%s</gml:endPosition>
       </gml:TimePeriod>
     </gml:validTime>
-`, t(time.Now()), esc(p.Identifier), esc(p.Collection), esc(p.ProductType), t(p.BeginTime), t(p.EndTime))
+`, t(time.Now()), esc(p.Identifier), esc(parentOf(p)), esc(p.ProductType), t(p.BeginTime), t(p.EndTime))
 	b.WriteString("    <gml:using>\n      <eop:EarthObservationEquipment>\n")
 	if v := p.Properties["platform"]; v != "" {
-		fmt.Fprintf(&b, "        <eop:platform><eop:Platform><eop:shortName>%s</eop:shortName></eop:Platform></eop:platform>\n", esc(v))
+		// The serial (PHR "1A", "1B") tells the satellites of a platform
+		// apart; OpenSearch and the catalogue keep both.
+		serial := ""
+		if sv := p.Properties["platformSerialIdentifier"]; sv != "" {
+			serial = "<eop:serialIdentifier>" + esc(sv) + "</eop:serialIdentifier>"
+		}
+		fmt.Fprintf(&b, "        <eop:platform><eop:Platform><eop:shortName>%s</eop:shortName>%s</eop:Platform></eop:platform>\n", esc(v), serial)
 	}
 	if v := p.Properties["instrument"]; v != "" {
 		fmt.Fprintf(&b, "        <eop:instrument><eop:Instrument><eop:shortName>%s</eop:shortName></eop:Instrument></eop:instrument>\n", esc(v))
@@ -66,7 +72,7 @@ func WriteGSC(w io.Writer, p Product) error {
 	// Remaining properties, for the registrar's JSON column.
 	keys := make([]string, 0, len(p.Properties))
 	for k := range p.Properties {
-		if k != "platform" && k != "instrument" {
+		if k != "platform" && k != "instrument" && k != "platformSerialIdentifier" {
 			keys = append(keys, k)
 		}
 	}
@@ -83,6 +89,16 @@ func WriteGSC(w io.Writer, p Product) error {
 	b.WriteString("  </gsc:opt_metadata>\n</gsc:report>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// parentOf is the parentIdentifier written for p: the metadata's own when
+// it names p's collection (it may name a series within it), else the
+// collection.
+func parentOf(p Product) string {
+	if p.ParentIdentifier != "" && CollectionOf(p.ParentIdentifier) == p.Collection {
+		return p.ParentIdentifier
+	}
+	return p.Collection
 }
 
 func posList(ring [][2]float64) string {

@@ -13,8 +13,16 @@ import (
 
 // Product is the normalised description of one product.
 type Product struct {
-	Identifier  string
-	Collection  string
+	Identifier string
+	// Collection is the collection part of ParentIdentifier (see
+	// CollectionOf); empty when the metadata names none.
+	Collection string
+	// ParentIdentifier is eop:parentIdentifier as the metadata gives it:
+	// the collection, optionally followed by "/" and a series within it
+	// ("Emergency/DM02_RGB_1B").
+	ParentIdentifier string
+	// ProductType is eop:productType; empty when the format has none
+	// (the collection's type extractors then decide).
 	ProductType string
 	BeginTime   time.Time
 	EndTime     time.Time
@@ -254,7 +262,7 @@ func (l Limits) ParseXML(r io.Reader) (Product, error) {
 func readEOP(root *node, p *Product) error {
 	p.Identifier = root.first("EarthObservationMetaData", "identifier")
 	p.ProductType = root.first("EarthObservationMetaData", "productType")
-	p.Collection = root.first("EarthObservationMetaData", "parentIdentifier")
+	p.setParent(root.first("EarthObservationMetaData", "parentIdentifier"))
 	var err error
 	if p.BeginTime, p.EndTime, err = readPeriod(root, "phenomenonTime"); err != nil {
 		return err
@@ -277,7 +285,7 @@ func readGSC(root *node, p *Product) error {
 	m := md[0]
 	p.Identifier = m.first("metaDataProperty", "EarthObservationMetaData", "identifier")
 	p.ProductType = m.first("metaDataProperty", "EarthObservationMetaData", "productType")
-	p.Collection = m.first("metaDataProperty", "EarthObservationMetaData", "parentIdentifier")
+	p.setParent(m.first("metaDataProperty", "EarthObservationMetaData", "parentIdentifier"))
 	var err error
 	if p.BeginTime, p.EndTime, err = readPeriod(m, "validTime"); err != nil {
 		return err
@@ -287,6 +295,20 @@ func readGSC(root *node, p *Product) error {
 	}
 	p.Properties = readProperties(m)
 	return nil
+}
+
+// setParent records a parentIdentifier and the collection it names.
+func (p *Product) setParent(parent string) {
+	p.ParentIdentifier = parent
+	p.Collection = CollectionOf(parent)
+}
+
+// CollectionOf is the collection a parentIdentifier names: the part before
+// the first "/". PVS deployments name a product's parent
+// "<collection>/<series>" (Emergency/DM02_RGB_1B), or the bare collection.
+func CollectionOf(parentIdentifier string) string {
+	c, _, _ := strings.Cut(strings.TrimSpace(parentIdentifier), "/")
+	return c
 }
 
 func readPeriod(n *node, container string) (time.Time, time.Time, error) {

@@ -27,6 +27,8 @@ var samples = config.Collection{Name: "Emergency", ProductTypes: []config.Produc
 		BandFiles:     []string{"*_B04.jp2", "*_B03.jp2", "*_B02.jp2"}, NoData: ptr(0)},
 	{Name: "SPOT_DIMAP", MetadataGlobs: []string{"METADATA.DIM"}, DataGlobs: []string{"METADATA.DIM"}},
 	{Name: "RASTER", MetadataGlobs: []string{"*.xml"}, DataGlobs: []string{"*.tif", "*.jp2"}},
+	// The MERIS sample's metadata names its type.
+	{Name: "MER_FRS_1P", MetadataGlobs: []string{"*.xml"}, DataGlobs: []string{"*.tif"}},
 }}
 
 func ptr(f float64) *float64 { return &f }

@@ -141,6 +141,8 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 			return "", queue.Permanent(err)
 		}
 	}
+	// The product is the collection's (detect refused one naming another),
+	// of the type detected; the parent identifier may name a series in it.
 	prod.Collection = p.Collection.Name
 	prod.ProductType = pt.Name
 	if prod.Identifier == "" {
@@ -190,8 +192,14 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if err := metadata.WriteGSC(&gsc, prod); err != nil {
 		return "", err
 	}
+	// Statistics from an overview, for the browses without an explicit
+	// range: cheap next to the conversion.
+	stats, err := cog.Statistics(cogPath, p.Log)
+	if err != nil {
+		return "", queue.Permanent(fmt.Errorf("statistics of %s: %w", prod.Identifier, err))
+	}
 	// The COG's description, so that the registrar needs no GDAL call.
-	desc, err := json.Marshal(info)
+	desc, err := json.Marshal(cog.Description{Info: info, Stats: stats})
 	if err != nil {
 		return "", err
 	}
@@ -456,6 +464,7 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 		return config.ProductType{}, "", nil, errors.New("package holds no files")
 	}
 	var tried []string
+	decl := &declarations{lim: lim}
 	for _, pt := range p.Collection.ProductTypes {
 		if pt.Match != "" && !strings.Contains(src, pt.Match) {
 			tried = append(tried, fmt.Sprintf("%s (package name lacks %q)", pt.Name, pt.Match))
@@ -465,6 +474,18 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 		if meta == "" && needMeta {
 			tried = append(tried, fmt.Sprintf("%s (metadata %v: missing)", pt.Name, pt.MetadataGlobs))
 			continue
+		}
+		if meta != "" {
+			// Metadata that names its product type (eop:productType)
+			// picks the type of that name, and nothing else.
+			declared := decl.of(meta)
+			if err := checkDeclared(p.Collection, declared); err != nil {
+				return pt, "", nil, err
+			}
+			if declared.ProductType != "" && declared.ProductType != pt.Name {
+				tried = append(tried, fmt.Sprintf("%s (metadata declares %q)", pt.Name, declared.ProductType))
+				continue
+			}
 		}
 		if e := pt.TypeExtractor; e != nil && meta != "" {
 			ok, err := extractorMatches(meta, e, lim)
@@ -491,6 +512,8 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 				continue
 			}
 		} else if f := firstMatch(files, pt.DataGlobs); f != "" {
+			inputs = []string{f}
+		} else if f := namedRaster(p.Collection, pt, src, files); f != "" {
 			inputs = []string{f}
 		} else {
 			tried = append(tried, fmt.Sprintf("%s (data %v: missing)", pt.Name, pt.DataGlobs))

@@ -42,6 +42,10 @@ type ConsumerOptions struct {
 	ShutdownGrace time.Duration // in-flight work allowed to finish on shutdown; default 30s
 	Logger        *slog.Logger
 	Observer      Observer // learns every recorded outcome; nil: none
+	// Hold, when set and returning an error, keeps the consumer from
+	// taking new items (those in flight go on); it asks again every
+	// PollTimeout. A worker under failure pressure holds this way.
+	Hold func() error
 }
 
 // Outcome is what became of an item after one attempt.
@@ -114,6 +118,8 @@ type Consumer struct {
 	// turned is when the fetch loop last went round (Unix nanoseconds),
 	// whether or not it found an item: the liveness of the worker.
 	turned atomic.Int64
+	// holding is whether Hold kept the last take from happening.
+	holding atomic.Bool
 
 	// mu makes taking an item and noting it in flight one step as far as
 	// the orphan sweep can tell: the sweep gives back whatever is in the
@@ -258,6 +264,11 @@ func (w *Consumer) fetchLoop(ctx, workCtx context.Context, slots chan struct{}, 
 		if !w.acquire(ctx, slots) {
 			return
 		}
+		if w.held() {
+			<-slots
+			w.sleep(ctx, w.opt.PollTimeout)
+			continue
+		}
 		f, err := w.take(ctx, workCtx, turn)
 		turn++
 		if err != nil || f == nil {
@@ -275,6 +286,23 @@ func (w *Consumer) fetchLoop(ctx, workCtx context.Context, slots chan struct{}, 
 			w.process(workCtx, f, h)
 		}()
 	}
+}
+
+// held tells whether Hold keeps the consumer from taking items, logging
+// each change of that state once.
+func (w *Consumer) held() bool {
+	if w.opt.Hold == nil {
+		return false
+	}
+	err := w.opt.Hold()
+	was := w.holding.Swap(err != nil)
+	switch {
+	case err != nil && !was:
+		w.log.Warn("taking no new items", "reason", err.Error())
+	case err == nil && was:
+		w.log.Info("taking items again")
+	}
+	return err != nil
 }
 
 // acquire waits for a free slot until ctx ends, marking the loop as turning

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -191,12 +190,8 @@ func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Produc
 	if prod.Collection == "" {
 		prod.Collection = r.Collection.Name
 	}
-	if prod.Collection != r.Collection.Name {
-		return p, queue.Permanent(fmt.Errorf("product %s belongs to collection %q; this registrar serves %q", id, prod.Collection, r.Collection.Name))
-	}
-	if types := r.Collection.ProductTypeNames(); !slices.Contains(types, prod.ProductType) {
-		return p, queue.Permanent(fmt.Errorf("product %s has product type %q, which collection %s does not have (it has %s)",
-			id, prod.ProductType, r.Collection.Name, strings.Join(types, ", ")))
+	if err := r.Collection.Accepts(prod.Identifier, prod.Collection, prod.ParentIdentifier, prod.ProductType); err != nil {
+		return p, queue.Permanent(err)
 	}
 	props, err := properties(prod.Properties)
 	if err != nil {
@@ -220,14 +215,15 @@ func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Produc
 	}
 	cov := registry.Coverage{Name: id, Location: cogKey, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
 	for _, b := range info.Bands {
-		cov.Bands = append(cov.Bands, registry.Band{Index: b.Index, DataType: b.DataType, Color: b.Color, NoData: b.NoData})
+		cov.Bands = append(cov.Bands, registry.Band{Index: b.Index, DataType: b.DataType, Color: b.Color, NoData: b.NoData,
+			Stats: info.stats(b.Index)})
 	}
 	md := map[string]any{}
 	for k, v := range prod.Properties {
 		md[k] = v
 	}
 	return registry.Product{
-		Identifier: id, Collection: prod.Collection, ProductType: prod.ProductType,
+		Identifier: id, Collection: prod.Collection, ProductType: prod.ProductType, ParentIdentifier: prod.ParentIdentifier,
 		BeginTime: prod.BeginTime, EndTime: prod.EndTime, Properties: props,
 		FootprintGeoJSON: prod.FootprintGeoJSON(), Metadata: md, Coverages: []registry.Coverage{cov},
 	}, nil
@@ -235,8 +231,8 @@ func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Produc
 
 // describe reads the COG description the preprocessor stored beside it, or
 // asks GDAL when there is none (a product preprocessed elsewhere).
-func (r *Registrar) describe(ctx context.Context, descKey, cogKey string) (cog.Info, error) {
-	var info cog.Info
+func (r *Registrar) describe(ctx context.Context, descKey, cogKey string) (described, error) {
+	var info described
 	rc, err := r.Output.Get(ctx, descKey)
 	if err == nil {
 		err = json.NewDecoder(io.LimitReader(rc, 1<<20)).Decode(&info)
@@ -249,7 +245,7 @@ func (r *Registrar) describe(ctx context.Context, descKey, cogKey string) (cog.I
 	if !errors.Is(err, fs.ErrNotExist) {
 		return info, err
 	}
-	info, err = cog.Describe(r.Output.GDALPath(cogKey), r.Log)
+	info.Info, err = cog.Describe(r.Output.GDALPath(cogKey), r.Log)
 	if err != nil {
 		return info, fmt.Errorf("read COG header %s: %w", cogKey, err)
 	}

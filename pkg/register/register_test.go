@@ -96,11 +96,11 @@ func TestBadInputsFailWithAReason(t *testing.T) {
 		f.product(t, "FLAT", f.meta("FLAT", func(p *metadata.Product) {
 			p.Footprint = [][][][2]float64{{{{0, 0}, {1, 1}, {2, 2}, {0, 0}}}}
 		})): "footprint has no area",
-		f.product(t, "OTHER", f.meta("OTHER", func(p *metadata.Product) { p.Collection = "Emergency" })):                      `belongs to collection "Emergency"`,
-		f.product(t, "BACKWARDS", f.meta("BACKWARDS", func(p *metadata.Product) { p.EndTime = p.BeginTime.Add(-time.Hour) })): "end time",
-		f.product(t, "LATIN1", bytes.Replace(f.meta("LATIN1", nil), []byte("PHR1A"), []byte("PHR\xe91A"), 1)):                 "not valid UTF-8",
-		f.product(t, "SAR", f.meta("SAR", func(p *metadata.Product) { p.ProductType = "SAR_GRD" })):                           `product type "SAR_GRD"`,
-		f.product(t, "CLOUDY", f.meta("CLOUDY", func(p *metadata.Product) { p.Properties["cloudCover"] = "140" })):            "not a percentage",
+		f.product(t, "OTHER", f.meta("OTHER", func(p *metadata.Product) { p.Collection, p.ParentIdentifier = "Emergency", "Emergency/DM02_RGB_1B" })): "belongs to collection Emergency (eop:parentIdentifier Emergency/DM02_RGB_1B), not VHR_IMAGE_2018",
+		f.product(t, "BACKWARDS", f.meta("BACKWARDS", func(p *metadata.Product) { p.EndTime = p.BeginTime.Add(-time.Hour) })):                         "end time",
+		f.product(t, "LATIN1", bytes.Replace(f.meta("LATIN1", nil), []byte("PHR1A"), []byte("PHR\xe91A"), 1)):                                         "not valid UTF-8",
+		f.product(t, "SAR", f.meta("SAR", func(p *metadata.Product) { p.ProductType = "SAR_GRD" })):                                                   `product type "SAR_GRD", which collection VHR_IMAGE_2018 does not list (it lists VHR_OPTICAL)`,
+		f.product(t, "CLOUDY", f.meta("CLOUDY", func(p *metadata.Product) { p.Properties["cloudCover"] = "140" })):                                    "not a percentage",
 		"VHR_IMAGE_2018/NOCOG": "metadata VHR_IMAGE_2018/NOCOG/NOCOG.xml not found",
 	}
 	f.put(t, "VHR_IMAGE_2018/NOCOG2/NOCOG2.xml", f.meta("NOCOG2", nil))

@@ -313,19 +313,21 @@ func upsertProduct(ctx context.Context, tx pgx.Tx, p Product, md []byte, fp stri
 	const geom = `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_WrapX(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), 180, -360)), 3))`
 	pr := p.Properties
 	err := tx.QueryRow(ctx, `INSERT INTO products (identifier, collection, product_type, begin_time, end_time, footprint, metadata,
-			platform, platform_serial, instrument, sensor_type, acquisition_type, orbit_number, orbit_direction, cloud_cover, fingerprint)
-		VALUES ($1, $2, $3, $4, $6, `+geom+`, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			platform, platform_serial, instrument, sensor_type, acquisition_type, orbit_number, orbit_direction, cloud_cover, fingerprint,
+			parent_identifier)
+		VALUES ($1, $2, $3, $4, $6, `+geom+`, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (identifier) DO UPDATE SET collection = EXCLUDED.collection, product_type = EXCLUDED.product_type,
 			begin_time = EXCLUDED.begin_time, end_time = EXCLUDED.end_time, footprint = EXCLUDED.footprint,
 			metadata = EXCLUDED.metadata, platform = EXCLUDED.platform, platform_serial = EXCLUDED.platform_serial,
 			instrument = EXCLUDED.instrument, sensor_type = EXCLUDED.sensor_type, acquisition_type = EXCLUDED.acquisition_type,
 			orbit_number = EXCLUDED.orbit_number, orbit_direction = EXCLUDED.orbit_direction, cloud_cover = EXCLUDED.cloud_cover,
-			fingerprint = EXCLUDED.fingerprint, previous_footprint = products.footprint,
+			fingerprint = EXCLUDED.fingerprint, parent_identifier = EXCLUDED.parent_identifier, previous_footprint = products.footprint,
 			previous_begin_time = products.begin_time, previous_end_time = products.end_time, updated_at = now()
 		RETURNING id, ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), ST_AsGeoJSON(footprint)`,
 		p.Identifier, p.Collection, p.ProductType, p.BeginTime, p.FootprintGeoJSON, p.EndTime, md,
 		nullable(pr.Platform), nullable(pr.PlatformSerial), nullable(pr.Instrument), nullable(pr.SensorType),
-		nullable(pr.AcquisitionType), nullable(pr.OrbitNumber), nullable(pr.OrbitDirection), pr.CloudCover, fp).
+		nullable(pr.AcquisitionType), nullable(pr.OrbitNumber), nullable(pr.OrbitDirection), pr.CloudCover, fp,
+		nullable(p.ParentIdentifier)).
 		Scan(&out.ID, &out.BBox[0], &out.BBox[1], &out.BBox[2], &out.BBox[3], &out.Footprint)
 	if err != nil {
 		return out, err
@@ -349,10 +351,35 @@ func insertParts(ctx context.Context, tx pgx.Tx, id int64, p Product) error {
 			return err
 		}
 	}
+	if err := widenTypeStats(ctx, tx, p); err != nil {
+		return err
+	}
 	for _, b := range p.Browses {
 		if _, err := tx.Exec(ctx, `INSERT INTO browses (product_id, kind, name, location) VALUES ($1, $2, $3, $4)`,
 			id, b.Kind, b.Name, b.Location); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// widenTypeStats widens the stretch range of p's product type by the
+// statistics of p's bands. Only widening keeps registration O(1) whatever
+// the number of products of the type; the price is that a range never
+// narrows when the product that widened it is replaced or removed.
+func widenTypeStats(ctx context.Context, tx pgx.Tx, p Product) error {
+	for _, c := range p.Coverages {
+		for _, b := range c.Bands {
+			if b.Stats == nil || b.Index < 1 {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO product_type_stats (collection, product_type, band, p2, p98)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (collection, product_type, band) DO UPDATE SET
+					p2 = LEAST(product_type_stats.p2, EXCLUDED.p2), p98 = GREATEST(product_type_stats.p98, EXCLUDED.p98)`,
+				p.Collection, p.ProductType, b.Index, b.Stats.P2, b.Stats.P98); err != nil {
+				return fmt.Errorf("statistics of %s band %d: %w", p.ProductType, b.Index, err)
+			}
 		}
 	}
 	return nil

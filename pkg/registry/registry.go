@@ -42,6 +42,26 @@ type Band struct {
 	DataType string   `json:"data_type"`
 	Color    string   `json:"color"`
 	NoData   *float64 `json:"nodata,omitempty"`
+	// Stats are the band's statistics, when the preprocessor computed
+	// them; a browse without an explicit range is stretched by them.
+	Stats *BandStats `json:"stats,omitempty"`
+}
+
+// BandStats summarise a band's valid values (as pkg/cog computes them).
+type BandStats struct {
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+	P2   float64 `json:"p2"`
+	P98  float64 `json:"p98"`
+}
+
+// BandRange is the stretch range of one band (1-based) shared by the
+// products of one type: the envelope of their 2nd and 98th percentiles.
+type BandRange struct {
+	Band int     `json:"band"`
+	Low  float64 `json:"p2"`
+	High float64 `json:"p98"`
 }
 
 // Coverage is one raster of a product.
@@ -79,8 +99,11 @@ type Product struct {
 	Identifier  string
 	Collection  string
 	ProductType string
-	BeginTime   time.Time
-	EndTime     time.Time
+	// ParentIdentifier is the metadata's eop:parentIdentifier; empty when
+	// it gives none.
+	ParentIdentifier string
+	BeginTime        time.Time
+	EndTime          time.Time
 	// FootprintGeoJSON is a GeoJSON Polygon or MultiPolygon in EPSG:4326.
 	// Rings crossing the antimeridian may run past ±180 (unwrapped); they
 	// are stored split in two at the antimeridian.
@@ -147,6 +170,11 @@ type Record struct {
 	Coverages  []Coverage
 	Platform   string
 	CloudCover *float64
+	// ParentIdentifier is the metadata's eop:parentIdentifier, if any.
+	ParentIdentifier string
+	// TypeRanges are the stretch ranges of the product's type in its
+	// collection (see BandRange), one per band that has statistics.
+	TypeRanges []BandRange
 	// Updated is when the product was last registered.
 	Updated time.Time
 }
@@ -172,9 +200,11 @@ type Query struct {
 	// within Radius of the lon/lat point.
 	Point  *[2]float64
 	Radius float64
-	// ProductType and Platform, when set, must match exactly.
-	ProductType string
-	Platform    string
+	// ProductType, Platform and ParentIdentifier, when set, must match
+	// exactly.
+	ProductType      string
+	Platform         string
+	ParentIdentifier string
 	// CloudCover, when set, bounds the cloud cover (percent); products
 	// without one do not match.
 	CloudCover *NumberRange
@@ -241,6 +271,10 @@ func (q Query) where() (string, []any) {
 	if q.Platform != "" {
 		args = append(args, q.Platform)
 		where += fmt.Sprintf(" AND p.platform = $%d", len(args))
+	}
+	if q.ParentIdentifier != "" {
+		args = append(args, q.ParentIdentifier)
+		where += fmt.Sprintf(" AND p.parent_identifier = $%d", len(args))
 	}
 	if c := q.CloudCover; c != nil {
 		if len(c.Set) > 0 {
@@ -326,7 +360,10 @@ func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]
 			ST_AsGeoJSON(p.footprint), p.metadata, COALESCE(p.platform, ''), p.cloud_cover, p.updated_at,
 			COALESCE((SELECT json_agg(json_build_object('name', c.name, 'location', c.location, 'crs', c.crs,
 				'width', c.width, 'height', c.height, 'geotransform', c.geotransform, 'bands', c.bands) ORDER BY c.name)
-				FROM coverages c WHERE c.product_id = p.id), '[]')
+				FROM coverages c WHERE c.product_id = p.id), '[]'),
+			COALESCE(p.parent_identifier, ''),
+			COALESCE((SELECT json_agg(json_build_object('band', s.band, 'p2', s.p2, 'p98', s.p98) ORDER BY s.band)
+				FROM product_type_stats s WHERE s.collection = p.collection AND s.product_type = p.product_type), '[]')
 		FROM products p `+where, args...)
 	if err != nil {
 		return nil, err
@@ -335,9 +372,13 @@ func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]
 	var out []Record
 	for rows.Next() {
 		var rec Record
-		var covs, md []byte
+		var covs, md, ranges []byte
 		if err := rows.Scan(&rec.ID, &rec.Identifier, &rec.Collection, &rec.ProductType, &rec.BeginTime, &rec.EndTime,
-			&rec.BBox[0], &rec.BBox[1], &rec.BBox[2], &rec.BBox[3], &rec.FootprintGeoJSON, &md, &rec.Platform, &rec.CloudCover, &rec.Updated, &covs); err != nil {
+			&rec.BBox[0], &rec.BBox[1], &rec.BBox[2], &rec.BBox[3], &rec.FootprintGeoJSON, &md, &rec.Platform, &rec.CloudCover, &rec.Updated, &covs,
+			&rec.ParentIdentifier, &ranges); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(ranges, &rec.TypeRanges); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(md, &rec.Properties); err != nil {

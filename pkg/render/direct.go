@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/airbusgeo/godal"
 
@@ -406,6 +407,11 @@ var identity = func() (t [256]uint8) {
 
 var luts sync.Map // [2]float64 range → []uint8
 
+// lutCount counts the tables stored in luts, at most maxLUTs (64 KiB each).
+var lutCount atomic.Int64
+
+const maxLUTs = 1024
+
 // stretchLUT is stretch for every UInt16 value, made once per range.
 func stretchLUT(rng []float64, stretch func(float32) uint8) []uint8 {
 	key := [2]float64{0, 255}
@@ -419,7 +425,12 @@ func stretchLUT(rng []float64, stretch func(float32) uint8) []uint8 {
 	for v := range lut {
 		lut[v] = stretch(float32(v))
 	}
-	luts.Store(key, lut)
+	// Automatic stretches give each product type (or product) a range of
+	// its own: past maxLUTs the tables are made per draw (65536 values,
+	// well under a millisecond) rather than kept without bound.
+	if lutCount.Add(1) <= maxLUTs {
+		luts.Store(key, lut)
+	}
 	return lut
 }
 

@@ -114,7 +114,11 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 		}
 		for _, cov := range recs[i].Coverages {
 			key := cov.Location + "@" + strconv.FormatInt(recs[i].Updated.UnixNano(), 10)
-			if err := r.drawCoverage(canvas, req, expr, cov, key); err != nil {
+			creq := req
+			if rng, ok := autoRange(req.Browse, expr, recs[i], cov); ok {
+				creq.Browse.Range = rng
+			}
+			if err := r.drawCoverage(canvas, creq, expr, cov, key); err != nil {
 				return nil, len(recs) - 1 - i, fmt.Errorf("draw %s: %w", recs[i].Identifier, err)
 			}
 		}
