@@ -42,7 +42,7 @@ type Collection struct {
 // how to turn it into a COG.
 type ProductType struct {
 	Name string `yaml:"name"`
-	// Match, when set, is a substring the package name must contain.
+	// Match, when set, is a substring the package name, or a path inside the package, must contain.
 	Match string `yaml:"match"`
 	// MetadataGlobs match the metadata file inside a package.
 	MetadataGlobs []string `yaml:"metadata_globs"`

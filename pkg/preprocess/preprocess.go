@@ -466,8 +466,8 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 	var tried []string
 	decl := &declarations{lim: lim}
 	for _, pt := range p.Collection.ProductTypes {
-		if pt.Match != "" && !strings.Contains(src, pt.Match) {
-			tried = append(tried, fmt.Sprintf("%s (package name lacks %q)", pt.Name, pt.Match))
+		if pt.Match != "" && !matches(src, dir, files, pt.Match) {
+			tried = append(tried, fmt.Sprintf("%s (neither the package name nor a path in it contains %q)", pt.Name, pt.Match))
 			continue
 		}
 		meta := firstMatch(files, pt.MetadataGlobs)
@@ -523,6 +523,22 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 	}
 	return config.ProductType{}, "", nil, fmt.Errorf("no product type of collection %s matches the package: %s",
 		p.Collection.Name, strings.Join(tried, "; "))
+}
+
+// matches tells whether the package name or the path of a file in the
+// unpacked package (relative to it) contains match. Content counts as
+// much as the name: a SAFE folder arrives as well in S2A_L2A.tar as in
+// S2A_...SAFE.zip.
+func matches(src, dir string, files []string, match string) bool {
+	if strings.Contains(src, match) {
+		return true
+	}
+	for _, f := range files {
+		if rel, err := filepath.Rel(dir, f); err == nil && strings.Contains(filepath.ToSlash(rel), match) {
+			return true
+		}
+	}
+	return false
 }
 
 func extractorMatches(meta string, e *config.Extractor, lim Limits) (bool, error) {
