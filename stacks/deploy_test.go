@@ -55,8 +55,8 @@ func TestSwarmDeploy(t *testing.T) {
 	if out, err := s.dockerEnv(baseEnv, "stack", "deploy", "--resolve-image", "never", "-c", "stacks/base.yml", "base"); err != nil {
 		t.Fatalf("deploy base: %v\n%s", err, out)
 	}
-	s.deploy(vhr18, root, "1")
-	s.deploy(emg, root, "1")
+	s.deploy(vhr18, root)
+	s.deploy(emg, root)
 	s.converged(5*time.Minute, "base", "vhr18", "emg")
 	if out, err := s.dockerEnv([]string{"PVS_PROMETHEUS_PORT=" + promPort}, "stack", "deploy", "--resolve-image", "never",
 		"-c", "stacks/monitoring.yml", "monitoring"); err != nil {
@@ -459,7 +459,7 @@ func rollingUpdate(t *testing.T, s *swarm, hc *http.Client, root string) {
 	s.must("tag", "pvs:latest", "pvs:rolling")
 	p := poll(hc, getMapURL(vhr18, vhr18.name, view3857, ""), 50*time.Millisecond)
 	start := time.Now()
-	s.deploy(vhr18, root, "1", "PVS_IMAGE=pvs:rolling")
+	s.deploy(vhr18, root, "PVS_IMAGE=pvs:rolling")
 	deadline := time.Now().Add(5 * time.Minute)
 	for _, svc := range []string{"renderer", "cache", "registrar", "seeder", "preprocessor"} {
 		for {
@@ -506,7 +506,7 @@ func configRedeploy(t *testing.T, s *swarm, hc *http.Client, root string) {
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "docker-compose.vhr18.yml"), compose, 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "config/vhr18.yaml"), cfg, 0o644))
-	s.deploy(vhr18, dir, "2", "PVS_IMAGE=pvs:rolling")
+	version := s.deploy(vhr18, dir, "PVS_IMAGE=pvs:rolling")
 	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		body := get(t, hc, fmt.Sprintf("https://%s/ows?SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0", vhr18.host))
@@ -519,8 +519,8 @@ func configRedeploy(t *testing.T, s *swarm, hc *http.Client, root string) {
 		time.Sleep(3 * time.Second)
 	}
 	s.converged(3*time.Minute, "vhr18")
-	if out := s.must("config", "ls", "--format", "{{.Name}}"); !strings.Contains(out, "vhr18-config-2") {
-		t.Errorf("no versioned config vhr18-config-2: %s", out)
+	if out := s.must("config", "ls", "--format", "{{.Name}}"); !strings.Contains(out, "vhr18-config-"+version) {
+		t.Errorf("no versioned config vhr18-config-%s: %s", version, out)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/sha256"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
@@ -96,15 +97,22 @@ func (c collection) deployEnv(configVersion string) []string {
 }
 
 // deploy deploys a collection stack from dir (the repository, or a copy
-// with a changed configuration) with the local override.
-func (s *swarm) deploy(c collection, dir, configVersion string, extra ...string) {
+// with a changed configuration) with the local override. The config's
+// version is its file's hash, as docs/operations.md tells operators.
+func (s *swarm) deploy(c collection, dir string, extra ...string) string {
 	s.t.Helper()
-	env := append(c.deployEnv(configVersion), extra...)
+	cfg, err := os.ReadFile(filepath.Join(dir, "config", c.stack+".yaml"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	version := fmt.Sprintf("%x", sha256.Sum256(cfg))[:12]
+	env := append(c.deployEnv(version), extra...)
 	out, err := s.dockerEnv(env, "stack", "deploy", "--prune", "--resolve-image", "never",
 		"-c", filepath.Join(dir, "docker-compose."+c.stack+".yml"), "-c", filepath.Join(s.root, "stacks/local/collection.yml"), c.stack)
 	if err != nil {
 		s.t.Fatalf("deploy %s: %v\n%s", c.stack, err, out)
 	}
+	return version
 }
 
 // converged waits until every service of the stacks runs all its replicas
