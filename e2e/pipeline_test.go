@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -182,8 +183,12 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if !containsLine(out, "preprocess-failure_set", "1") || !containsLine(out, "register-success_set", "1") {
 		t.Errorf("pvs status counts are wrong:\n%s", out)
 	}
+	// A failed item: its history, and exit code 4 (failed) for scripts.
 	out, err = run("status", "packages/broken.tar")
-	testenv.Must(t, err, "pvs status ITEM: %s", out)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 4 {
+		t.Errorf("pvs status of a failed item: %v, want exit code 4\n%s", err, out)
+	}
 	for _, want := range []string{"status:    failure", "stage:     preprocess", "enqueued:", "finished:",
 		"error:     convert byte_truncated.tif to COG", "Read error"} {
 		if !strings.Contains(out, want) {

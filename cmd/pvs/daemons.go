@@ -482,7 +482,7 @@ func newRendererCmd(g *globals) *cobra.Command {
 				Catalog: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}},
 				r: &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log,
 					Pool: &render.Pool{Max: e.cfg.Renderer.OpenDatasets, Open: func(path string) (*godal.Dataset, error) {
-						return godal.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(e.log)))
+						return cog.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(e.log)))
 					}}},
 				reg: reg,
 			}

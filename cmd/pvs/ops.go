@@ -134,7 +134,16 @@ func newStatusCmd(g *globals) *cobra.Command {
 		Long: `Without arguments, print the length of every PVS queue and set, then every
 item a worker holds (taken, not finished) and by whom, with how long ago the
 worker last said it was alive. With --held, only the held items. With
-items, print their history in every stage.`,
+items, print their history in every stage; with --json that is one JSON
+array of histories (unknown items are named on stderr, never in it).
+
+Exit status with items:
+  0  every item is known and none failed (succeeded, queued, running or
+     waiting for a retry)
+  3  an item is unknown (never queued under this Redis prefix)
+  4  an item failed in some stage (see its error; pvs retry queues it again)
+  1  pvs itself failed (configuration, Redis unreachable)
+With several items the highest of 3 and 4 wins.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.connect("status", false)
 			if err != nil {
@@ -144,7 +153,7 @@ items, print their history in every stage.`,
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			if len(args) > 0 {
-				return printHistories(ctx, e, out, args, asJSON)
+				return printHistories(ctx, e, out, cmd.ErrOrStderr(), args, asJSON)
 			}
 			if !heldOnly {
 				if err := printCounts(ctx, e.q, out, asJSON); err != nil {
@@ -216,32 +225,85 @@ func printHolders(ctx context.Context, q *queue.Client, out io.Writer, asJSON, b
 	return tw.Flush()
 }
 
-func printHistories(ctx context.Context, e *env, out io.Writer, items []string, asJSON bool) error {
-	missing := 0
+// Exit codes of `pvs status ITEM...`, so that a script can tell an item
+// that does not exist (a typo, another prefix) from one that failed without
+// parsing the output. With several items the highest code wins.
+const (
+	exitUnknown = 3 // an item was never queued under this prefix
+	exitFailed  = 4 // an item failed in some stage (it is in a failure set)
+)
+
+// exitError is an error that ends pvs with a code of its own instead of 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// ExitCode is the process's exit status for this error.
+func (e *exitError) ExitCode() int { return e.code }
+
+// printHistories prints the history of items in every stage. With asJSON
+// stdout holds one JSON array and nothing else, whatever the items: the
+// unknown ones are named on errOut and in the exit code.
+func printHistories(ctx context.Context, e *env, out, errOut io.Writer, items []string, asJSON bool) error {
 	var all []queue.History
+	var unknown []string
+	failed := 0
 	for _, item := range items {
 		hs, err := e.q.History(ctx, item)
 		if err != nil {
 			return err
 		}
 		if len(hs) == 0 {
-			missing++
-			fmt.Fprintf(out, "%s: unknown item (never queued under prefix %q)\n", item, e.cfg.Redis.Prefix)
+			unknown = append(unknown, item)
+			w := out
+			if asJSON {
+				w = errOut
+			}
+			fmt.Fprintf(w, "%s: unknown item (never queued under prefix %q)\n", item, e.cfg.Redis.Prefix)
 			continue
+		}
+		if anyFailed(hs) {
+			failed++
 		}
 		all = append(all, hs...)
-		if asJSON {
-			continue
-		}
-		for _, h := range hs {
-			printHistory(out, h)
+		if !asJSON {
+			for _, h := range hs {
+				printHistory(out, h)
+			}
 		}
 	}
 	if asJSON {
-		return json.NewEncoder(out).Encode(all)
+		if all == nil {
+			all = []queue.History{} // [] rather than null
+		}
+		if err := json.NewEncoder(out).Encode(all); err != nil {
+			return err
+		}
 	}
-	if missing > 0 {
-		return fmt.Errorf("%d unknown item(s)", missing)
+	return historiesOutcome(len(unknown), failed)
+}
+
+func anyFailed(hs []queue.History) bool {
+	for _, h := range hs {
+		if h.Status == queue.StatusFailure {
+			return true
+		}
+	}
+	return false
+}
+
+// historiesOutcome turns what printHistories found into its exit: nil when
+// every item is known and none failed.
+func historiesOutcome(unknown, failed int) error {
+	switch {
+	case failed > 0:
+		return &exitError{exitFailed, fmt.Errorf("%d item(s) failed", failed)}
+	case unknown > 0:
+		return &exitError{exitUnknown, fmt.Errorf("%d unknown item(s)", unknown)}
 	}
 	return nil
 }

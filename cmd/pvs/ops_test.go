@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +74,115 @@ func TestStatusShowsHolders(t *testing.T) {
 	testenv.Must(t, json.Unmarshal(out.Bytes(), &hs), "decode %s", out.String())
 	if len(hs) != 2 || hs[0].Worker != "registrar-7" || !hs[0].Leased || hs[1].Worker != "gone-1" || hs[1].Leased {
 		t.Errorf("holders as JSON: %+v", hs)
+	}
+}
+
+// TestMain lets a test run this package's main in a child process (the
+// test binary itself, with PVS_TEST_RUN_MAIN=1), so that exit codes are
+// checked as a shell sees them, through main's own mapping.
+func TestMain(m *testing.M) {
+	if os.Getenv("PVS_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runMain runs `pvs args...` in a child process against the Redis prefix
+// and returns its stdout, stderr and exit code.
+func runMain(t *testing.T, prefix string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PVS_TEST_RUN_MAIN=1", "PVS_CONFIG=../../config/vhr18.yaml",
+		"REDIS_URL="+testenv.RedisURL(), "PVS_REDIS_PREFIX="+prefix)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run pvs %v: %v", args, err)
+	}
+	return o.String(), e.String(), cmd.ProcessState.ExitCode()
+}
+
+// finishItems gives packages/good.tar a success and packages/bad.tar a
+// permanent failure through a real consumer, and leaves
+// packages/waiting.tar queued.
+func finishItems(t *testing.T, q *queue.Client) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, it := range []string{"packages/good.tar", "packages/bad.tar"} {
+		testenv.Must(t, q.Enqueue(ctx, "preprocess_queue", it), "enqueue %s", it)
+	}
+	c := q.NewConsumer(queue.Preprocess, queue.ConsumerOptions{WorkerID: "preprocessor-9", Heartbeat: 50 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, func(_ context.Context, it queue.Item) (string, error) {
+			if it.Value == "packages/bad.tar" {
+				return "", queue.Permanent(errors.New("not a package"))
+			}
+			return "", nil
+		})
+	}()
+	testenv.Eventually(t, 10*time.Second, "both items finished", func() (bool, error) {
+		s, _ := q.IsMember(ctx, queue.Preprocess.Success, "packages/good.tar")
+		f, _ := q.IsMember(ctx, queue.Preprocess.Failure, "packages/bad.tar")
+		return s && f, nil
+	})
+	cancel()
+	<-done
+	testenv.Must(t, q.Enqueue(context.Background(), "preprocess_queue", "packages/waiting.tar"), "enqueue")
+}
+
+// `pvs status ITEM...` exits 0 for known items that did not fail, 3 for an
+// unknown item and 4 for a failed one (4 winning over 3), and with --json
+// prints one JSON array and nothing else on stdout, whatever the items.
+func TestStatusExitCodes(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testenv.Redis(t)
+	finishItems(t, queue.New(rdb, prefix))
+	for _, tc := range []struct {
+		items    []string
+		code     int
+		statuses []string // of the histories printed, in order
+	}{
+		{[]string{"packages/good.tar"}, 0, []string{"success"}},
+		{[]string{"packages/waiting.tar"}, 0, []string{"queued"}},
+		{[]string{"packages/good.tar", "packages/waiting.tar"}, 0, []string{"success", "queued"}},
+		{[]string{"packages/nope.tar"}, exitUnknown, []string{}},
+		{[]string{"packages/good.tar", "packages/nope.tar"}, exitUnknown, []string{"success"}},
+		{[]string{"packages/bad.tar"}, exitFailed, []string{"failure"}},
+		{[]string{"packages/nope.tar", "packages/bad.tar"}, exitFailed, []string{"failure"}},
+	} {
+		stdout, stderr, code := runMain(t, prefix, append([]string{"status", "--json"}, tc.items...)...)
+		if code != tc.code {
+			t.Errorf("status --json %v: exit %d, want %d (stderr %q)", tc.items, code, tc.code, stderr)
+		}
+		var hs []queue.History
+		if err := json.Unmarshal([]byte(stdout), &hs); err != nil {
+			t.Errorf("status --json %v: stdout is not JSON (%v):\n%s", tc.items, err, stdout)
+			continue
+		}
+		got := []string{}
+		for _, h := range hs {
+			got = append(got, string(h.Status))
+		}
+		if strings.Join(got, ",") != strings.Join(tc.statuses, ",") {
+			t.Errorf("status --json %v: statuses %v, want %v", tc.items, got, tc.statuses)
+		}
+		if strings.Contains(strings.Join(tc.items, " "), "nope") != strings.Contains(stderr, "packages/nope.tar: unknown item") {
+			t.Errorf("status --json %v: stderr %q does not name exactly the unknown item", tc.items, stderr)
+		}
+	}
+
+	// The text form says the same with the same codes.
+	stdout, _, code := runMain(t, prefix, "status", "packages/nope.tar")
+	if code != exitUnknown || !strings.Contains(stdout, "packages/nope.tar: unknown item") {
+		t.Errorf("status of an unknown item: exit %d, stdout %q", code, stdout)
+	}
+	stdout, _, code = runMain(t, prefix, "status", "packages/bad.tar")
+	if code != exitFailed || !strings.Contains(stdout, "status:    failure") || !strings.Contains(stdout, "not a package") {
+		t.Errorf("status of a failed item: exit %d, stdout %q", code, stdout)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pvs/pvs/pkg/store/s3"
 )
 
 // The shared services are never stopped by a test: other engineers' tests
@@ -201,4 +204,95 @@ func (s *PostgresServer) Start() {
 func (s *PostgresServer) Stop() {
 	s.t.Helper()
 	Must(s.t, s.pgCtl("stop", "-m", "immediate"), "stop the private cluster")
+}
+
+// S3Server is a private versitygw (the S3 server of scripts/up.sh) over a
+// posix folder of its own, so that a test can kill it and start it again
+// on the same port and data without disturbing the shared one.
+type S3Server struct {
+	t    testing.TB
+	Port int
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartS3 starts a private versitygw ($VERSITYGW_BIN); it is killed at the
+// end of the test.
+func StartS3(t testing.TB) *S3Server {
+	t.Helper()
+	Require(t)
+	if _, err := os.Stat(os.Getenv("VERSITYGW_BIN")); os.Getenv("VERSITYGW_BIN") == "" || err != nil {
+		t.Skip("versitygw not found: set VERSITYGW_BIN (scripts/env.sh does)")
+	}
+	s := &S3Server{t: t, Port: FreePort(t), dir: t.TempDir()}
+	for _, d := range []string{"data", "iam"} {
+		Must(t, os.MkdirAll(filepath.Join(s.dir, d), 0o755), "make %s folder", d)
+	}
+	s.Start()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// Endpoint is the server's address as an http:// URL.
+func (s *S3Server) Endpoint() string { return fmt.Sprintf("http://127.0.0.1:%d", s.Port) }
+
+// Config returns the configuration of bucket on the server, with the keys
+// of the test environment (the server's root keys).
+func (s *S3Server) Config(bucket string) s3.Config {
+	c := S3Config(bucket)
+	c.Endpoint = s.Endpoint()
+	return c
+}
+
+// Bucket creates bucket on the server and returns a store on it.
+func (s *S3Server) Bucket(name string) *s3.Store {
+	s.t.Helper()
+	st, err := s3.New(s.Config(name))
+	Must(s.t, err, "s3 store")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	Must(s.t, st.CreateBucket(ctx), "create bucket %s on the private S3 server", name)
+	return st
+}
+
+// Start starts the server (again) on its port and data, and waits until
+// its health endpoint answers.
+func (s *S3Server) Start() {
+	s.t.Helper()
+	c := S3Config("")
+	s.cmd = exec.Command(os.Getenv("VERSITYGW_BIN"), "--port", fmt.Sprintf("127.0.0.1:%d", s.Port),
+		"--iam-dir", filepath.Join(s.dir, "iam"), "--health", "/health", "posix", filepath.Join(s.dir, "data"))
+	s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+c.AccessKey, "ROOT_SECRET_KEY="+c.SecretKey)
+	log, err := os.OpenFile(filepath.Join(s.dir, "versitygw.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	Must(s.t, err, "open versitygw log")
+	defer log.Close()
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	Must(s.t, s.cmd.Start(), "start versitygw")
+	s.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
+	hc := &http.Client{Timeout: time.Second}
+	Eventually(s.t, 20*time.Second, "private versitygw to answer", func() (bool, error) {
+		resp, err := hc.Get(s.Endpoint() + "/health")
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, fmt.Errorf("health: %s", resp.Status)
+	})
+}
+
+// Kill kills the server (SIGKILL) and waits for it to exit: clients find
+// the port closed until Start.
+func (s *S3Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Kill()
+	<-s.done
 }

@@ -230,7 +230,7 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr
 		defer func() { r.Pool.Put(hd, err != nil) }()
 		src = hd.DS
 	} else {
-		if src, err = godal.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
+		if src, err = cog.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
 			return err
 		}
 		defer src.Close()

@@ -651,7 +651,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, ci coverageInfo,
 	defer os.RemoveAll(dir)
 	name := filepath.Join(dir, "out.tif")
 	logger := godal.ErrLogger(cog.Errors(h.Log))
-	src, err := godal.Open(h.Backend.GDALPath(ci.Cov.Location), godal.RasterOnly(), logger)
+	src, err := cog.Open(h.Backend.GDALPath(ci.Cov.Location), godal.RasterOnly(), logger)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", ci.Cov.Location, err)
 	}
