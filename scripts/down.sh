@@ -22,7 +22,7 @@ stop_pid "$run/traefik/traefik.pid"
 stop_pid "$run/s3/versitygw.pid"
 if [ -f "$run/redis/redis.pid" ]; then redis-cli -p "$PVS_REDIS_PORT" shutdown nosave >/dev/null 2>&1; stop_pid "$run/redis/redis.pid"; fi
 if [ -f "$PVS_PG_DIR/data/PG_VERSION" ]; then
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PVS_PG_DIR/data" -m fast stop >/dev/null 2>&1
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PVS_PG_DIR/data" -m fast stop) >/dev/null 2>&1
   else "$PG_BIN/pg_ctl" -D "$PVS_PG_DIR/data" -m fast stop >/dev/null 2>&1; fi
 fi
 echo "down: services stopped"

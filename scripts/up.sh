@@ -24,7 +24,8 @@ wait_for redis 10 redis-cli -p "$PVS_REDIS_PORT" ping
 
 # PostgreSQL + PostGIS. initdb refuses root, so run it as postgres then; its
 # files live in $PVS_PG_DIR, which postgres can reach (scripts/env.sh).
-pg_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From /: postgres may not enter the folder the user is in (a 0700 checkout).
+pg_as() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 pgdata=$PVS_PG_DIR/data
 if [ ! -f "$pgdata/PG_VERSION" ]; then
   mkdir -p "$pgdata" "$PVS_PG_DIR/sock"
