@@ -34,6 +34,7 @@ func TestDependencyRule(t *testing.T) {
 		"github.com/pvs/pvs/pkg/telemetry": {"pkg/store", "pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/render",
 			"pkg/tilecache", "pkg/seed", "pkg/wms", "pkg/wmts", "pkg/wcs", "pkg/opensearch", "pkg/preprocess", "pkg/register"},
 		"github.com/pvs/pvs/pkg/legend":     {"pkg/store", "pkg/registry", "pkg/queue", "pkg/tilecache", "pkg/render"},
+		"github.com/pvs/pvs/pkg/ows":        {"pkg/store", "pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", "pkg/render"},
 		"github.com/pvs/pvs/pkg/httpserver": {"pkg/store", "pkg/registry", "pkg/queue", "pkg/tilecache", "pkg/render", "pkg/telemetry"},
 		"github.com/pvs/pvs/pkg/sysmem":     {"pkg/store", "pkg/registry", "pkg/queue", "pkg/config"},
 	}

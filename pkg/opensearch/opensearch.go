@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/internal/xmltext"
+	"github.com/pvs/pvs/pkg/ows"
 )
 
 // Product is one search result.
@@ -132,14 +133,11 @@ func (h *Handler) fail(w http.ResponseWriter, asJSON bool, status int, param, ms
 		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"parameter": param, "message": msg}})
 		return
 	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(status)
-	code := "InvalidParameterValue"
+	code := ows.CodeInvalidParameterValue
 	if status >= 500 {
-		code = "NoApplicableCode"
+		code = ows.CodeNoApplicableCode
 	}
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/2.0" version="2.0.0"><ows:Exception exceptionCode="%s" locator="%s"><ows:ExceptionText>%s</ows:ExceptionText></ows:Exception></ows:ExceptionReport>`,
-		code, esc(param), esc(msg))
+	ows.Write(w, ows.OpenSearch, &ows.Exception{Code: code, Locator: param, Message: msg, Status: status})
 }
 
 // page is a search's results and its navigation.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/pvs/pvs/pkg/ows"
 )
 
 // Subset is one SUBSET parameter: a trim (Low, High) or a slice (Low only).
@@ -164,7 +166,7 @@ func (g Grid) window(box [4]float64) (Window, error) {
 	return Window{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}, nil
 }
 
-var errOutside = &Error{Code: CodeInvalidSubsetting, Locator: "subset", Message: "the subset does not intersect the coverage", Status: http.StatusNotFound}
+var errOutside = &ows.Exception{Code: CodeInvalidSubsetting, Locator: "subset", Message: "the subset does not intersect the coverage", Status: http.StatusNotFound}
 
 // maxSide is the most pixels a side of an output can have: GDAL counts
 // them in a C int.
@@ -181,7 +183,7 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 	if factor != "" {
 		f, err := strconv.ParseFloat(factor, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
-			return 0, 0, &Error{Code: CodeInvalidScaleFactor, Locator: "scalefactor", Message: fmt.Sprintf("SCALEFACTOR %q must be a positive number", factor), Status: http.StatusBadRequest}
+			return 0, 0, &ows.Exception{Code: CodeInvalidScaleFactor, Locator: "scalefactor", Message: fmt.Sprintf("SCALEFACTOR %q must be a positive number", factor), Status: http.StatusBadRequest}
 		}
 		ow, oh = ow/f, oh/f
 		wBy, hBy = "scalefactor", "scalefactor"
@@ -197,7 +199,7 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 	check := func(m map[string]float64, param string) error {
 		for k := range m {
 			if !contains(xAxes, k) && !contains(yAxes, k) {
-				return &Error{Code: CodeInvalidAxisLabel, Locator: param, Message: fmt.Sprintf("%s names axis %q; the axes are %s and %s", strings.ToUpper(param), k, strings.Join(xAxes, "/"), strings.Join(yAxes, "/")), Status: http.StatusNotFound}
+				return &ows.Exception{Code: CodeInvalidAxisLabel, Locator: param, Message: fmt.Sprintf("%s names axis %q; the axes are %s and %s", strings.ToUpper(param), k, strings.Join(xAxes, "/"), strings.Join(yAxes, "/")), Status: http.StatusNotFound}
 			}
 		}
 		return nil
@@ -205,7 +207,7 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 	if axes != "" {
 		m, err := axisValues(axes)
 		if err != nil {
-			return 0, 0, &Error{Code: CodeInvalidScaleFactor, Locator: "scaleaxes", Message: "SCALEAXES: " + err.Error(), Status: http.StatusBadRequest}
+			return 0, 0, &ows.Exception{Code: CodeInvalidScaleFactor, Locator: "scaleaxes", Message: "SCALEAXES: " + err.Error(), Status: http.StatusBadRequest}
 		}
 		if err := check(m, "scaleaxes"); err != nil {
 			return 0, 0, err
@@ -220,7 +222,7 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 	if size != "" {
 		m, err := axisValues(size)
 		if err != nil {
-			return 0, 0, &Error{Code: CodeInvalidExtent, Locator: "scalesize", Message: "SCALESIZE: " + err.Error(), Status: http.StatusBadRequest}
+			return 0, 0, &ows.Exception{Code: CodeInvalidExtent, Locator: "scalesize", Message: "SCALESIZE: " + err.Error(), Status: http.StatusBadRequest}
 		}
 		if err := check(m, "scalesize"); err != nil {
 			return 0, 0, err
@@ -243,7 +245,7 @@ func outputSize(w, h int, factor string, size, axes string, xAxes, yAxes []strin
 		if side.by == "scalesize" {
 			code = CodeInvalidExtent
 		}
-		return 0, 0, &Error{Code: code, Locator: side.by, Status: http.StatusBadRequest,
+		return 0, 0, &ows.Exception{Code: code, Locator: side.by, Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("%s asks for an output %.4g pixels wide or high; at most %d are possible", strings.ToUpper(side.by), side.v, maxSide)}
 	}
 	iw, ih := int(math.Round(ow)), int(math.Round(oh))

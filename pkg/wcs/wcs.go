@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pvs/pvs/internal/xmltext"
+	"github.com/pvs/pvs/pkg/ows"
 )
 
 // Service is what the capabilities say about the service, and its limits.
@@ -87,7 +88,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = errorf(CodeOperationNotSupported, "request", http.StatusNotImplemented, "REQUEST=%s is not supported; use GetCapabilities, DescribeCoverage or GetCoverage", p["REQUEST"])
 	}
 	if err != nil {
-		var e *Error
+		var e *ows.Exception
 		if !errors.As(err, &e) {
 			h.Log.Error("wcs", "request", req, "err", err)
 			e = errorf(CodeNoApplicableCode, "", http.StatusInternalServerError, "the request failed; the error is logged")

@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"text/template"
 
+	"github.com/pvs/pvs/internal/xmltext"
 	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/legend"
+	"github.com/pvs/pvs/pkg/ows"
 	"github.com/pvs/pvs/pkg/period"
 )
 
@@ -35,7 +37,7 @@ func (h *Handler) getCapabilities(w http.ResponseWriter, r *http.Request, p para
 	layers, err := h.Backend.Layers(r.Context())
 	if err != nil {
 		h.Log.Error("list layers", "err", err)
-		writeException(w, &Error{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}, version, "", 0, 0, "", bgWhite, false)
+		writeException(w, &ows.Exception{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}, version, "", 0, 0, "", bgWhite, false)
 		return
 	}
 	d := capsData{Service: h.Service, CRS: crs.SupportedCodes()}
@@ -71,7 +73,7 @@ func (h *Handler) getCapabilities(w http.ResponseWriter, r *http.Request, p para
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, d); err != nil {
 		h.Log.Error("capabilities", "err", err)
-		writeException(w, &Error{Code: CodeNoApplicableCode, Message: "capabilities could not be written", Status: http.StatusInternalServerError}, version, "", 0, 0, "", bgWhite, false)
+		writeException(w, &ows.Exception{Code: CodeNoApplicableCode, Message: "capabilities could not be written", Status: http.StatusInternalServerError}, version, "", 0, 0, "", bgWhite, false)
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
@@ -237,3 +239,6 @@ var caps111 = template.Must(template.New("111").Funcs(funcs).Parse(`<?xml versio
 `))
 
 var bgWhite = color.NRGBA{255, 255, 255, 255}
+
+// xmlAttr escapes XML text.
+var xmlAttr = xmltext.Escape

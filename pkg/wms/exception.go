@@ -2,15 +2,13 @@ package wms
 
 import (
 	"bytes"
-	"encoding/xml"
-	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"net/http"
 	"strings"
 
-	"github.com/pvs/pvs/internal/xmltext"
+	"github.com/pvs/pvs/pkg/ows"
 )
 
 // OGC exception codes.
@@ -20,30 +18,20 @@ const (
 	CodeInvalidSRS            = "InvalidSRS"
 	CodeLayerNotDefined       = "LayerNotDefined"
 	CodeStyleNotDefined       = "StyleNotDefined"
-	CodeMissingParameterValue = "MissingParameterValue"
-	CodeInvalidParameterValue = "InvalidParameterValue"
+	CodeMissingParameterValue = ows.CodeMissingParameterValue
+	CodeInvalidParameterValue = ows.CodeInvalidParameterValue
 	CodeInvalidDimensionValue = "InvalidDimensionValue"
-	CodeOperationNotSupported = "OperationNotSupported"
-	CodeVersionNegotiation    = "VersionNegotiationFailed"
-	CodeNoApplicableCode      = "NoApplicableCode"
+	CodeOperationNotSupported = ows.CodeOperationNotSupported
+	CodeVersionNegotiation    = ows.CodeVersionNegotiationFailed
+	CodeNoApplicableCode      = ows.CodeNoApplicableCode
 )
 
-// Error is an OGC service exception.
-type Error struct {
-	Code    string
-	Locator string
-	Message string
-	Status  int
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func errorf(code, locator, format string, args ...any) *Error {
-	return &Error{Code: code, Locator: locator, Message: fmt.Sprintf(format, args...), Status: http.StatusBadRequest}
+func errorf(code, locator, format string, args ...any) *ows.Exception {
+	return ows.Errorf(http.StatusBadRequest, code, locator, format, args...)
 }
 
 // writeException answers with e in the format the request asked for.
-func writeException(w http.ResponseWriter, e *Error, version, exceptions string, width, height int, format string, bg color.NRGBA, transparent bool) {
+func writeException(w http.ResponseWriter, e *ows.Exception, version, exceptions string, width, height int, format string, bg color.NRGBA, transparent bool) {
 	code := e.Code
 	if version == "1.1.1" && code == CodeInvalidCRS {
 		code = CodeInvalidSRS
@@ -65,28 +53,9 @@ func writeException(w http.ResponseWriter, e *Error, version, exceptions string,
 			return
 		}
 	}
-	var b bytes.Buffer
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	msg := &bytes.Buffer{}
-	_ = xml.EscapeText(msg, []byte(e.Message))
-	loc := ""
-	if e.Locator != "" {
-		loc = fmt.Sprintf(` locator="%s"`, xmlAttr(e.Locator))
-	}
+	enc := ows.WMS130
 	if version == "1.1.1" {
-		fmt.Fprintf(&b, `<ServiceExceptionReport version="1.1.1"><ServiceException code="%s"%s>%s</ServiceException></ServiceExceptionReport>`, code, loc, msg)
-		w.Header().Set("Content-Type", "application/vnd.ogc.se_xml")
-	} else {
-		fmt.Fprintf(&b, `<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/ogc http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd"><ServiceException code="%s"%s>%s</ServiceException></ServiceExceptionReport>`, code, loc, msg)
-		w.Header().Set("Content-Type", "text/xml")
+		enc = ows.WMS111
 	}
-	status := e.Status
-	if status == 0 {
-		status = http.StatusBadRequest
-	}
-	w.WriteHeader(status)
-	w.Write(b.Bytes())
+	ows.Write(w, enc, &ows.Exception{Code: code, Locator: e.Locator, Message: e.Message, Status: e.Status})
 }
-
-// xmlAttr escapes XML text.
-var xmlAttr = xmltext.Escape

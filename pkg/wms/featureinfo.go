@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pvs/pvs/pkg/ows"
 )
 
 // Feature is a product found at a queried pixel.
@@ -43,7 +45,7 @@ const (
 )
 
 func (h *Handler) getFeatureInfo(w http.ResponseWriter, r *http.Request, p params, version string) {
-	fail := func(e *Error) { writeException(w, e, version, p.get("EXCEPTIONS"), 0, 0, "", bgWhite, false) }
+	fail := func(e *ows.Exception) { writeException(w, e, version, p.get("EXCEPTIONS"), 0, 0, "", bgWhite, false) }
 	fi, ok := h.Backend.(FeatureInfoer)
 	if !ok {
 		fail(errorf(CodeOperationNotSupported, "request", "GetFeatureInfo is not served"))
@@ -112,7 +114,7 @@ func (h *Handler) getFeatureInfo(w http.ResponseWriter, r *http.Request, p param
 	feats, err := fi.FeatureInfo(r.Context(), req, pt, count)
 	if err != nil {
 		h.Log.Error("feature info", "layer", mr.layer.Name, "err", err)
-		fail(&Error{Code: CodeNoApplicableCode, Message: "the query failed; the error is logged", Status: http.StatusInternalServerError})
+		fail(&ows.Exception{Code: CodeNoApplicableCode, Message: "the query failed; the error is logged", Status: http.StatusInternalServerError})
 		return
 	}
 	w.Header().Set("Content-Type", format+"; charset=utf-8")

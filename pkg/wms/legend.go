@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pvs/pvs/pkg/legend"
+	"github.com/pvs/pvs/pkg/ows"
 )
 
 // legendFormat is the one format legends come in: they are small, and
@@ -29,7 +30,7 @@ func (h *Handler) getLegendGraphic(w http.ResponseWriter, r *http.Request, p par
 	var buf bytes.Buffer
 	if err := pngEncoder.Encode(&buf, legend.For(lyr).Draw(bg)); err != nil {
 		h.Log.Error("encode legend", "layer", lyr.Name, "err", err)
-		writeException(w, &Error{Code: CodeNoApplicableCode, Message: "the legend could not be encoded", Status: http.StatusInternalServerError}, version, "", 0, 0, "", bgWhite, false)
+		writeException(w, &ows.Exception{Code: CodeNoApplicableCode, Message: "the legend could not be encoded", Status: http.StatusInternalServerError}, version, "", 0, 0, "", bgWhite, false)
 		return
 	}
 	w.Header().Set("Content-Type", legendFormat)
@@ -39,7 +40,7 @@ func (h *Handler) getLegendGraphic(w http.ResponseWriter, r *http.Request, p par
 
 // parseLegend checks a GetLegendGraphic and returns its layer and the
 // background to draw on (transparent for TRANSPARENT=TRUE).
-func (h *Handler) parseLegend(ctx context.Context, p params) (Layer, color.NRGBA, *Error) {
+func (h *Handler) parseLegend(ctx context.Context, p params) (Layer, color.NRGBA, *ows.Exception) {
 	name := p.get("LAYER")
 	if name == "" {
 		return Layer{}, color.NRGBA{}, errorf(CodeMissingParameterValue, "layer", "LAYER is missing")

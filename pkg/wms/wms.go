@@ -20,6 +20,7 @@ import (
 	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/imgenc"
 	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/ows"
 	"github.com/pvs/pvs/pkg/period"
 )
 
@@ -170,7 +171,7 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 	format := p.get("FORMAT")
 	bg, _ := parseColor(p.get("BGCOLOR"))
 	transparent := strings.EqualFold(p.get("TRANSPARENT"), "TRUE")
-	fail := func(e *Error) {
+	fail := func(e *ows.Exception) {
 		okSize := width > 0 && height > 0 && width <= h.Service.MaxSize && height <= h.Service.MaxSize
 		if !okSize || !imageFormat(format) {
 			width, height = 0, 0 // no image can be drawn for this request
@@ -196,7 +197,7 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 			return // client went away
 		}
 		h.Log.Error("render", "layer", mr.layer.Name, "err", err)
-		fail(&Error{Code: CodeNoApplicableCode, Message: "the map could not be drawn; the error is logged", Status: http.StatusInternalServerError})
+		fail(&ows.Exception{Code: CodeNoApplicableCode, Message: "the map could not be drawn; the error is logged", Status: http.StatusInternalServerError})
 		return
 	}
 	if mr.format == RawFormat {
@@ -211,7 +212,7 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 	}
 	if err := encode(&buf, img, mr.format, mr.bg); err != nil {
 		h.Log.Error("encode", "err", err)
-		fail(&Error{Code: CodeNoApplicableCode, Message: "the map could not be encoded", Status: http.StatusInternalServerError})
+		fail(&ows.Exception{Code: CodeNoApplicableCode, Message: "the map could not be encoded", Status: http.StatusInternalServerError})
 		return
 	}
 	w.Header().Set("Content-Type", mr.format)
@@ -219,11 +220,11 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 	w.Write(buf.Bytes())
 }
 
-func (h *Handler) findLayer(ctx context.Context, name string) (Layer, *Error) {
+func (h *Handler) findLayer(ctx context.Context, name string) (Layer, *ows.Exception) {
 	layers, err := h.Backend.Layers(ctx)
 	if err != nil {
 		h.Log.Error("list layers", "err", err)
-		return Layer{}, &Error{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}
+		return Layer{}, &ows.Exception{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}
 	}
 	for _, l := range layers {
 		if l.Name == name {
@@ -234,7 +235,7 @@ func (h *Handler) findLayer(ctx context.Context, name string) (Layer, *Error) {
 		l, found, err := pl.ProductLayer(ctx, name)
 		if err != nil {
 			h.Log.Error("product layer", "name", name, "err", err)
-			return Layer{}, &Error{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}
+			return Layer{}, &ows.Exception{Code: CodeNoApplicableCode, Message: "layers are not available; the error is logged", Status: http.StatusServiceUnavailable}
 		}
 		if found {
 			return l, nil
@@ -243,7 +244,7 @@ func (h *Handler) findLayer(ctx context.Context, name string) (Layer, *Error) {
 	return Layer{}, errorf(CodeLayerNotDefined, "layers", "layer %q is not defined", name)
 }
 
-func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*mapRequest, *Error) {
+func (h *Handler) parseGetMap(ctx context.Context, p params, version string) (*mapRequest, *ows.Exception) {
 	for _, k := range []string{"LAYERS", "BBOX", "WIDTH", "HEIGHT", "FORMAT"} {
 		if p.get(k) == "" {
 			return nil, errorf(CodeMissingParameterValue, strings.ToLower(k), "%s is missing", k)

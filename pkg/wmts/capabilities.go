@@ -9,6 +9,7 @@ import (
 
 	"github.com/pvs/pvs/internal/xmltext"
 	"github.com/pvs/pvs/pkg/legend"
+	"github.com/pvs/pvs/pkg/ows"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
 )
@@ -54,7 +55,7 @@ func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) {
 	layers, err := h.Layers.Layers(r.Context())
 	if err != nil {
 		h.Log.Error("list layers", "err", err)
-		writeError(w, &owsError{status: http.StatusServiceUnavailable, code: "NoApplicableCode", msg: "layers are not available; the error is logged"})
+		writeError(w, &ows.Exception{Status: http.StatusServiceUnavailable, Code: "NoApplicableCode", Message: "layers are not available; the error is logged"})
 		return
 	}
 	base := h.PublicURL
@@ -103,7 +104,7 @@ func (h *Handler) capabilities(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	if err := capsTmpl.Execute(&buf, d); err != nil {
 		h.Log.Error("capabilities", "err", err)
-		writeError(w, &owsError{status: http.StatusInternalServerError, code: "NoApplicableCode", msg: "capabilities could not be written"})
+		writeError(w, &ows.Exception{Status: http.StatusInternalServerError, Code: "NoApplicableCode", Message: "capabilities could not be written"})
 		return
 	}
 	w.Header().Set("Content-Type", "application/xml")

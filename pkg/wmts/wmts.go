@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pvs/pvs/pkg/imgenc"
 	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/ows"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/tile"
 )
@@ -56,27 +56,11 @@ type Handler struct {
 	Log       *slog.Logger
 }
 
-// owsError is an OWS 1.1 exception.
-type owsError struct {
-	status  int
-	code    string
-	locator string
-	msg     string
+func bad(code, locator, format string, args ...any) *ows.Exception {
+	return ows.Errorf(http.StatusBadRequest, code, locator, format, args...)
 }
 
-func (e *owsError) Error() string { return e.code + ": " + e.msg }
-
-func bad(code, locator, format string, args ...any) *owsError {
-	return &owsError{status: http.StatusBadRequest, code: code, locator: locator, msg: fmt.Sprintf(format, args...)}
-}
-
-func writeError(w http.ResponseWriter, e *owsError) {
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(e.status)
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
-<ExceptionReport xmlns="http://www.opengis.net/ows/1.1" version="1.1.0" xml:lang="en"><Exception exceptionCode="%s" locator="%s"><ExceptionText>%s</ExceptionText></Exception></ExceptionReport>`,
-		esc(e.code), esc(e.locator), esc(e.msg))
-}
+func writeError(w http.ResponseWriter, e *ows.Exception) { ows.Write(w, ows.OWS11, e) }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +141,7 @@ func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
 
 // missing names the first absent KVP parameter among those of a tile and
 // extra.
-func missing(q map[string]string, extra ...string) *owsError {
+func missing(q map[string]string, extra ...string) *ows.Exception {
 	for _, p := range append([]string{"LAYER", "STYLE", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL"}, extra...) {
 		if _, ok := q[p]; !ok {
 			return bad("MissingParameterValue", strings.ToLower(p), "%s is missing", p)
@@ -167,7 +151,7 @@ func missing(q map[string]string, extra ...string) *owsError {
 }
 
 // kvpKey reads the key of the tile a KVP request names (TIME included).
-func (h *Handler) kvpKey(q map[string]string, format string) (tile.Key, *owsError) {
+func (h *Handler) kvpKey(q map[string]string, format string) (tile.Key, *ows.Exception) {
 	timeKey := tile.DefaultTime
 	if t := q["TIME"]; t != "" {
 		p, err := period.Parse(strings.Replace(t, "--", "/", 1))
@@ -184,10 +168,10 @@ type infoRequest struct{ I, J, Format string }
 
 // parseREST reads {layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{ext}
 // after "1.0.0/", or a feature info path ending in /{j}/{i}.{infoext}.
-func (h *Handler) parseREST(rest string) (k tile.Key, infoReq *infoRequest, e *owsError) {
+func (h *Handler) parseREST(rest string) (k tile.Key, infoReq *infoRequest, e *ows.Exception) {
 	parts := strings.Split(rest, "/")
 	if len(parts) < 1 || parts[0] != "1.0.0" {
-		return tile.Key{}, nil, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "version", msg: "only WMTS 1.0.0 is served"}
+		return tile.Key{}, nil, &ows.Exception{Status: http.StatusNotFound, Code: "InvalidParameterValue", Locator: "version", Message: "only WMTS 1.0.0 is served"}
 	}
 	parts = parts[1:]
 	timeKey := tile.DefaultTime
@@ -225,8 +209,8 @@ func (h *Handler) parseREST(rest string) (k tile.Key, infoReq *infoRequest, e *o
 		parts = append(parts[:2], parts[3:]...)
 	case 6:
 	default:
-		return tile.Key{}, nil, &owsError{status: http.StatusNotFound, code: "InvalidParameterValue", locator: "path",
-			msg: "path must be /wmts/1.0.0/{layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{png|jpeg}, or .../{col}/{j}/{i}.{html|json|xml|txt} for feature info"}
+		return tile.Key{}, nil, &ows.Exception{Status: http.StatusNotFound, Code: "InvalidParameterValue", Locator: "path",
+			Message: "path must be /wmts/1.0.0/{layer}/{style}[/{start}--{end}]/{TileMatrixSet}/{z}/{row}/{col}.{png|jpeg}, or .../{col}/{j}/{i}.{html|json|xml|txt} for feature info"}
 	}
 	last := parts[5]
 	dot := strings.LastIndexByte(last, '.')
@@ -241,7 +225,7 @@ func (h *Handler) parseREST(rest string) (k tile.Key, infoReq *infoRequest, e *o
 	return k, infoReq, e
 }
 
-func (h *Handler) key(layerName, style, timeKey, tms, z, row, col, format string) (tile.Key, *owsError) {
+func (h *Handler) key(layerName, style, timeKey, tms, z, row, col, format string) (tile.Key, *ows.Exception) {
 	if style != "" && style != "default" {
 		return tile.Key{}, bad("InvalidParameterValue", "style", "style %q is not defined", style)
 	}
@@ -271,7 +255,7 @@ func (h *Handler) layerOf(w http.ResponseWriter, r *http.Request, k tile.Key) *l
 	switch {
 	case err != nil:
 		h.Log.Error("list layers", "err", err)
-		writeError(w, &owsError{status: http.StatusServiceUnavailable, code: "NoApplicableCode", msg: "layers are not available; the error is logged"})
+		writeError(w, &ows.Exception{Status: http.StatusServiceUnavailable, Code: "NoApplicableCode", Message: "layers are not available; the error is logged"})
 	case e != nil:
 		writeError(w, e)
 	}
@@ -281,7 +265,7 @@ func (h *Handler) layerOf(w http.ResponseWriter, r *http.Request, k tile.Key) *l
 // findLayer returns the key's layer, or the client's error (an unknown
 // layer, a time outside the layer's extent), or the server's (the layers
 // not being available).
-func (h *Handler) findLayer(r *http.Request, k tile.Key) (*layer.Layer, *owsError, error) {
+func (h *Handler) findLayer(r *http.Request, k tile.Key) (*layer.Layer, *ows.Exception, error) {
 	layers, err := h.Layers.Layers(r.Context())
 	if err != nil {
 		return nil, nil, err
@@ -309,7 +293,7 @@ func (h *Handler) findLayer(r *http.Request, k tile.Key) (*layer.Layer, *owsErro
 // featureInfo forwards a GetFeatureInfo on a tile pixel to the renderer.
 func (h *Handler) featureInfo(w http.ResponseWriter, r *http.Request, k tile.Key, is, js, format string) {
 	if h.Info == nil {
-		writeError(w, &owsError{status: http.StatusNotImplemented, code: "OperationNotSupported", locator: "request", msg: "GetFeatureInfo is not offered here"})
+		writeError(w, &ows.Exception{Status: http.StatusNotImplemented, Code: "OperationNotSupported", Locator: "request", Message: "GetFeatureInfo is not offered here"})
 		return
 	}
 	known := false
@@ -336,7 +320,7 @@ func (h *Handler) featureInfo(w http.ResponseWriter, r *http.Request, k tile.Key
 			return
 		}
 		h.Log.Error("feature info", "key", k.Path(), "err", err)
-		writeError(w, &owsError{status: http.StatusBadGateway, code: "NoApplicableCode", msg: "the feature info could not be fetched; the error is logged"})
+		writeError(w, &ows.Exception{Status: http.StatusBadGateway, Code: "NoApplicableCode", Message: "the feature info could not be fetched; the error is logged"})
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
@@ -360,7 +344,7 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 			return
 		}
 		h.Log.Error("tile", "key", k.Path(), "err", err)
-		writeError(w, &owsError{status: http.StatusBadGateway, code: "NoApplicableCode", msg: "the tile could not be drawn; the error is logged"})
+		writeError(w, &ows.Exception{Status: http.StatusBadGateway, Code: "NoApplicableCode", Message: "the tile could not be drawn; the error is logged"})
 		return
 	}
 	defer c.Body.Close()
