@@ -75,9 +75,18 @@ func (w *workerFlags) options(log *slog.Logger, concurrency int, obs queue.Obser
 
 // watch adds the worker's failure pressure (a degraded worker takes no new
 // items for a while) to its readiness and its metrics.
-func (w *workerFlags) watch(h *telemetry.Health, m *telemetry.Metrics) {
+// The state is also recorded in Redis, where `pvs status` shows it.
+func (w *workerFlags) watch(e *env, worker string, h *telemetry.Health, m *telemetry.Metrics) {
 	h.Ready = append(h.Ready, telemetry.Check{Name: "failure pressure", Run: func(context.Context) error { return w.pressure.Hold() }})
 	m.WatchPressure(w.pressure)
+	w.pressure.OnDegraded = func(reason string, hold time.Duration) {
+		e.log.Warn("degraded: taking no new items", "reason", reason, "for", hold.String())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.q.MarkDegraded(ctx, worker, reason, hold); err != nil {
+			e.log.Warn("record degraded state", "err", err)
+		}
+	}
 }
 
 func newPreprocessorCmd(g *globals) *cobra.Command {
@@ -116,7 +125,7 @@ func newPreprocessorCmd(g *globals) *cobra.Command {
 			}
 			c := e.q.NewConsumer(queue.Preprocess, wf.options(e.log, e.cfg.Preprocessor.Concurrency, m.QueueObserver(queue.Preprocess)))
 			h := workerHealth(e, nil, c)
-			wf.watch(h, m)
+			wf.watch(e, c.WorkerID(), h, m)
 			e.log.Info("preprocessor started", "worker", c.WorkerID(), "source", src.URL(), "output", out.URL())
 			return runWorker(cmd.Context(), e.log, wf.healthListen, h, m, func(ctx context.Context) error {
 				return c.Run(ctx, p.Handle)
@@ -170,7 +179,7 @@ func newRegistrarCmd(g *globals) *cobra.Command {
 			c := e.q.NewConsumer(queue.Register, opts)
 			d := e.q.NewConsumer(queue.Deregister, wf.options(e.log, 1, obs))
 			h := workerHealth(e, reg, c, d)
-			wf.watch(h, m)
+			wf.watch(e, c.WorkerID(), h, m)
 			e.log.Info("registrar started", "worker", c.WorkerID(), "output", r.Output.URL(), "concurrency", opts.Concurrency)
 			return runWorker(cmd.Context(), e.log, wf.healthListen, h, m, func(ctx context.Context) error {
 				errc := make(chan error, 2)
@@ -265,7 +274,7 @@ func newSeederCmd(g *globals) *cobra.Command {
 			s.Observer = m
 			c := e.q.NewConsumer(queue.Seed, wf.options(e.log, 1, m.QueueObserver(queue.Seed)))
 			h := workerHealth(e, reg, c)
-			wf.watch(h, m)
+			wf.watch(e, c.WorkerID(), h, m)
 			e.log.Info("seeder started", "worker", c.WorkerID(), "grid", s.Grid.Name,
 				"zoom", fmt.Sprintf("%d-%d", s.MinZoom, s.MaxZoom), "metatile", s.MetaTile, "renderer", e.cfg.Cache.RendererURL)
 			return runWorker(cmd.Context(), e.log, wf.healthListen, h, m, func(ctx context.Context) error {

@@ -163,7 +163,10 @@ With several items the highest of 3 and 4 wins.`,
 			if asJSON && !heldOnly {
 				return nil // the counts alone, as before --held existed
 			}
-			return printHolders(ctx, e.q, out, asJSON, !heldOnly)
+			if err := printHolders(ctx, e.q, out, asJSON, !heldOnly); err != nil || asJSON {
+				return err
+			}
+			return printDegraded(ctx, e.q, out)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -221,6 +224,22 @@ func printHolders(ctx context.Context, q *queue.Client, out io.Writer, asJSON, b
 			worker += " (no lease: being given back)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", h.Item, h.Stage, h.Queue, worker, h.Attempts, h.StartedAt, beat)
+	}
+	return tw.Flush()
+}
+
+// printDegraded lists the workers holding off new items under failure
+// pressure, if any.
+func printDegraded(ctx context.Context, q *queue.Client, out io.Writer) error {
+	ds, err := q.DegradedWorkers(ctx)
+	if err != nil || len(ds) == 0 {
+		return err
+	}
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEGRADED WORKER	HOLDS FOR	WHY")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Worker, d.Left.Round(time.Second), d.Reason)
 	}
 	return tw.Flush()
 }

@@ -186,3 +186,21 @@ func TestStatusExitCodes(t *testing.T) {
 		t.Errorf("status of a failed item: exit %d, stdout %q", code, stdout)
 	}
 }
+
+func TestStatusShowsDegradedWorkers(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testenv.Redis(t)
+	q := queue.New(rdb, prefix)
+	ctx := context.Background()
+	var out bytes.Buffer
+	testenv.Must(t, printDegraded(ctx, q, &out), "print degraded")
+	if out.Len() != 0 {
+		t.Errorf("degraded section with no degraded worker:\n%s", out.String())
+	}
+	testenv.Must(t, q.MarkDegraded(ctx, "preprocessor-3", "12 of the last 20 items had to be retried", time.Minute), "mark")
+	stdout, _, code := runMain(t, prefix, "status")
+	if code != 0 || !strings.Contains(stdout, "DEGRADED WORKER") || !strings.Contains(stdout, "preprocessor-3") ||
+		!strings.Contains(stdout, "12 of the last 20 items") {
+		t.Errorf("pvs status (exit %d) does not show the degraded worker:\n%s", code, stdout)
+	}
+}

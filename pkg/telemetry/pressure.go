@@ -22,7 +22,10 @@ type Pressure struct {
 	Window   int           // outcomes looked at; default 20
 	Limit    float64       // fraction of retries that degrades; default 0.5
 	Cooldown time.Duration // how long a degraded worker holds; default 1m
-	now      func() time.Time
+	// OnDegraded, when set, learns each entry into the degraded state
+	// (e.g. to record it where `pvs status` sees it).
+	OnDegraded func(reason string, hold time.Duration)
+	now        func() time.Time
 
 	mu      sync.Mutex
 	recent  []bool // true: a retry
@@ -48,10 +51,17 @@ func (p *Pressure) defaults() {
 
 // ItemDone implements queue.Observer.
 func (p *Pressure) ItemDone(_ string, outcome queue.Outcome, _ time.Duration) {
+	if reason, ok := p.record(outcome == queue.OutcomeRetry); ok && p.OnDegraded != nil {
+		p.OnDegraded(reason, p.Cooldown)
+	}
+}
+
+// record adds an outcome and tells whether the worker just became degraded.
+func (p *Pressure) record(retry bool) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.defaults()
-	p.recent = append(p.recent, outcome == queue.OutcomeRetry)
+	p.recent = append(p.recent, retry)
 	if len(p.recent) > p.Window {
 		p.recent = p.recent[len(p.recent)-p.Window:]
 	}
@@ -62,12 +72,14 @@ func (p *Pressure) ItemDone(_ string, outcome queue.Outcome, _ time.Duration) {
 		}
 	}
 	// Half a window at least, so that one early crash is not a pattern.
-	if len(p.recent) >= (p.Window+1)/2 && float64(retries) >= p.Limit*float64(len(p.recent)) {
-		p.until = p.now().Add(p.Cooldown)
-		p.reason = fmt.Sprintf("%d of the last %d items had to be retried (crashes, timeouts, failing dependencies)", retries, len(p.recent))
-		p.recent = p.recent[:0]
-		p.entered++
+	if len(p.recent) < (p.Window+1)/2 || float64(retries) < p.Limit*float64(len(p.recent)) {
+		return "", false
 	}
+	p.until = p.now().Add(p.Cooldown)
+	p.reason = fmt.Sprintf("%d of the last %d items had to be retried (crashes, timeouts, failing dependencies)", retries, len(p.recent))
+	p.recent = p.recent[:0]
+	p.entered++
+	return p.reason, true
 }
 
 // Hold returns an error while the worker is degraded; it implements
