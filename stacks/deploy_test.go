@@ -292,6 +292,7 @@ type poller struct {
 	ok, failed atomic.Int64
 	mu         sync.Mutex
 	errs       []string
+	lastFail   time.Time
 	stop       chan struct{}
 	done       chan struct{}
 }
@@ -318,6 +319,7 @@ func poll(hc *http.Client, u string, every time.Duration) *poller {
 			}
 			p.failed.Add(1)
 			p.mu.Lock()
+			p.lastFail = time.Now()
 			if len(p.errs) < 5 {
 				p.errs = append(p.errs, time.Now().Format("15:04:05.000")+" "+err.Error())
 			}
@@ -378,12 +380,19 @@ func kills(t *testing.T, s *swarm, hc *http.Client, root string) {
 	time.Sleep(time.Second)
 	victim := s.containers("vhr18_renderer")[0]
 	s.must("kill", victim)
+	killed := time.Now()
 	time.Sleep(3 * time.Second)
 	s.converged(2*time.Minute, "vhr18")
 	ok, failed, errs := p.finish()
 	t.Logf("renderer killed: %d GetMaps answered, %d failed %v", ok, failed, errs)
-	if failed > 0 {
-		t.Errorf("%d GetMaps failed while a renderer was killed: %v", failed, errs)
+	// A request inside the killed process when it dies can be lost (the
+	// poller has one in flight at a time; a graceful stop loses none, see
+	// rollingUpdate); every later one must be served by the survivor.
+	p.mu.Lock()
+	lastFail := p.lastFail
+	p.mu.Unlock()
+	if failed > 1 || (failed == 1 && lastFail.Sub(killed) > 2*time.Second) {
+		t.Errorf("%d GetMaps failed after a renderer was killed (the last %s after the kill): %v", failed, lastFail.Sub(killed), errs)
 	}
 
 	// A package that takes a while to convert.
