@@ -479,6 +479,9 @@ func invalidationRoundTrip(t *testing.T, httpBase string, run func(...string) (s
 func gdalClients(t *testing.T, httpBase string, src *pixelcheck.Source) {
 	t.Helper()
 	dir := t.TempDir()
+	// GDAL's WMS and WMTS drivers cache tiles under the working folder
+	// unless told otherwise: keep them out of the checkout.
+	t.Setenv("GDAL_DEFAULT_WMS_CACHE_PATH", filepath.Join(dir, "wms-cache"))
 	wmts := fmt.Sprintf("WMTS:%s/wmts/1.0.0/WMTSCapabilities.xml,layer=%s,tilematrixset=GoogleMapsCompatible", httpBase, collection)
 	out, err := exec.Command("gdalinfo", wmts).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Size is") {
