@@ -80,7 +80,7 @@ func newChaosRun(t *testing.T, redisURL, prefix, dbURL string, n int, options ..
 	testenv.Must(t, err, "redis url")
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
-	r := &chaosRun{t: t, bin: pvsBinary(t), dir: t.TempDir(), rdb: rdb, q: queue.New(rdb, prefix), prefix: prefix,
+	r := &chaosRun{t: t, bin: testenv.PVSBinary(t), dir: t.TempDir(), rdb: rdb, q: queue.New(rdb, prefix), prefix: prefix,
 		dbURL: dbURL, workers: map[string]*daemon{}}
 	for _, d := range []string{"source", "output", "cache", "logs", "work"} {
 		testenv.Must(t, os.MkdirAll(filepath.Join(r.dir, d), 0o755), "mkdir")
@@ -160,7 +160,7 @@ seeder:
 // metadata each, at distinct places and times, under source/packages/.
 func (r *chaosRun) makeProducts(n int) {
 	r.t.Helper()
-	tmpl, err := os.ReadFile(filepath.Join(repoRoot(r.t), "testdata/products/vhr18_sample", sampleID+".xml"))
+	tmpl, err := os.ReadFile(filepath.Join(testenv.RepoRoot(r.t), "testdata/products/vhr18_sample", sampleID+".xml"))
 	testenv.Must(r.t, err, "read metadata template")
 	t0 := time.Date(2018, 6, 15, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {

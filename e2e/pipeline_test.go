@@ -35,28 +35,6 @@ const (
 	brokenID   = "VHR18_BROKEN_20180616"
 )
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	testenv.Must(t, err, "getwd")
-	return filepath.Dir(wd)
-}
-
-// pvsBinary returns the binary built by make, or builds one.
-func pvsBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("PVS_BIN"); b != "" {
-		return b
-	}
-	out := filepath.Join(t.TempDir(), "pvs")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/pvs")
-	cmd.Dir = repoRoot(t)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build pvs: %v\n%s", err, b)
-	}
-	return out
-}
-
 type daemons struct {
 	t    *testing.T
 	cmds []*exec.Cmd
@@ -70,7 +48,7 @@ func (d *daemons) start(bin string, env []string, args ...string) {
 	testenv.Must(d.t, err, "create log")
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	cmd.Dir = repoRoot(d.t)
+	cmd.Dir = testenv.RepoRoot(d.t)
 	cmd.Stdout, cmd.Stderr = f, f
 	testenv.Must(d.t, cmd.Start(), "start %s", args[0])
 	d.cmds = append(d.cmds, cmd)
@@ -102,8 +80,8 @@ func (d *daemons) stop() {
 func TestPipelineEndToEnd(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
-	root := repoRoot(t)
-	bin := pvsBinary(t)
+	root := testenv.RepoRoot(t)
+	bin := testenv.PVSBinary(t)
 	rdb, prefix := testenv.Redis(t)
 	dbURL := testenv.Database(t)
 	incoming := testenv.S3Bucket(t)

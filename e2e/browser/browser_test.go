@@ -22,6 +22,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/pvs/pvs/internal/testenv"
 )
 
 // integration reports whether the run must not skip for a missing tool.
@@ -46,29 +48,12 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
 // bundle builds the pages' scripts (web/test/src, with ol from the locked
 // package-lock.json) into a temporary folder and returns it. npm ci runs
 // first when web/test has no node_modules.
 func bundle(t *testing.T) string {
 	t.Helper()
-	web := filepath.Join(repoRoot(t), "web", "test")
+	web := filepath.Join(testenv.RepoRoot(t), "web", "test")
 	run := func(name string, args ...string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -30,31 +29,6 @@ const (
 	newerID    = "VHR18_MAGENTA_20180617"
 )
 
-// pvsBinary returns $PVS_BIN (make builds bin/pvs), or builds one.
-func pvsBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("PVS_BIN"); b != "" {
-		return b
-	}
-	out := filepath.Join(t.TempDir(), "pvs")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/pvs")
-	cmd.Dir = repoRoot(t)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build pvs: %v\n%s", err, b)
-	}
-	return out
-}
-
-// freePort returns a port nothing listens on now (not 18081/18082, which
-// the local stack's renderer and cache use).
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	testenv.Must(t, err, "listen")
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // daemon runs `pvs <args>` until the test ends, its output in a log that
 // is shown when the test fails.
 func daemon(t *testing.T, bin string, env []string, args ...string) {
@@ -63,7 +37,7 @@ func daemon(t *testing.T, bin string, env []string, args ...string) {
 	f, err := os.Create(logPath)
 	testenv.Must(t, err, "create log")
 	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, repoRoot(t), f, f
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, testenv.RepoRoot(t), f, f
 	testenv.Must(t, cmd.Start(), "start pvs %s", args[0])
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -142,15 +116,15 @@ func TestOpenLayersAgainstTheStack(t *testing.T) {
 	testenv.Require(t)
 	b := newBrowser(t)
 	scripts := bundle(t)
-	root := repoRoot(t)
-	bin := pvsBinary(t)
+	root := testenv.RepoRoot(t)
+	bin := testenv.PVSBinary(t)
 	_, prefix := testenv.Redis(t)
 	dbURL := testenv.Database(t)
 	data := t.TempDir()
 	incoming, output, cache := filepath.Join(data, "incoming"), filepath.Join(data, "products"), filepath.Join(data, "cache")
 	packages(t, root, incoming)
 
-	rendererPort, cachePort := freePort(t), freePort(t)
+	rendererPort, cachePort := testenv.FreePort(t), testenv.FreePort(t)
 	ogc := http.NewServeMux()
 	ogc.Handle("/ows", proxyTo(rendererPort))
 	ogc.Handle("/wmts", proxyTo(cachePort))
