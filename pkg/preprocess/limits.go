@@ -42,59 +42,37 @@ func LimitsFrom(c config.Preprocessor) Limits {
 func (p *Preprocessor) limits() Limits {
 	c := p.Options.Limits
 	l := p.Limits
-	pick64 := func(cfg, own int64) int64 {
-		if cfg > 0 {
-			return cfg
-		}
-		return own
-	}
-	pick := func(cfg, own int) int {
-		if cfg > 0 {
-			return cfg
-		}
-		return own
-	}
-	l.DownloadBytes = pick64(c.DownloadBytes, l.DownloadBytes)
-	l.MaxBytes = pick64(c.UnpackedBytes, l.MaxBytes)
-	if c.ExpansionRatio > 0 {
-		l.MaxRatio = c.ExpansionRatio
-	}
-	l.MaxEntries = pick(c.Entries, l.MaxEntries)
-	l.RasterSide = pick(c.RasterSide, l.RasterSide)
-	l.RasterSamples = pick64(c.RasterSamples, l.RasterSamples)
-	l.XMLBytes = pick64(c.XMLBytes, l.XMLBytes)
-	l.XMLDepth = pick(c.XMLDepth, l.XMLDepth)
+	l.DownloadBytes = set(c.DownloadBytes, l.DownloadBytes)
+	l.MaxBytes = set(c.UnpackedBytes, l.MaxBytes)
+	l.MaxRatio = set(c.ExpansionRatio, l.MaxRatio)
+	l.MaxEntries = set(c.Entries, l.MaxEntries)
+	l.RasterSide = set(c.RasterSide, l.RasterSide)
+	l.RasterSamples = set(c.RasterSamples, l.RasterSamples)
+	l.XMLBytes = set(c.XMLBytes, l.XMLBytes)
+	l.XMLDepth = set(c.XMLDepth, l.XMLDepth)
 	return l.orDefault()
+}
+
+// set returns v when it is set (positive), else fallback.
+func set[T int | int64 | float64](v, fallback T) T {
+	if v > 0 {
+		return v
+	}
+	return fallback
 }
 
 // orDefault fills unset caps with config's defaults: a Preprocessor built
 // without them is still bounded.
 func (l Limits) orDefault() Limits {
 	d := LimitsFrom(config.Preprocessor{})
-	if l.DownloadBytes <= 0 {
-		l.DownloadBytes = d.DownloadBytes
-	}
-	if l.MaxBytes <= 0 {
-		l.MaxBytes = d.MaxBytes
-	}
-	if l.MaxRatio <= 0 {
-		l.MaxRatio = d.MaxRatio
-	}
-	if l.MaxEntries <= 0 {
-		l.MaxEntries = d.MaxEntries
-	}
-	if l.RasterSide <= 0 {
-		l.RasterSide = d.RasterSide
-	}
-	if l.RasterSamples <= 0 {
-		l.RasterSamples = d.RasterSamples
-	}
-	if l.XMLBytes <= 0 {
-		l.XMLBytes = d.XMLBytes
-	}
-	if l.XMLDepth <= 0 {
-		l.XMLDepth = d.XMLDepth
-	}
+	l.DownloadBytes = set(l.DownloadBytes, d.DownloadBytes)
+	l.MaxBytes = set(l.MaxBytes, d.MaxBytes)
+	l.MaxRatio = set(l.MaxRatio, d.MaxRatio)
+	l.MaxEntries = set(l.MaxEntries, d.MaxEntries)
+	l.RasterSide = set(l.RasterSide, d.RasterSide)
+	l.RasterSamples = set(l.RasterSamples, d.RasterSamples)
+	l.XMLBytes = set(l.XMLBytes, d.XMLBytes)
+	l.XMLDepth = set(l.XMLDepth, d.XMLDepth)
 	return l
 }
 
