@@ -613,6 +613,32 @@ func TestChaosKillWorkers(t *testing.T) {
 	}
 }
 
+// outage takes a service down for d in the middle of the run (stop, then
+// start after d), lets the run finish, and checks that nothing was lost or
+// done twice across it: every extra start of an item follows a recorded
+// retry, no item succeeds twice, nothing is reclaimed from live workers.
+// It returns the handler runs' retries.
+func (r *chaosRun) outage(what string, n int, d time.Duration, stop, start func()) (retries int) {
+	t := r.t
+	inFlight := len(r.holders())
+	stop()
+	down := time.Now()
+	time.Sleep(d)
+	start()
+	took := time.Since(down)
+	r.waitDone(2 * time.Minute)
+	tl := r.check()
+	starts, retries := tl.runs.total()
+	twice := tl.runs.ranTwice()
+	t.Logf("%s restart: %d products, %d items in %s; %s down %s with %d items held; %d handler runs (%d retries); %d items reclaimed, %d orphans given back, %d late outcomes dropped; %d registered; lost = %d, run twice = %d, duplicated = %d",
+		what, n, 3*n, time.Since(r.started).Round(time.Second), what, took.Round(time.Millisecond), inFlight, starts, retries,
+		tl.runs.reclaimed, tl.runs.orphans, tl.runs.dropped, tl.registered, tl.lost, len(twice), tl.duplicated)
+	if len(twice) > 0 || tl.runs.reclaimed > 0 || tl.runs.dropped > 0 {
+		t.Errorf("work done twice across the %s restart: %v (%d items reclaimed from live workers, %d outcomes dropped)", what, twice, tl.runs.reclaimed, tl.runs.dropped)
+	}
+	return retries
+}
+
 // TestChaosRedisRestart kills a private Redis (appendonly, fsync always)
 // in the middle of a run and starts it again after twice dead-after:
 // nothing is lost, and no work is done twice (every extra start of an item
@@ -627,21 +653,7 @@ func TestChaosRedisRestart(t *testing.T) {
 	testenv.Eventually(t, time.Minute, "a quarter of the packages preprocessed", func() (bool, error) {
 		return r.count("preprocess-success_set") >= int64(n/4), nil
 	})
-	inFlight := len(r.holders())
-	srv.Kill()
-	down := time.Now()
-	time.Sleep(3 * time.Second)
-	srv.Start()
-	outage := time.Since(down)
-	r.waitDone(2 * time.Minute)
-	tl := r.check()
-	starts, retries := tl.runs.total()
-	twice := tl.runs.ranTwice()
-	t.Logf("redis restart: %d products, %d items; Redis down %s with %d items held; %d handler runs (%d retries); %d items reclaimed, %d orphans given back, %d late outcomes dropped; %d registered; lost = %d, run twice = %d, duplicated = %d",
-		n, 3*n, outage.Round(time.Millisecond), inFlight, starts, retries, tl.runs.reclaimed, tl.runs.orphans, tl.runs.dropped, tl.registered, tl.lost, len(twice), tl.duplicated)
-	if len(twice) > 0 || tl.runs.reclaimed > 0 || tl.runs.dropped > 0 {
-		t.Errorf("work done twice across the Redis restart: %v (%d items reclaimed from live workers, %d outcomes dropped)", twice, tl.runs.reclaimed, tl.runs.dropped)
-	}
+	r.outage("Redis", n, 3*time.Second, srv.Kill, srv.Start)
 }
 
 // TestChaosPostgresRestart stops a private PostgreSQL cluster the hard way
@@ -659,21 +671,7 @@ func TestChaosPostgresRestart(t *testing.T) {
 	testenv.Eventually(t, time.Minute, "a quarter of the products registered", func() (bool, error) {
 		return r.count("register-success_set") >= int64(n/4), nil
 	})
-	inFlight := len(r.holders())
-	pg.Stop()
-	down := time.Now()
-	time.Sleep(3 * time.Second)
-	pg.Start()
-	outage := time.Since(down)
-	r.waitDone(2 * time.Minute)
-	tl := r.check()
-	starts, retries := tl.runs.total()
-	twice := tl.runs.ranTwice()
-	t.Logf("postgres restart: %d products, %d items; PostgreSQL down %s with %d items held; %d handler runs (%d retries); %d items reclaimed, %d orphans given back, %d late outcomes dropped; %d registered; lost = %d, run twice = %d, duplicated = %d",
-		n, 3*n, outage.Round(time.Millisecond), inFlight, starts, retries, tl.runs.reclaimed, tl.runs.orphans, tl.runs.dropped, tl.registered, tl.lost, len(twice), tl.duplicated)
-	if len(twice) > 0 || tl.runs.reclaimed > 0 || tl.runs.dropped > 0 {
-		t.Errorf("work done twice across the PostgreSQL restart: %v (%d items reclaimed from live workers, %d outcomes dropped)", twice, tl.runs.reclaimed, tl.runs.dropped)
-	}
+	r.outage("PostgreSQL", n, 3*time.Second, pg.Stop, pg.Start)
 }
 
 // onS3 puts the run's source and output stores in two buckets of srv (the
@@ -713,23 +711,7 @@ func TestChaosS3Restart(t *testing.T) {
 	testenv.Eventually(t, time.Minute, "a quarter of the packages preprocessed", func() (bool, error) {
 		return r.count("preprocess-success_set") >= int64(n/4), nil
 	})
-	inFlight := len(r.holders())
-	srv.Kill()
-	down := time.Now()
-	time.Sleep(10 * time.Second)
-	srv.Start()
-	outage := time.Since(down)
-	r.waitDone(2 * time.Minute)
-	tl := r.check()
-	starts, retries := tl.runs.total()
-	twice := tl.runs.ranTwice()
-	t.Logf("s3 restart: %d products, %d items in %s; S3 down %s with %d items held; %d handler runs (%d retries); %d items reclaimed, %d orphans given back, %d late outcomes dropped; %d registered; lost = %d, run twice = %d, duplicated = %d",
-		n, 3*n, time.Since(r.started).Round(time.Second), outage.Round(time.Millisecond), inFlight, starts, retries,
-		tl.runs.reclaimed, tl.runs.orphans, tl.runs.dropped, tl.registered, tl.lost, len(twice), tl.duplicated)
-	if retries == 0 {
+	if r.outage("S3", n, 10*time.Second, srv.Kill, srv.Start) == 0 {
 		t.Errorf("no item was retried: the outage hit no work, the test says nothing")
-	}
-	if len(twice) > 0 || tl.runs.reclaimed > 0 || tl.runs.dropped > 0 {
-		t.Errorf("work done twice across the S3 restart: %v (%d items reclaimed from live workers, %d outcomes dropped)", twice, tl.runs.reclaimed, tl.runs.dropped)
 	}
 }
