@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/metadata"
@@ -146,7 +147,7 @@ func BenchmarkQueryNewest30(b *testing.B) {
 	reg := openRegistry(b)
 	rng := rand.New(rand.NewPCG(3, 4))
 	t0 := time.Now()
-	batch := make([]registry.Product, 0, 1000)
+	batch := make([]catalog.Product, 0, 1000)
 	for k := 0; k < n; k++ {
 		ring := scene(rng)
 		var fp bytes.Buffer
@@ -160,9 +161,9 @@ func BenchmarkQueryNewest30(b *testing.B) {
 		fp.WriteString("]]}")
 		st := sceneTime(rng)
 		id := fmt.Sprintf("P%06d", k)
-		batch = append(batch, registry.Product{Identifier: id, Collection: benchColl.Name, ProductType: "VHR_OPTICAL",
+		batch = append(batch, catalog.Product{Identifier: id, Collection: benchColl.Name, ProductType: "VHR_OPTICAL",
 			BeginTime: st, EndTime: st.Add(9 * time.Second), FootprintGeoJSON: fp.String(),
-			Coverages: []registry.Coverage{{Name: id, Location: benchColl.Name + "/" + id + "/" + id + ".tif", CRS: "EPSG:32632",
+			Coverages: []catalog.Coverage{{Name: id, Location: benchColl.Name + "/" + id + "/" + id + ".tif", CRS: "EPSG:32632",
 				Width: 20000, Height: 20000, GeoTransform: [6]float64{0, 0.5, 0, 0, 0, -0.5}}}})
 		if len(batch) == cap(batch) {
 			res, err := reg.RegisterBatch(ctx, batch, true)
@@ -185,7 +186,7 @@ func BenchmarkQueryNewest30(b *testing.B) {
 			x, y := -10+40*rng.Float64(), 35+25*rng.Float64()
 			start := sceneTime(rng)
 			end := start.Add(time.Duration(1+rng.IntN(60)) * 24 * time.Hour)
-			q := registry.Query{Collection: benchColl.Name, BBox: &[4]float64{x, y, x + w, y + w*0.7}, Start: start, End: end, Limit: 30}
+			q := catalog.Query{Collection: benchColl.Name, BBox: &[4]float64{x, y, x + w, y + w*0.7}, Start: start, End: end, Limit: 30}
 			t := time.Now()
 			recs, err := reg.Find(ctx, q)
 			lat = append(lat, time.Since(t))

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,19 +11,17 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/airbusgeo/godal"
 	"github.com/spf13/cobra"
 
+	"github.com/pvs/pvs/pkg/backend"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/httpserver"
 	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/layer"
-	"github.com/pvs/pvs/pkg/opensearch"
-	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/preprocess"
 	"github.com/pvs/pvs/pkg/queue"
 	"github.com/pvs/pvs/pkg/register"
@@ -36,8 +32,6 @@ import (
 	"github.com/pvs/pvs/pkg/telemetry"
 	"github.com/pvs/pvs/pkg/tile"
 	"github.com/pvs/pvs/pkg/tilecache"
-	"github.com/pvs/pvs/pkg/wcs"
-	"github.com/pvs/pvs/pkg/wms"
 	"github.com/pvs/pvs/pkg/wmts"
 )
 
@@ -286,170 +280,6 @@ func newSeederCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// backend joins the layer catalog and the renderer for the WMS handler.
-type backend struct {
-	layer.Catalog
-	r   *render.Renderer
-	reg *registry.Registry
-}
-
-func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error) {
-	req := render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse,
-		CRS: m.CRS, BBox: m.BBox, Width: m.Width, Height: m.Height,
-		Outlines: m.Layer.Draw == layer.Outlined, OutlinesOnly: m.Layer.Draw == layer.Outlines, Identifier: m.Layer.Identifier,
-		Background: m.Background}
-	for _, p := range m.Times {
-		req.Times = append(req.Times, registry.TimeRange{Start: p.Start, End: p.End})
-	}
-	img, _, err := b.r.Render(ctx, req)
-	return img, err
-}
-
-// ProductLayer implements wms.ProductLayers: a registered product of the
-// served collections, drawn with the collection's default browse.
-func (b backend) ProductLayer(ctx context.Context, name string) (layer.Layer, bool, error) {
-	rec, err := b.reg.Get(ctx, name)
-	if errors.Is(err, registry.ErrNotFound) {
-		return layer.Layer{}, false, nil
-	}
-	if err != nil {
-		return layer.Layer{}, false, err
-	}
-	for _, c := range b.Collections {
-		if c.Name == rec.Collection {
-			bb := rec.BBox
-			return layer.Layer{Name: rec.Identifier, Title: rec.Identifier, Collection: rec.Collection, Browse: c.Browses[0],
-				BBox: &bb, Start: rec.BeginTime, End: rec.EndTime, Identifier: rec.Identifier}, true, nil
-		}
-	}
-	return layer.Layer{}, false, nil
-}
-
-// FeatureInfo implements wms.FeatureInfoer: the products whose footprint
-// holds the point, newest first.
-func (b backend) FeatureInfo(ctx context.Context, m wms.MapRequest, pt [2]float64, count int) ([]wms.Feature, error) {
-	wgs, err := render.ToWGS84(m.CRS, [4]float64{pt[0], pt[1], pt[0], pt[1]})
-	if err != nil {
-		return nil, nil // outside the CRS's domain: nothing there
-	}
-	// A point as a box a nanodegree wide: PostGIS does not intersect an
-	// envelope of zero area reliably.
-	const eps = 1e-9
-	wgs = [4]float64{wgs[0] - eps, wgs[1] - eps, wgs[2] + eps, wgs[3] + eps}
-	q := registry.Query{Collection: m.Layer.Collection, BBox: &wgs, Identifier: m.Layer.Identifier, Limit: count}
-	for _, p := range m.Times {
-		q.Times = append(q.Times, registry.TimeRange{Start: p.Start, End: p.End})
-	}
-	recs, err := b.r.Products.Find(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]wms.Feature, 0, len(recs))
-	for _, r := range recs {
-		f := wms.Feature{Identifier: r.Identifier, Collection: r.Collection, ProductType: r.ProductType,
-			BeginTime: r.BeginTime, EndTime: r.EndTime, Footprint: json.RawMessage(r.FootprintGeoJSON), Properties: map[string]string{}}
-		for k, v := range r.Properties {
-			f.Properties[k] = fmt.Sprint(v)
-		}
-		out = append(out, f)
-	}
-	return out, nil
-}
-
-// Coverages implements wcs.Backend: the collection's newest products.
-func (b backend) Coverages(ctx context.Context, limit int) ([]wcs.Coverage, error) {
-	var out []wcs.Coverage
-	for _, c := range b.Collections {
-		recs, err := b.reg.Find(ctx, registry.Query{Collection: c.Name, Limit: limit})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			out = append(out, wcsCoverage(r))
-		}
-	}
-	return out, nil
-}
-
-// Coverage implements wcs.Backend: a product of a served collection.
-func (b backend) Coverage(ctx context.Context, id string) (wcs.Coverage, error) {
-	rec, err := b.reg.Get(ctx, id)
-	if errors.Is(err, registry.ErrNotFound) {
-		return wcs.Coverage{}, wcs.ErrNotFound
-	}
-	if err != nil {
-		return wcs.Coverage{}, err
-	}
-	for _, c := range b.Collections {
-		if c.Name == rec.Collection && len(rec.Coverages) > 0 {
-			return wcsCoverage(rec), nil
-		}
-	}
-	return wcs.Coverage{}, wcs.ErrNotFound
-}
-
-// GDALPath implements wcs.Backend.
-func (b backend) GDALPath(key string) string { return b.r.Objects.GDALPath(key) }
-
-func wcsCoverage(r registry.Record) wcs.Coverage {
-	c := wcs.Coverage{ID: r.Identifier, BBox: r.BBox}
-	if len(r.Coverages) > 0 {
-		rc := r.Coverages[0]
-		c.CRS, c.Width, c.Height, c.GeoTransform, c.Location = rc.CRS, rc.Width, rc.Height, rc.GeoTransform, rc.Location
-		for _, band := range rc.Bands {
-			c.Bands = append(c.Bands, wcs.Band{DataType: band.DataType, Color: band.Color, NoData: band.NoData})
-		}
-	}
-	return c
-}
-
-// Search implements opensearch.Backend over the served collection.
-func (b backend) Search(ctx context.Context, q opensearch.Query) ([]opensearch.Product, int64, error) {
-	rq := registry.Query{Collection: b.Collections[0].Name, BBox: q.BBox, GeometryWKT: q.GeometryWKT, Point: q.Point, Radius: q.Radius,
-		Start: q.Start, End: q.End, Identifier: q.UID, ProductType: q.ProductType, Platform: q.Platform,
-		Limit: q.Count, Offset: q.StartIndex - 1}
-	if c := q.CloudCover; c != nil {
-		rq.CloudCover = &registry.NumberRange{Set: c.Set, Min: c.Min, Max: c.Max, MinExclusive: c.MinExclusive, MaxExclusive: c.MaxExclusive}
-	}
-	total, err := b.reg.Count(ctx, rq)
-	if err != nil || q.Count == 0 {
-		return nil, total, err
-	}
-	recs, err := b.reg.Find(ctx, rq)
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]opensearch.Product, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, opensearch.Product{Identifier: r.Identifier, ProductType: r.ProductType, Platform: r.Platform,
-			CloudCover: r.CloudCover, Begin: r.BeginTime, End: r.EndTime, Updated: r.Updated, BBox: r.BBox,
-			Footprint: json.RawMessage(r.FootprintGeoJSON)})
-	}
-	return out, total, nil
-}
-
-// ows sends each request on /ows to the service it names: WCS, or WMS
-// (also when SERVICE is missing, as WMS 1.1.1 clients may leave it out).
-func ows(wmsH, wcsH http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, v := range r.URL.Query() {
-			if strings.EqualFold(k, "SERVICE") && len(v) > 0 && strings.EqualFold(v[0], "WCS") {
-				wcsH.ServeHTTP(w, r)
-				return
-			}
-		}
-		wmsH.ServeHTTP(w, r)
-	})
-}
-
-// extents reads collection extents from the registry's summaries.
-type extents struct{ reg *registry.Registry }
-
-func (e extents) CollectionExtent(ctx context.Context, name string) (layer.Extent, error) {
-	s, err := e.reg.Collection(ctx, name)
-	return layer.Extent{BBox: s.BBox, Start: s.BeginTime, End: s.EndTime}, err
-}
-
 func newRendererCmd(g *globals) *cobra.Command {
 	var listen string
 	var dr drain
@@ -487,29 +317,15 @@ func newRendererCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer reg.Close()
-			b := backend{
-				Catalog: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}},
-				r: &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log,
+			b := backend.OGC{
+				Catalog: layer.Catalog{Extents: backend.Extents{Products: reg}, Collections: []config.Collection{e.cfg.Collection}},
+				Renderer: &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log,
 					Pool: &render.Pool{Max: e.cfg.Renderer.OpenDatasets, Open: func(path string) (*godal.Dataset, error) {
 						return cog.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(e.log)))
 					}}},
-				reg: reg,
+				Products: reg,
 			}
-			h := &wms.Handler{Backend: b, Log: e.log, Service: wms.Service{
-				Title: e.cfg.Collection.Title, Abstract: "pvs renderer for collection " + e.cfg.Collection.Name,
-				PublicURL: publicURL(e.cfg.Renderer.PublicURL, "/ows"), MaxSize: e.cfg.Renderer.MaxSize}}
-			wcsH := &wcs.Handler{Backend: b, Log: e.log, Service: wcs.Service{
-				Title: e.cfg.Collection.Title, Abstract: "pvs coverages of collection " + e.cfg.Collection.Name,
-				PublicURL: publicURL(e.cfg.Renderer.PublicURL, "/ows"), MaxBytes: e.cfg.Renderer.WCSMaxMB << 20,
-				MaxListed: e.cfg.Renderer.ListedCoverages}}
-			osH := &opensearch.Handler{Backend: b, Collection: e.cfg.Collection.Name, Title: e.cfg.Collection.Title,
-				BaseURL: e.cfg.Renderer.PublicURL, MaxCount: e.cfg.Renderer.OpenSearchMaxCount, Log: e.log}
-			app := http.NewServeMux()
-			app.Handle("/ows", ows(h, wcsH))
-			app.Handle("/wms", h)
-			app.Handle("/wcs", wcsH)
-			app.Handle("/opensearch", osH)
-			app.Handle("/opensearch/", osH)
+			app := backend.RendererApp(e.cfg, b, e.log)
 			m := telemetry.New("renderer", version)
 			m.WatchGDAL()
 			// The renderer needs no Redis to draw: only the catalogue.
@@ -528,32 +344,6 @@ func newRendererCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&stuckAfter, "stuck-after", 2*time.Minute, "a request running longer fails /healthz and /readyz (a draw stuck in GDAL cannot be cancelled)")
 	dr.add(cmd)
 	return cmd
-}
-
-func publicURL(base, path string) string {
-	if base == "" {
-		return ""
-	}
-	return base + path
-}
-
-// intervals implements tilecache.Intervals on the catalogue.
-type intervals struct{ reg *registry.Registry }
-
-func (iv intervals) HasInterval(ctx context.Context, collection, identifier string, p period.Period) (bool, error) {
-	// Products with exactly p intersect p; a short interval is intersected
-	// by few, so the first page holds the match if there is one.
-	recs, err := iv.reg.Find(ctx, registry.Query{Collection: collection, Identifier: identifier,
-		Times: []registry.TimeRange{{Start: p.Start, End: p.End}}, Limit: 100})
-	if err != nil {
-		return false, err
-	}
-	for _, r := range recs {
-		if r.BeginTime.Equal(p.Start) && r.EndTime.Equal(p.End) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 func newCacheCmd(g *globals) *cobra.Command {
@@ -580,13 +370,13 @@ func newCacheCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tiler.Keep = tilecache.TimeKeys{Intervals: intervals{reg}}.Keep
+			tiler.Keep = tilecache.TimeKeys{Intervals: backend.Intervals{Products: reg}}.Keep
 			if e.cfg.Cache.MemoryMB > 0 {
 				tiler.Cache = &tilecache.Hot{Cache: tiler.Cache, MaxBytes: e.cfg.Cache.MemoryMB << 20}
 			}
 			h := &wmts.Handler{Tiles: tiler, Info: tilecache.WMSSource{URL: e.cfg.Cache.RendererURL, Client: rendererClient}, Prefix: "/wmts", PublicURL: e.cfg.Cache.PublicURL, MaxAge: 3600, Log: e.log,
 				Layers: &layer.Cached{TTL: 5 * time.Second,
-					Lister: layer.Catalog{Extents: extents{reg}, Collections: []config.Collection{e.cfg.Collection}}}}
+					Lister: layer.Catalog{Extents: backend.Extents{Products: reg}, Collections: []config.Collection{e.cfg.Collection}}}}
 			// WMS requests that are not one cached tile go to the renderer.
 			renderer, err := url.Parse(e.cfg.Cache.RendererURL)
 			if err != nil {

@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/httpserver"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/opensearch"
-	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/render"
 	"github.com/pvs/pvs/pkg/tile"
 	"github.com/pvs/pvs/pkg/wcs"
@@ -52,7 +52,7 @@ type catalogue struct {
 	last *[4]float64
 }
 
-func (c *catalogue) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (c *catalogue) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.last = q.BBox

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pvs/pvs/pkg/registry"
+	"github.com/pvs/pvs/pkg/catalog"
 )
 
 // batcher commits registrations that arrive together in one transaction
@@ -14,7 +14,7 @@ import (
 type batcher struct {
 	max      int
 	delay    time.Duration
-	register func(ctx context.Context, ps []registry.Product) ([]registry.Result, error)
+	register func(ctx context.Context, ps []catalog.Product) ([]catalog.Result, error)
 
 	mu      sync.Mutex
 	pending []*call
@@ -22,13 +22,13 @@ type batcher struct {
 }
 
 type call struct {
-	p    registry.Product
-	res  registry.Registered
+	p    catalog.Product
+	res  catalog.Registered
 	err  error
 	done chan struct{}
 }
 
-func (b *batcher) do(ctx context.Context, p registry.Product) (registry.Registered, error) {
+func (b *batcher) do(ctx context.Context, p catalog.Product) (catalog.Registered, error) {
 	c := &call{p: p, done: make(chan struct{})}
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
@@ -54,7 +54,7 @@ func (b *batcher) do(ctx context.Context, p registry.Product) (registry.Register
 	case <-ctx.Done():
 		// The batch still commits; the item will be redelivered and its
 		// registration is idempotent.
-		return registry.Registered{}, ctx.Err()
+		return catalog.Registered{}, ctx.Err()
 	}
 }
 
@@ -73,7 +73,7 @@ func (b *batcher) flush(batch []*call) {
 	if len(batch) == 0 {
 		return
 	}
-	ps := make([]registry.Product, len(batch))
+	ps := make([]catalog.Product, len(batch))
 	for i, c := range batch {
 		ps[i] = c.p
 	}

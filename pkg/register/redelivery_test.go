@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/queue"
@@ -28,7 +29,7 @@ type batchCounter struct {
 	batches []int
 }
 
-func (c *batchCounter) RegisterBatch(ctx context.Context, ps []registry.Product, replace bool) ([]registry.Result, error) {
+func (c *batchCounter) RegisterBatch(ctx context.Context, ps []catalog.Product, replace bool) ([]catalog.Result, error) {
 	c.mu.Lock()
 	c.batches = append(c.batches, len(ps))
 	c.mu.Unlock()
@@ -52,7 +53,7 @@ func handleAll(r *register.Registrar, items []string) (results []string, errs []
 
 func (f *fixture) registered(t *testing.T) []string {
 	t.Helper()
-	recs, err := f.reg.Find(context.Background(), registry.Query{Collection: coll.Name})
+	recs, err := f.reg.Find(context.Background(), catalog.Query{Collection: coll.Name})
 	testenv.Must(t, err, "find")
 	var ids []string
 	for _, r := range recs {
@@ -256,7 +257,7 @@ func TestInterruptedDeregistrationIsFinishedByRedelivery(t *testing.T) {
 			if _, err := r.HandleDeregister(ctx, queue.Item{Value: "P"}); !errors.Is(err, errCrash) || queue.IsPermanent(err) {
 				t.Fatalf("interrupted deregistration: %v", err)
 			}
-			if _, err := f.reg.Get(ctx, "P"); !errors.Is(err, registry.ErrNotFound) {
+			if _, err := f.reg.Get(ctx, "P"); !errors.Is(err, catalog.ErrNotFound) {
 				t.Errorf("P is still registered after the interruption: %v", err)
 			}
 			out, err := r.HandleDeregister(ctx, queue.Item{Value: "P"})

@@ -16,13 +16,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/invalidation"
 	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/queue"
-	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/store"
 )
 
@@ -32,10 +32,10 @@ type Catalogue interface {
 	// catalogue refuses fails alone, in its result (ErrExists, ErrNotFound
 	// and ErrInvalid are permanent); the error is for the whole batch
 	// (connection or context lost), none of which was committed.
-	RegisterBatch(ctx context.Context, ps []registry.Product, replace bool) ([]registry.Result, error)
+	RegisterBatch(ctx context.Context, ps []catalog.Product, replace bool) ([]catalog.Result, error)
 	// Deregister removes a product, leaving a tombstone, and returns the
 	// removals of identifier whose follow-up may be pending.
-	Deregister(ctx context.Context, identifier string) ([]registry.Removal, error)
+	Deregister(ctx context.Context, identifier string) ([]catalog.Removal, error)
 	// SettleRemovals records that the follow-up of removals is done.
 	SettleRemovals(ctx context.Context, ids []int64) error
 }
@@ -99,13 +99,13 @@ func (r *Registrar) Handle(ctx context.Context, it queue.Item) (string, error) {
 		return "", err
 	}
 	r.once.Do(func() {
-		r.batcher = &batcher{max: max(r.MaxBatch, 1), delay: r.BatchDelay, register: func(ctx context.Context, ps []registry.Product) ([]registry.Result, error) {
+		r.batcher = &batcher{max: max(r.MaxBatch, 1), delay: r.BatchDelay, register: func(ctx context.Context, ps []catalog.Product) ([]catalog.Result, error) {
 			return r.Catalogue.RegisterBatch(ctx, ps, r.Replace)
 		}}
 	})
 	res, err := r.batcher.do(ctx, p)
 	if err != nil {
-		if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalid) {
+		if errors.Is(err, catalog.ErrExists) || errors.Is(err, catalog.ErrNotFound) || errors.Is(err, catalog.ErrInvalid) {
 			return "", queue.Permanent(err)
 		}
 		return "", err
@@ -127,7 +127,7 @@ func (r *Registrar) Handle(ctx context.Context, it queue.Item) (string, error) {
 	return fmt.Sprintf("registered %s (id %d)", p.Identifier, res.ID), nil
 }
 
-func (r *Registrar) announce(ctx context.Context, p registry.Product, res registry.Registered) error {
+func (r *Registrar) announce(ctx context.Context, p catalog.Product, res catalog.Registered) error {
 	if r.Events != nil {
 		e := invalidation.Event{Action: invalidation.Registered, Collection: p.Collection, Identifier: p.Identifier,
 			Areas: []invalidation.Area{{BBox: res.BBox, Footprint: json.RawMessage(res.Footprint), Start: p.BeginTime, End: p.EndTime}}}
@@ -154,8 +154,8 @@ func (r *Registrar) announce(ctx context.Context, p registry.Product, res regist
 
 // Prepare reads the preprocessed product under prefix from the output
 // store: its normalised metadata and its COG's header.
-func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Product, error) {
-	var p registry.Product
+func (r *Registrar) Prepare(ctx context.Context, prefix string) (catalog.Product, error) {
+	var p catalog.Product
 	prefix = strings.Trim(prefix, "/")
 	id := path.Base(prefix)
 	if id == "" || id == "." || !strings.Contains(prefix, "/") {
@@ -213,19 +213,19 @@ func (r *Registrar) Prepare(ctx context.Context, prefix string) (registry.Produc
 	if err != nil {
 		return p, err
 	}
-	cov := registry.Coverage{Name: id, Location: cogKey, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
+	cov := catalog.Coverage{Name: id, Location: cogKey, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
 	for _, b := range info.Bands {
-		cov.Bands = append(cov.Bands, registry.Band{Index: b.Index, DataType: b.DataType, Color: b.Color, NoData: b.NoData,
+		cov.Bands = append(cov.Bands, catalog.Band{Index: b.Index, DataType: b.DataType, Color: b.Color, NoData: b.NoData,
 			Stats: info.stats(b.Index)})
 	}
 	md := map[string]any{}
 	for k, v := range prod.Properties {
 		md[k] = v
 	}
-	return registry.Product{
+	return catalog.Product{
 		Identifier: id, Collection: prod.Collection, ProductType: prod.ProductType, ParentIdentifier: prod.ParentIdentifier,
 		BeginTime: prod.BeginTime, EndTime: prod.EndTime, Properties: props,
-		FootprintGeoJSON: prod.FootprintGeoJSON(), Metadata: md, Coverages: []registry.Coverage{cov},
+		FootprintGeoJSON: prod.FootprintGeoJSON(), Metadata: md, Coverages: []catalog.Coverage{cov},
 	}, nil
 }
 
@@ -252,8 +252,8 @@ func (r *Registrar) describe(ctx context.Context, descKey, cogKey string) (descr
 	return info, nil
 }
 
-func properties(m map[string]string) (registry.Properties, error) {
-	p := registry.Properties{
+func properties(m map[string]string) (catalog.Properties, error) {
+	p := catalog.Properties{
 		Platform: m["platform"], PlatformSerial: m["platformSerialIdentifier"], Instrument: m["instrument"],
 		SensorType: m["sensorType"], AcquisitionType: m["acquisitionType"], OrbitNumber: m["orbitNumber"],
 		OrbitDirection: m["orbitDirection"],
@@ -283,7 +283,7 @@ func (r *Registrar) HandleDeregister(ctx context.Context, it queue.Item) (string
 }
 
 // Deregister removes one product; see HandleDeregister.
-func (r *Registrar) Deregister(ctx context.Context, identifier string) (registry.Record, error) {
+func (r *Registrar) Deregister(ctx context.Context, identifier string) (catalog.Record, error) {
 	rec, _, err := r.deregister(ctx, identifier)
 	return rec, err
 }
@@ -293,16 +293,16 @@ func (r *Registrar) Deregister(ctx context.Context, identifier string) (registry
 // removal of identifier still pending (this one, or one an interrupted
 // attempt left), then settles them. It returns the newest removal, and when
 // that was all done before, when it was.
-func (r *Registrar) deregister(ctx context.Context, identifier string) (registry.Record, *time.Time, error) {
+func (r *Registrar) deregister(ctx context.Context, identifier string) (catalog.Record, *time.Time, error) {
 	rms, err := r.Catalogue.Deregister(ctx, identifier)
 	if err != nil {
-		if errors.Is(err, registry.ErrNotFound) {
-			return registry.Record{}, nil, queue.Permanent(err)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return catalog.Record{}, nil, queue.Permanent(err)
 		}
-		return registry.Record{}, nil, err
+		return catalog.Record{}, nil, err
 	}
 	if err := r.step(stepRemoved); err != nil {
-		return registry.Record{}, nil, err
+		return catalog.Record{}, nil, err
 	}
 	var pending []int64
 	for _, rm := range rms {
@@ -335,7 +335,7 @@ func (r *Registrar) deregister(ctx context.Context, identifier string) (registry
 // followRemoval deletes a removed product's objects, announces the removal
 // and reseeds its interval. Each step may be done again: a missing object is
 // no error, and caches and seeders take a repeated event or interval as one.
-func (r *Registrar) followRemoval(ctx context.Context, rec registry.Record) error {
+func (r *Registrar) followRemoval(ctx context.Context, rec catalog.Record) error {
 	if r.DeleteObjects && r.Output != nil {
 		if err := r.deleteObjects(ctx, rec); err != nil {
 			return err
@@ -359,7 +359,7 @@ func (r *Registrar) followRemoval(ctx context.Context, rec registry.Record) erro
 
 // reseed asks to seed a removed product's interval again, which redraws its
 // tiles without it.
-func (r *Registrar) reseed(ctx context.Context, rec registry.Record) error {
+func (r *Registrar) reseed(ctx context.Context, rec catalog.Record) error {
 	if r.Seed == nil {
 		return nil
 	}
@@ -370,7 +370,7 @@ func (r *Registrar) reseed(ctx context.Context, rec registry.Record) error {
 	return nil
 }
 
-func (r *Registrar) deleteObjects(ctx context.Context, rec registry.Record) error {
+func (r *Registrar) deleteObjects(ctx context.Context, rec catalog.Record) error {
 	objs, err := r.Output.List(ctx, rec.Collection+"/"+rec.Identifier+"/")
 	if err != nil {
 		return fmt.Errorf("list objects of %s: %w", rec.Identifier, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/invalidation"
@@ -127,7 +128,7 @@ func TestBadInputsFailWithAReason(t *testing.T) {
 			t.Errorf("%s: %+v, want a failure saying %q", item, hs, want)
 		}
 	}
-	recs, _ := f.reg.Find(ctx, registry.Query{Collection: coll.Name})
+	recs, _ := f.reg.Find(ctx, catalog.Query{Collection: coll.Name})
 	if len(recs) != 1 || recs[0].Identifier != "GOOD" {
 		t.Errorf("registered: %v", recs)
 	}

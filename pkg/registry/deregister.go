@@ -7,20 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// Removal is a product taken out of the catalogue. Its tombstone is written
-// in the transaction that deletes the product and stands for what is left
-// to do once that committed: delete the product's objects, invalidate its
-// tiles, reseed its interval. It is pending until SettleRemovals.
-type Removal struct {
-	ID        int64  // the tombstone
-	Product   Record // the product as it was (no coverages, properties or platform)
-	RemovedAt time.Time
-	// SettledAt is when what followed the removal was done; nil while it
-	// is pending.
-	SettledAt *time.Time
-}
+	"github.com/pvs/pvs/pkg/catalog"
+)
 
 // tombstoneRetention is how long settled tombstones are kept: long enough
 // for any redelivery of the deregistration to find one and be told that it
@@ -33,8 +22,8 @@ const tombstoneRetention = 30 * 24 * time.Hour
 // that interrupted deregistrations left, or, when there is nothing left to
 // do, the last settled one. ErrNotFound means that identifier is neither
 // registered nor was deregistered lately.
-func (r *Registry) Deregister(ctx context.Context, identifier string) ([]Removal, error) {
-	var out []Removal
+func (r *Registry) Deregister(ctx context.Context, identifier string) ([]catalog.Removal, error) {
+	var out []catalog.Removal
 	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		// The lock of registration: a registration and a deregistration
 		// of one identifier take turns.
@@ -74,7 +63,7 @@ func remove(ctx context.Context, tx pgx.Tx, identifier string) error {
 	return updateSummary(ctx, tx, coll)
 }
 
-func removals(ctx context.Context, tx pgx.Tx, identifier string) ([]Removal, error) {
+func removals(ctx context.Context, tx pgx.Tx, identifier string) ([]catalog.Removal, error) {
 	rows, err := tx.Query(ctx, `SELECT id, product_id, identifier, collection, product_type, begin_time, end_time,
 			ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint), ST_AsGeoJSON(footprint),
 			removed_at, settled_at
@@ -84,8 +73,8 @@ func removals(ctx context.Context, tx pgx.Tx, identifier string) ([]Removal, err
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Removal, error) {
-		var rm Removal
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.Removal, error) {
+		var rm catalog.Removal
 		p := &rm.Product
 		err := row.Scan(&rm.ID, &p.ID, &p.Identifier, &p.Collection, &p.ProductType, &p.BeginTime, &p.EndTime,
 			&p.BBox[0], &p.BBox[1], &p.BBox[2], &p.BBox[3], &p.FootprintGeoJSON, &rm.RemovedAt, &rm.SettledAt)
@@ -114,6 +103,6 @@ func (e notRegisteredError) Error() string {
 	return fmt.Sprintf("product %s is not registered (nor was it deregistered lately): nothing to deregister", string(e))
 }
 
-func (e notRegisteredError) Is(target error) bool { return target == ErrNotFound }
+func (e notRegisteredError) Is(target error) bool { return target == catalog.ErrNotFound }
 
 func notRegistered(identifier string) error { return notRegisteredError(identifier) }

@@ -11,8 +11,8 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
-	"github.com/pvs/pvs/pkg/registry"
 )
 
 // A south polar stereographic product whose valid pixels are a ring from
@@ -91,10 +91,10 @@ func TestPolarRingFootprintIsFoundOnTheDataOnly(t *testing.T) {
 	testenv.Must(t, err, "footprint GeoJSON")
 
 	t0 := time.Date(2020, 1, 15, 3, 0, 0, 0, time.UTC)
-	p := registry.Product{Identifier: "POLAR", Collection: "C", ProductType: "T", BeginTime: t0, EndTime: t0.Add(time.Minute),
+	p := catalog.Product{Identifier: "POLAR", Collection: "C", ProductType: "T", BeginTime: t0, EndTime: t0.Add(time.Minute),
 		FootprintGeoJSON: string(geojson),
-		Coverages: []registry.Coverage{{Name: "POLAR", Location: "C/POLAR/polar.tif", CRS: info.CRS, Width: info.Width, Height: info.Height,
-			GeoTransform: info.GeoTransform, Bands: []registry.Band{{Index: 1, DataType: "Byte", Color: "Gray"}}}}}
+		Coverages: []catalog.Coverage{{Name: "POLAR", Location: "C/POLAR/polar.tif", CRS: info.CRS, Width: info.Width, Height: info.Height,
+			GeoTransform: info.GeoTransform, Bands: []catalog.Band{{Index: 1, DataType: "Byte", Color: "Gray"}}}}}
 	_, err = r.Register(ctx, p, true)
 	testenv.Must(t, err, "register")
 	// A product elsewhere, so that a query finding everything would show.
@@ -117,17 +117,17 @@ func TestPolarRingFootprintIsFoundOnTheDataOnly(t *testing.T) {
 	point := func(lon, lat float64) *[2]float64 { return &[2]float64{lon, lat} }
 	for _, c := range []struct {
 		name  string
-		q     registry.Query
+		q     catalog.Query
 		found bool
 	}{
-		{"point at 75°S on the data", registry.Query{Point: point(0, -75), Radius: 1000}, true},
-		{"box 10°W–10°E, 77°S–73°S", registry.Query{BBox: &[4]float64{-10, -77, 10, -73}}, true},
-		{"point at 60°S on the antimeridian", registry.Query{Point: point(180, -60), Radius: 1000}, true},
-		{"point at 60°S just west of the antimeridian", registry.Query{Point: point(-179.99, -60), Radius: 1000}, true},
-		{"point at 85°S in the nodata disc", registry.Query{Point: point(0, -85), Radius: 1000}, false},
-		{"point at 89.9°S by the pole", registry.Query{Point: point(120, -89.9), Radius: 1000}, false},
-		{"box round the pole, 85°S–80°S", registry.Query{BBox: &[4]float64{-180, -85, 180, -80}}, false},
-		{"point at 30°S north of the ring", registry.Query{Point: point(0, -30), Radius: 1000}, false},
+		{"point at 75°S on the data", catalog.Query{Point: point(0, -75), Radius: 1000}, true},
+		{"box 10°W–10°E, 77°S–73°S", catalog.Query{BBox: &[4]float64{-10, -77, 10, -73}}, true},
+		{"point at 60°S on the antimeridian", catalog.Query{Point: point(180, -60), Radius: 1000}, true},
+		{"point at 60°S just west of the antimeridian", catalog.Query{Point: point(-179.99, -60), Radius: 1000}, true},
+		{"point at 85°S in the nodata disc", catalog.Query{Point: point(0, -85), Radius: 1000}, false},
+		{"point at 89.9°S by the pole", catalog.Query{Point: point(120, -89.9), Radius: 1000}, false},
+		{"box round the pole, 85°S–80°S", catalog.Query{BBox: &[4]float64{-180, -85, 180, -80}}, false},
+		{"point at 30°S north of the ring", catalog.Query{Point: point(0, -30), Radius: 1000}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.q.Collection = "C"

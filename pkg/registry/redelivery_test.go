@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pvs/pvs/internal/testenv"
-	"github.com/pvs/pvs/pkg/registry"
+	"github.com/pvs/pvs/pkg/catalog"
 )
 
 func TestBatchFailsRefusedProductsAloneWithoutReplace(t *testing.T) {
@@ -28,19 +28,19 @@ func TestBatchFailsRefusedProductsAloneWithoutReplace(t *testing.T) {
 	backwards.EndTime = backwards.BeginTime.Add(-time.Second)
 	polar := product("POLAR", 1, 10, 89.5) // up to 90.5°N
 	cases := []struct {
-		p       registry.Product
+		p       catalog.Product
 		wantErr error  // nil: registered
 		reason  string // in the error
 	}{
 		{product("GOOD1", 3, 4, 4), nil, ""},
-		{product("TAKEN", 1, 50, 50), registry.ErrExists, "TAKEN, with another COG or other metadata"},
-		{unknown, registry.ErrNotFound, `collection "NOPE"`},
-		{backwards, registry.ErrInvalid, "end time is before begin time"},
-		{polar, registry.ErrInvalid, "outside lon/lat range"},
+		{product("TAKEN", 1, 50, 50), catalog.ErrExists, "TAKEN, with another COG or other metadata"},
+		{unknown, catalog.ErrNotFound, `collection "NOPE"`},
+		{backwards, catalog.ErrInvalid, "end time is before begin time"},
+		{polar, catalog.ErrInvalid, "outside lon/lat range"},
 		{product("AGAIN", 2, 2, 2), nil, ""}, // a redelivery
 		{product("GOOD2", 4, 6, 6), nil, ""},
 	}
-	var ps []registry.Product
+	var ps []catalog.Product
 	for _, c := range cases {
 		ps = append(ps, c.p)
 	}
@@ -58,7 +58,7 @@ func TestBatchFailsRefusedProductsAloneWithoutReplace(t *testing.T) {
 	if !res[5].Unchanged {
 		t.Errorf("the redelivered AGAIN: %+v, want unchanged", res[5].Registered)
 	}
-	recs, _ := r.Find(ctx, registry.Query{Collection: "C"})
+	recs, _ := r.Find(ctx, catalog.Query{Collection: "C"})
 	if ids(recs) != "GOOD2,GOOD1,AGAIN,TAKEN" {
 		t.Errorf("registered %s", ids(recs))
 	}
@@ -98,17 +98,17 @@ func blockAndKill(t *testing.T, pool *pgxpool.Pool, identifier string, run func(
 func TestBatchLosingItsConnectionFailsWholeAndCommitsNothing(t *testing.T) {
 	r := open(t)
 	ctx := context.Background()
-	ps := []registry.Product{product("K1", 1, 0, 0), product("K2", 2, 2, 2), product("K3", 3, 4, 4)}
-	var res []registry.Result
+	ps := []catalog.Product{product("K1", 1, 0, 0), product("K2", 2, 2, 2), product("K3", 3, 4, 4)}
+	var res []catalog.Result
 	var err error
 	blockAndKill(t, r.Pool(), "K2", func() { res, err = r.RegisterBatch(ctx, ps, false) })
 	if err == nil || res != nil {
 		t.Fatalf("batch after its connection was killed: %v, %v", res, err)
 	}
-	if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalid) {
+	if errors.Is(err, catalog.ErrExists) || errors.Is(err, catalog.ErrNotFound) || errors.Is(err, catalog.ErrInvalid) {
 		t.Errorf("a lost connection reads as a product's fault: %v", err)
 	}
-	if n, _ := r.Count(ctx, registry.Query{Collection: "C"}); n != 0 {
+	if n, _ := r.Count(ctx, catalog.Query{Collection: "C"}); n != 0 {
 		t.Errorf("%d products committed by the killed batch", n)
 	}
 	// Tried again, the whole batch goes in.
@@ -117,7 +117,7 @@ func TestBatchLosingItsConnectionFailsWholeAndCommitsNothing(t *testing.T) {
 	for _, x := range res {
 		testenv.Must(t, x.Err, "register")
 	}
-	if n, _ := r.Count(ctx, registry.Query{Collection: "C"}); n != 3 {
+	if n, _ := r.Count(ctx, catalog.Query{Collection: "C"}); n != 3 {
 		t.Errorf("%d products after the retry", n)
 	}
 }
@@ -161,7 +161,7 @@ func TestDeregistrationLeavesATombstoneUntilSettled(t *testing.T) {
 		rms[0].Product.Collection != "C" || !strings.Contains(rms[0].Product.FootprintGeoJSON, "MultiPolygon") {
 		t.Fatalf("removal = %+v", rms)
 	}
-	if _, err := r.Get(ctx, "P"); !errors.Is(err, registry.ErrNotFound) {
+	if _, err := r.Get(ctx, "P"); !errors.Is(err, catalog.ErrNotFound) {
 		t.Errorf("P still registered: %v", err)
 	}
 	// Not settled: a redelivery gets the same pending removal.
@@ -198,7 +198,7 @@ func TestDeregistrationLeavesATombstoneUntilSettled(t *testing.T) {
 	testenv.Must(t, r.SettleRemovals(ctx, nil), "prune")
 	for _, id := range []string{"P", "NEVER"} {
 		_, err := r.Deregister(ctx, id)
-		if !errors.Is(err, registry.ErrNotFound) || err.Error() != "product "+id+" is not registered (nor was it deregistered lately): nothing to deregister" {
+		if !errors.Is(err, catalog.ErrNotFound) || err.Error() != "product "+id+" is not registered (nor was it deregistered lately): nothing to deregister" {
 			t.Errorf("deregister %s: %v", id, err)
 		}
 	}

@@ -12,48 +12,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pvs/pvs/pkg/catalog"
 )
-
-// Registered is the outcome of a registration.
-type Registered struct {
-	ID       int64
-	Replaced bool
-	// Unchanged is set when the identifier already held this very product
-	// (a redelivered registration): nothing was written, and the caller
-	// announces it again in case the first attempt never did.
-	Unchanged bool
-	// BBox is the stored footprint's bbox, Footprint the footprint as
-	// stored (GeoJSON MultiPolygon, split at the antimeridian).
-	BBox      [4]float64
-	Footprint string
-	// Previous holds the footprint bbox and interval the product had before a
-	// replacement, so that the caches can drop what it covered then. An
-	// unchanged product reports its last replacement's, if any.
-	Previous *Extent
-}
-
-// Extent is a footprint (GeoJSON), its bbox (EPSG:4326) and a time
-// interval.
-type Extent struct {
-	BBox      [4]float64
-	Footprint string
-	BeginTime time.Time
-	EndTime   time.Time
-}
-
-// Result is the outcome of one product of a batch.
-type Result struct {
-	Registered
-	Err error
-}
 
 // Register stores p in one transaction. With replace, a known identifier is
 // updated in place; without, it is an ErrExists failure unless it holds the
 // same product already.
-func (r *Registry) Register(ctx context.Context, p Product, replace bool) (Registered, error) {
-	res, err := r.RegisterBatch(ctx, []Product{p}, replace)
+func (r *Registry) Register(ctx context.Context, p catalog.Product, replace bool) (catalog.Registered, error) {
+	res, err := r.RegisterBatch(ctx, []catalog.Product{p}, replace)
 	if err != nil {
-		return Registered{}, err
+		return catalog.Registered{}, err
 	}
 	return res[0].Registered, res[0].Err
 }
@@ -89,8 +58,8 @@ func (d *summaryDelta) add(b [4]float64, begin, end time.Time) {
 // connection, the server or the context went away): then nothing of the
 // batch is committed and every product of it may be tried again; it never
 // wraps ErrExists, ErrNotFound or ErrInvalid.
-func (r *Registry) RegisterBatch(ctx context.Context, ps []Product, replace bool) ([]Result, error) {
-	results := make([]Result, len(ps))
+func (r *Registry) RegisterBatch(ctx context.Context, ps []catalog.Product, replace bool) ([]catalog.Result, error) {
+	results := make([]catalog.Result, len(ps))
 	// Locks are taken in identifier order, so concurrent batches never wait
 	// on each other in a cycle.
 	order := make([]int, len(ps))
@@ -135,10 +104,10 @@ func (r *Registry) RegisterBatch(ctx context.Context, ps []Product, replace bool
 
 // registerSaved registers p under a savepoint. When the savepoint cannot be
 // rolled back the transaction is lost, and that is the error returned.
-func registerSaved(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Registered, error) {
+func registerSaved(ctx context.Context, tx pgx.Tx, p catalog.Product, replace bool) (catalog.Registered, error) {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
-		return Registered{}, err
+		return catalog.Registered{}, err
 	}
 	reg, err := registerOne(ctx, sp, p, replace)
 	if err != nil {
@@ -177,7 +146,7 @@ func applySummaries(ctx context.Context, tx pgx.Tx, deltas map[string]*summaryDe
 // connection, a timeout) or one about the session, the transaction or the
 // server is the batch's.
 func productFault(err error) bool {
-	if errors.Is(err, ErrExists) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+	if errors.Is(err, catalog.ErrExists) || errors.Is(err, catalog.ErrNotFound) || errors.Is(err, catalog.ErrInvalid) {
 		return true
 	}
 	var pg *pgconn.PgError
@@ -201,20 +170,20 @@ func productFault(err error) bool {
 type current struct {
 	id          int64
 	fingerprint string // "" when registered before fingerprints were kept
-	Extent
+	catalog.Extent
 }
 
 const lockIdentifier = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 
-func registerOne(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Registered, error) {
-	var out Registered
+func registerOne(ctx context.Context, tx pgx.Tx, p catalog.Product, replace bool) (catalog.Registered, error) {
+	var out catalog.Registered
 	fp, err := fingerprint(p)
 	if err != nil {
 		return out, err
 	}
 	md, err := json.Marshal(p.Metadata)
 	if err != nil {
-		return out, fmt.Errorf("%w: metadata: %v", ErrInvalid, err)
+		return out, fmt.Errorf("%w: metadata: %v", catalog.ErrInvalid, err)
 	}
 	// Registrations of one identifier take turns: row locks cannot guard a
 	// row that does not exist yet.
@@ -229,14 +198,14 @@ func registerOne(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Regis
 		return unchanged(ctx, tx, cur)
 	}
 	if exists && !replace {
-		return out, fmt.Errorf("%w: %s, with another COG or other metadata (replacing is off)", ErrExists, p.Identifier)
+		return out, fmt.Errorf("%w: %s, with another COG or other metadata (replacing is off)", catalog.ErrExists, p.Identifier)
 	}
 	var collExists bool
 	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM collections WHERE name = $1)", p.Collection).Scan(&collExists); err != nil {
 		return out, err
 	}
 	if !collExists {
-		return out, fmt.Errorf("collection %q: %w", p.Collection, ErrNotFound)
+		return out, fmt.Errorf("collection %q: %w", p.Collection, catalog.ErrNotFound)
 	}
 	out, err = upsertProduct(ctx, tx, p, md, fp)
 	if err != nil {
@@ -258,11 +227,11 @@ func registerOne(ctx context.Context, tx pgx.Tx, p Product, replace bool) (Regis
 // fingerprint identifies what is registered under p's identifier, so that a
 // redelivered registration can be told from a different product. Times are
 // taken in UTC: one instant, one fingerprint.
-func fingerprint(p Product) (string, error) {
+func fingerprint(p catalog.Product) (string, error) {
 	p.BeginTime, p.EndTime = p.BeginTime.UTC(), p.EndTime.UTC()
 	b, err := json.Marshal(p)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+		return "", fmt.Errorf("%w: %v", catalog.ErrInvalid, err)
 	}
 	sum := sha256.Sum256(b)
 	return "v1:" + hex.EncodeToString(sum[:]), nil
@@ -287,9 +256,9 @@ func loadCurrent(ctx context.Context, tx pgx.Tx, identifier string) (current, bo
 // unchanged is the outcome of registering the product that is registered
 // already. It carries the extent before the last replacement: if that
 // replacement's announcement was lost, this one makes up for it.
-func unchanged(ctx context.Context, tx pgx.Tx, cur current) (Registered, error) {
-	out := Registered{ID: cur.id, Unchanged: true, BBox: cur.BBox, Footprint: cur.Footprint}
-	var prev Extent
+func unchanged(ctx context.Context, tx pgx.Tx, cur current) (catalog.Registered, error) {
+	out := catalog.Registered{ID: cur.id, Unchanged: true, BBox: cur.BBox, Footprint: cur.Footprint}
+	var prev catalog.Extent
 	err := tx.QueryRow(ctx, `SELECT ST_XMin(previous_footprint), ST_YMin(previous_footprint), ST_XMax(previous_footprint),
 			ST_YMax(previous_footprint), ST_AsGeoJSON(previous_footprint), previous_begin_time, previous_end_time
 		FROM products WHERE id = $1 AND previous_footprint IS NOT NULL`, cur.id).
@@ -306,8 +275,8 @@ func unchanged(ctx context.Context, tx pgx.Tx, cur current) (Registered, error) 
 
 // upsertProduct writes the product row; a replacement keeps the extent the
 // row had (see unchanged).
-func upsertProduct(ctx context.Context, tx pgx.Tx, p Product, md []byte, fp string) (Registered, error) {
-	var out Registered
+func upsertProduct(ctx context.Context, tx pgx.Tx, p catalog.Product, md []byte, fp string) (catalog.Registered, error) {
+	var out catalog.Registered
 	// Unwrapped rings (past ±180) are split at the antimeridian, then
 	// repaired; whatever is not a polygon after repair is dropped.
 	const geom = `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_WrapX(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), 180, -360)), 3))`
@@ -333,17 +302,17 @@ func upsertProduct(ctx context.Context, tx pgx.Tx, p Product, md []byte, fp stri
 		return out, err
 	}
 	if out.BBox[0] < -180 || out.BBox[2] > 180 || out.BBox[1] < -90 || out.BBox[3] > 90 {
-		return out, fmt.Errorf("%w: footprint bbox %v is outside lon/lat range", ErrInvalid, out.BBox)
+		return out, fmt.Errorf("%w: footprint bbox %v is outside lon/lat range", catalog.ErrInvalid, out.BBox)
 	}
 	return out, nil
 }
 
 // insertParts writes the coverages and browses of product id.
-func insertParts(ctx context.Context, tx pgx.Tx, id int64, p Product) error {
+func insertParts(ctx context.Context, tx pgx.Tx, id int64, p catalog.Product) error {
 	for _, c := range p.Coverages {
 		bands, err := json.Marshal(c.Bands)
 		if err != nil {
-			return fmt.Errorf("%w: bands of %s: %v", ErrInvalid, c.Name, err)
+			return fmt.Errorf("%w: bands of %s: %v", catalog.ErrInvalid, c.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO coverages (product_id, name, location, crs, width, height, geotransform, bands)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -367,7 +336,7 @@ func insertParts(ctx context.Context, tx pgx.Tx, id int64, p Product) error {
 // statistics of p's bands. Only widening keeps registration O(1) whatever
 // the number of products of the type; the price is that a range never
 // narrows when the product that widened it is replaced or removed.
-func widenTypeStats(ctx context.Context, tx pgx.Tx, p Product) error {
+func widenTypeStats(ctx context.Context, tx pgx.Tx, p catalog.Product) error {
 	for _, c := range p.Coverages {
 		for _, b := range c.Bands {
 			if b.Stats == nil || b.Index < 1 {
@@ -402,20 +371,20 @@ func describe(err error) error {
 	}
 	switch pg.ConstraintName {
 	case "products_time_order":
-		return fmt.Errorf("%w: end time is before begin time", ErrInvalid)
+		return fmt.Errorf("%w: end time is before begin time", catalog.ErrInvalid)
 	case "products_footprint_not_empty":
-		return fmt.Errorf("%w: the footprint has no area (empty after repair)", ErrInvalid)
+		return fmt.Errorf("%w: the footprint has no area (empty after repair)", catalog.ErrInvalid)
 	case "products_cloud_cover_check":
-		return fmt.Errorf("%w: cloud cover must be between 0 and 100", ErrInvalid)
+		return fmt.Errorf("%w: cloud cover must be between 0 and 100", catalog.ErrInvalid)
 	}
 	switch pg.Code {
 	case "XX000", "22023", "22P02", "22000":
-		return fmt.Errorf("%w: footprint geometry: %s", ErrInvalid, pg.Message)
+		return fmt.Errorf("%w: footprint geometry: %s", catalog.ErrInvalid, pg.Message)
 	case "22021":
-		return fmt.Errorf("%w: text is not valid UTF-8", ErrInvalid)
+		return fmt.Errorf("%w: text is not valid UTF-8", catalog.ErrInvalid)
 	}
 	if c := pg.Code[:min(2, len(pg.Code))]; c == "22" || c == "23" {
-		return fmt.Errorf("%w: %s", ErrInvalid, pg.Message)
+		return fmt.Errorf("%w: %s", catalog.ErrInvalid, pg.Message)
 	}
 	return err
 }

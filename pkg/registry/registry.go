@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pvs/pvs/pkg/catalog"
 )
 
 // Registry is a connection pool to the catalogue database.
@@ -35,94 +36,6 @@ func (r *Registry) Close() { r.pool.Close() }
 
 // Pool returns the connection pool.
 func (r *Registry) Pool() *pgxpool.Pool { return r.pool }
-
-// Band describes one band of a coverage.
-type Band struct {
-	Index    int      `json:"index"`
-	DataType string   `json:"data_type"`
-	Color    string   `json:"color"`
-	NoData   *float64 `json:"nodata,omitempty"`
-	// Stats are the band's statistics, when the preprocessor computed
-	// them; a browse without an explicit range is stretched by them.
-	Stats *BandStats `json:"stats,omitempty"`
-}
-
-// BandStats summarise a band's valid values (as pkg/cog computes them).
-type BandStats struct {
-	Min  float64 `json:"min"`
-	Max  float64 `json:"max"`
-	Mean float64 `json:"mean"`
-	P2   float64 `json:"p2"`
-	P98  float64 `json:"p98"`
-}
-
-// BandRange is the stretch range of one band (1-based) shared by the
-// products of one type: the envelope of their 2nd and 98th percentiles.
-type BandRange struct {
-	Band int     `json:"band"`
-	Low  float64 `json:"p2"`
-	High float64 `json:"p98"`
-}
-
-// Coverage is one raster of a product.
-type Coverage struct {
-	Name         string
-	Location     string // object key in the output store
-	CRS          string
-	Width        int
-	Height       int
-	GeoTransform [6]float64
-	Bands        []Band
-}
-
-// Properties are the common EO properties kept as columns.
-type Properties struct {
-	Platform        string
-	PlatformSerial  string
-	Instrument      string
-	SensorType      string
-	AcquisitionType string
-	OrbitNumber     string
-	OrbitDirection  string
-	CloudCover      *float64 // percent
-}
-
-// Browse is a browse image or mask produced for a product.
-type Browse struct {
-	Kind     string // "browse" or "mask"
-	Name     string
-	Location string
-}
-
-// Product is what registration stores.
-type Product struct {
-	Identifier  string
-	Collection  string
-	ProductType string
-	// ParentIdentifier is the metadata's eop:parentIdentifier; empty when
-	// it gives none.
-	ParentIdentifier string
-	BeginTime        time.Time
-	EndTime          time.Time
-	// FootprintGeoJSON is a GeoJSON Polygon or MultiPolygon in EPSG:4326.
-	// Rings crossing the antimeridian may run past ±180 (unwrapped); they
-	// are stored split in two at the antimeridian.
-	FootprintGeoJSON string
-	Properties       Properties
-	Metadata         map[string]any
-	Coverages        []Coverage
-	Browses          []Browse
-}
-
-// ErrExists is returned by Register without replace for a known identifier
-// under which a different product is registered.
-var ErrExists = errors.New("product already registered")
-
-// ErrNotFound is returned for an unknown identifier or collection.
-var ErrNotFound = errors.New("not found")
-
-// ErrInvalid marks a product the database refuses (geometry, times, values).
-var ErrInvalid = errors.New("invalid product")
 
 // EnsureCollection creates the collection if it is new and records its
 // product and browse types.
@@ -154,77 +67,8 @@ func updateSummary(ctx context.Context, tx pgx.Tx, collection string) error {
 	return err
 }
 
-// Record is a registered product as the readers see it.
-type Record struct {
-	ID          int64
-	Identifier  string
-	Collection  string
-	ProductType string
-	BeginTime   time.Time
-	EndTime     time.Time
-	BBox        [4]float64 // footprint bbox, EPSG:4326
-	// FootprintGeoJSON is the footprint as GeoJSON.
-	FootprintGeoJSON string
-	// Properties are the product's metadata properties.
-	Properties map[string]any
-	Coverages  []Coverage
-	Platform   string
-	CloudCover *float64
-	// ParentIdentifier is the metadata's eop:parentIdentifier, if any.
-	ParentIdentifier string
-	// TypeRanges are the stretch ranges of the product's type in its
-	// collection (see BandRange), one per band that has statistics.
-	TypeRanges []BandRange
-	// Updated is when the product was last registered.
-	Updated time.Time
-}
-
-// Query selects products.
-type Query struct {
-	Collection string
-	// BBox in BBoxCRS (EPSG:4326 lon/lat when 0); nil means everywhere.
-	BBox    *[4]float64
-	BBoxCRS int
-	// Start and End bound the time interval products must intersect; zero
-	// values leave that side open.
-	Start, End time.Time
-	// Times, when set, are intervals of which products must intersect one
-	// (a WMS TIME list).
-	Times []TimeRange
-	// Identifier, when set, selects that product only.
-	Identifier string
-	// GeometryWKT, when set, is a geometry in EPSG:4326 (lon/lat) that
-	// footprints must intersect.
-	GeometryWKT string
-	// Point and Radius (metres), when Point is set, select footprints
-	// within Radius of the lon/lat point.
-	Point  *[2]float64
-	Radius float64
-	// ProductType, Platform and ParentIdentifier, when set, must match
-	// exactly.
-	ProductType      string
-	Platform         string
-	ParentIdentifier string
-	// CloudCover, when set, bounds the cloud cover (percent); products
-	// without one do not match.
-	CloudCover *NumberRange
-	Limit      int
-	Offset     int
-}
-
-// NumberRange is a set of values or an interval, each end open or closed
-// and either missing (unbounded).
-type NumberRange struct {
-	Set                        []float64
-	Min, Max                   *float64
-	MinExclusive, MaxExclusive bool
-}
-
-// TimeRange is a closed time interval.
-type TimeRange struct{ Start, End time.Time }
-
 // where builds the filter of q (without order or limit) and its args.
-func (q Query) where() (string, []any) {
+func where(q catalog.Query) (string, []any) {
 	where := "WHERE p.collection = $1"
 	args := []any{q.Collection}
 	if q.BBox != nil {
@@ -310,8 +154,8 @@ func (q Query) where() (string, []any) {
 }
 
 // Find returns the products matching q, newest first.
-func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
-	where, args := q.where()
+func (r *Registry) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
+	where, args := where(q)
 	where += " ORDER BY p.begin_time DESC, p.id DESC"
 	if q.Limit > 0 {
 		args = append(args, q.Limit)
@@ -329,8 +173,8 @@ func (r *Registry) Find(ctx context.Context, q Query) ([]Record, error) {
 }
 
 // Count returns how many products match q (its Limit and Offset aside).
-func (r *Registry) Count(ctx context.Context, q Query) (int64, error) {
-	where, args := q.where()
+func (r *Registry) Count(ctx context.Context, q catalog.Query) (int64, error) {
+	where, args := where(q)
 	var n int64
 	if err := r.pool.QueryRow(ctx, "SELECT count(*) FROM products p "+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count products: %w", describe(err))
@@ -339,13 +183,13 @@ func (r *Registry) Count(ctx context.Context, q Query) (int64, error) {
 }
 
 // Get returns one product by identifier.
-func (r *Registry) Get(ctx context.Context, identifier string) (Record, error) {
+func (r *Registry) Get(ctx context.Context, identifier string) (catalog.Record, error) {
 	recs, err := queryRecords(ctx, r.pool, "WHERE p.identifier = $1", identifier)
 	if err != nil {
-		return Record{}, fmt.Errorf("get product %s: %w", identifier, err)
+		return catalog.Record{}, fmt.Errorf("get product %s: %w", identifier, err)
 	}
 	if len(recs) == 0 {
-		return Record{}, fmt.Errorf("product %q: %w", identifier, ErrNotFound)
+		return catalog.Record{}, fmt.Errorf("product %q: %w", identifier, catalog.ErrNotFound)
 	}
 	return recs[0], nil
 }
@@ -354,7 +198,7 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]Record, error) {
+func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]catalog.Record, error) {
 	rows, err := q.Query(ctx, `SELECT p.id, p.identifier, p.collection, p.product_type, p.begin_time, p.end_time,
 			ST_XMin(p.footprint), ST_YMin(p.footprint), ST_XMax(p.footprint), ST_YMax(p.footprint),
 			ST_AsGeoJSON(p.footprint), p.metadata, COALESCE(p.platform, ''), p.cloud_cover, p.updated_at,
@@ -369,9 +213,9 @@ func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Record
+	var out []catalog.Record
 	for rows.Next() {
-		var rec Record
+		var rec catalog.Record
 		var covs, md, ranges []byte
 		if err := rows.Scan(&rec.ID, &rec.Identifier, &rec.Collection, &rec.ProductType, &rec.BeginTime, &rec.EndTime,
 			&rec.BBox[0], &rec.BBox[1], &rec.BBox[2], &rec.BBox[3], &rec.FootprintGeoJSON, &md, &rec.Platform, &rec.CloudCover, &rec.Updated, &covs,
@@ -385,19 +229,19 @@ func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]
 			return nil, err
 		}
 		var cj []struct {
-			Name         string    `json:"name"`
-			Location     string    `json:"location"`
-			CRS          string    `json:"crs"`
-			Width        int       `json:"width"`
-			Height       int       `json:"height"`
-			GeoTransform []float64 `json:"geotransform"`
-			Bands        []Band    `json:"bands"`
+			Name         string         `json:"name"`
+			Location     string         `json:"location"`
+			CRS          string         `json:"crs"`
+			Width        int            `json:"width"`
+			Height       int            `json:"height"`
+			GeoTransform []float64      `json:"geotransform"`
+			Bands        []catalog.Band `json:"bands"`
 		}
 		if err := json.Unmarshal(covs, &cj); err != nil {
 			return nil, err
 		}
 		for _, c := range cj {
-			cov := Coverage{Name: c.Name, Location: c.Location, CRS: c.CRS, Width: c.Width, Height: c.Height, Bands: c.Bands}
+			cov := catalog.Coverage{Name: c.Name, Location: c.Location, CRS: c.CRS, Width: c.Width, Height: c.Height, Bands: c.Bands}
 			copy(cov.GeoTransform[:], c.GeoTransform)
 			rec.Coverages = append(rec.Coverages, cov)
 		}
@@ -406,25 +250,15 @@ func queryRecords(ctx context.Context, q querier, where string, args ...any) ([]
 	return out, rows.Err()
 }
 
-// Summary is a collection's summary.
-type Summary struct {
-	Name         string
-	Title        string
-	BBox         *[4]float64
-	BeginTime    *time.Time
-	EndTime      *time.Time
-	ProductCount int64
-}
-
 // Collection returns the collection's summary.
-func (r *Registry) Collection(ctx context.Context, name string) (Summary, error) {
-	s := Summary{Name: name}
+func (r *Registry) Collection(ctx context.Context, name string) (catalog.Summary, error) {
+	s := catalog.Summary{Name: name}
 	var minx, miny, maxx, maxy *float64
 	err := r.pool.QueryRow(ctx, `SELECT title, ST_XMin(extent), ST_YMin(extent), ST_XMax(extent), ST_YMax(extent),
 			begin_time, end_time, product_count FROM collections WHERE name = $1`, name).
 		Scan(&s.Title, &minx, &miny, &maxx, &maxy, &s.BeginTime, &s.EndTime, &s.ProductCount)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s, fmt.Errorf("collection %q: %w", name, ErrNotFound)
+		return s, fmt.Errorf("collection %q: %w", name, catalog.ErrNotFound)
 	}
 	if err != nil {
 		return s, fmt.Errorf("collection %s: %w", name, err)

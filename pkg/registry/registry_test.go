@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
+	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/registry"
 )
 
@@ -30,12 +32,12 @@ func square(x, y, d float64) string {
 	return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%v,%v],[%v,%v],[%v,%v],[%v,%v],[%v,%v]]]}`, x, y, x+d, y, x+d, y+d, x, y+d, x, y)
 }
 
-func product(id string, day int, x, y float64) registry.Product {
+func product(id string, day int, x, y float64) catalog.Product {
 	t0 := time.Date(2018, 6, day, 10, 0, 0, 0, time.UTC)
-	return registry.Product{Identifier: id, Collection: "C", ProductType: "T", BeginTime: t0, EndTime: t0.Add(time.Minute),
+	return catalog.Product{Identifier: id, Collection: "C", ProductType: "T", BeginTime: t0, EndTime: t0.Add(time.Minute),
 		FootprintGeoJSON: square(x, y, 1), Metadata: map[string]any{"platform": "X"},
-		Coverages: []registry.Coverage{{Name: id, Location: "C/" + id + "/" + id + ".tif", CRS: "EPSG:4326", Width: 10, Height: 10,
-			GeoTransform: [6]float64{x, 0.1, 0, y + 1, 0, -0.1}, Bands: []registry.Band{{Index: 1, DataType: "Byte", Color: "Gray"}}}}}
+		Coverages: []catalog.Coverage{{Name: id, Location: "C/" + id + "/" + id + ".tif", CRS: "EPSG:4326", Width: 10, Height: 10,
+			GeoTransform: [6]float64{x, 0.1, 0, y + 1, 0, -0.1}, Bands: []catalog.Band{{Index: 1, DataType: "Byte", Color: "Gray"}}}}}
 }
 
 func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
@@ -87,7 +89,7 @@ func TestRegisterFindReplaceDeregister(t *testing.T) {
 	_, err = r.Register(ctx, product("FAR", 3, 100, -10), true)
 	testenv.Must(t, err, "register FAR")
 
-	recs, err := r.Find(ctx, registry.Query{Collection: "C", BBox: &[4]float64{10.2, 40.2, 10.8, 40.8}})
+	recs, err := r.Find(ctx, catalog.Query{Collection: "C", BBox: &[4]float64{10.2, 40.2, 10.8, 40.8}})
 	testenv.Must(t, err, "find")
 	if ids(recs) != "B,A" {
 		t.Errorf("bbox query = %s, want newest first B,A", ids(recs))
@@ -95,11 +97,11 @@ func TestRegisterFindReplaceDeregister(t *testing.T) {
 	if len(recs[0].Coverages) != 1 || recs[0].Coverages[0].Location != "C/B/B.tif" || recs[0].Coverages[0].GeoTransform[1] != 0.1 {
 		t.Errorf("coverage = %+v", recs[0].Coverages)
 	}
-	recs, _ = r.Find(ctx, registry.Query{Collection: "C", Start: time.Date(2018, 6, 1, 10, 0, 30, 0, time.UTC), End: time.Date(2018, 6, 1, 10, 0, 30, 0, time.UTC)})
+	recs, _ = r.Find(ctx, catalog.Query{Collection: "C", Start: time.Date(2018, 6, 1, 10, 0, 30, 0, time.UTC), End: time.Date(2018, 6, 1, 10, 0, 30, 0, time.UTC)})
 	if ids(recs) != "A" {
 		t.Errorf("instant inside A = %s", ids(recs))
 	}
-	recs, _ = r.Find(ctx, registry.Query{Collection: "C", Start: time.Date(2018, 6, 2, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 6, 30, 0, 0, 0, 0, time.UTC), Limit: 1})
+	recs, _ = r.Find(ctx, catalog.Query{Collection: "C", Start: time.Date(2018, 6, 2, 0, 0, 0, 0, time.UTC), End: time.Date(2018, 6, 30, 0, 0, 0, 0, time.UTC), Limit: 1})
 	if ids(recs) != "FAR" {
 		t.Errorf("range with limit 1 = %s", ids(recs))
 	}
@@ -123,7 +125,7 @@ func TestRegisterFindReplaceDeregister(t *testing.T) {
 	if res, err := r.Register(ctx, moved, false); err != nil || !res.Unchanged || res.Replaced {
 		t.Errorf("no-replace redelivery: %+v, %v, want unchanged", res, err)
 	}
-	if _, err := r.Register(ctx, product("A", 6, 30, 30), false); !errors.Is(err, registry.ErrExists) {
+	if _, err := r.Register(ctx, product("A", 6, 30, 30), false); !errors.Is(err, catalog.ErrExists) {
 		t.Errorf("no-replace registration of another product: %v, want ErrExists", err)
 	}
 	got, err := r.Get(ctx, "A")
@@ -154,7 +156,7 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 	ctx := context.Background()
 	p := product("X", 1, 0, 0)
 	p.Collection = "UNKNOWN"
-	if _, err := r.Register(ctx, p, true); !errors.Is(err, registry.ErrNotFound) {
+	if _, err := r.Register(ctx, p, true); !errors.Is(err, catalog.ErrNotFound) {
 		t.Errorf("unknown collection: %v", err)
 	}
 	p = product("X", 1, 0, 0)
@@ -192,13 +194,13 @@ func TestConcurrentRegistrationsOfOneProduct(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	recs, _ := r.Find(ctx, registry.Query{Collection: "C"})
+	recs, _ := r.Find(ctx, catalog.Query{Collection: "C"})
 	if len(recs) != 1 || len(recs[0].Coverages) != 1 {
 		t.Errorf("%d products, %d coverages after concurrent registrations", len(recs), len(recs[0].Coverages))
 	}
 }
 
-func ids(recs []registry.Record) string {
+func ids(recs []catalog.Record) string {
 	var s []string
 	for _, r := range recs {
 		s = append(s, r.Identifier)
@@ -218,14 +220,14 @@ func TestAntimeridianFootprintIsSplitAndFoundFromBothSides(t *testing.T) {
 		t.Errorf("stored bbox = %v, want split parts spanning ±180", reg.BBox)
 	}
 	for name, bbox := range map[string][4]float64{"east side": {179.5, -16.8, 179.9, -16.2}, "west side": {-179.9, -16.8, -179.5, -16.2}} {
-		recs, err := r.Find(ctx, registry.Query{Collection: "C", BBox: &bbox})
+		recs, err := r.Find(ctx, catalog.Query{Collection: "C", BBox: &bbox})
 		testenv.Must(t, err, "find")
 		if ids(recs) != "FIJI" {
 			t.Errorf("%s: found %q", name, ids(recs))
 		}
 	}
 	// The split leaves the rest of the world out.
-	recs, _ := r.Find(ctx, registry.Query{Collection: "C", BBox: &[4]float64{-10, -17, 10, -16}})
+	recs, _ := r.Find(ctx, catalog.Query{Collection: "C", BBox: &[4]float64{-10, -17, 10, -16}})
 	if len(recs) != 0 {
 		t.Errorf("a query at 0° found %s", ids(recs))
 	}
@@ -242,12 +244,12 @@ func TestFindByBBoxInAnotherCRS(t *testing.T) {
 	_, err := r.Register(ctx, product("A", 1, 10, 40), true)
 	testenv.Must(t, err, "register")
 	// Web Mercator around lon 10.5, lat 40.5.
-	recs, err := r.Find(ctx, registry.Query{Collection: "C", BBox: &[4]float64{1150000, 4930000, 1190000, 4960000}, BBoxCRS: 3857})
+	recs, err := r.Find(ctx, catalog.Query{Collection: "C", BBox: &[4]float64{1150000, 4930000, 1190000, 4960000}, BBoxCRS: 3857})
 	testenv.Must(t, err, "find")
 	if ids(recs) != "A" {
 		t.Errorf("EPSG:3857 query found %q", ids(recs))
 	}
-	recs, _ = r.Find(ctx, registry.Query{Collection: "C", BBox: &[4]float64{0, 0, 100000, 100000}, BBoxCRS: 3857})
+	recs, _ = r.Find(ctx, catalog.Query{Collection: "C", BBox: &[4]float64{0, 0, 100000, 100000}, BBoxCRS: 3857})
 	if len(recs) != 0 {
 		t.Errorf("EPSG:3857 query far away found %q", ids(recs))
 	}
@@ -261,15 +263,15 @@ func TestBatchFailsProductsAlone(t *testing.T) {
 	bad.EndTime = bad.BeginTime.Add(-time.Second)
 	flat := product("FLAT", 1, 0, 0)
 	flat.FootprintGeoJSON = `{"type":"Polygon","coordinates":[[[0,0],[1,1],[2,2],[0,0]]]}`
-	res, err := r.RegisterBatch(ctx, []registry.Product{good, bad, flat, product("GOOD2", 2, 5, 5)}, true)
+	res, err := r.RegisterBatch(ctx, []catalog.Product{good, bad, flat, product("GOOD2", 2, 5, 5)}, true)
 	testenv.Must(t, err, "batch")
 	if res[0].Err != nil || res[3].Err != nil {
 		t.Errorf("good products failed: %v %v", res[0].Err, res[3].Err)
 	}
-	if !errors.Is(res[1].Err, registry.ErrInvalid) || !strings.Contains(res[1].Err.Error(), "end time is before begin time") {
+	if !errors.Is(res[1].Err, catalog.ErrInvalid) || !strings.Contains(res[1].Err.Error(), "end time is before begin time") {
 		t.Errorf("bad times: %v", res[1].Err)
 	}
-	if !errors.Is(res[2].Err, registry.ErrInvalid) || !strings.Contains(res[2].Err.Error(), "no area") {
+	if !errors.Is(res[2].Err, catalog.ErrInvalid) || !strings.Contains(res[2].Err.Error(), "no area") {
 		t.Errorf("flat footprint: %v", res[2].Err)
 	}
 	s, _ := r.Collection(ctx, "C")
@@ -286,7 +288,7 @@ func TestFindWithATimeList(t *testing.T) {
 		testenv.Must(t, err, "register")
 	}
 	day := func(d int) time.Time { return time.Date(2018, 6, d, 10, 0, 30, 0, time.UTC) }
-	recs, err := r.Find(ctx, registry.Query{Collection: "C", Times: []registry.TimeRange{{Start: day(1), End: day(1)}, {Start: day(3), End: day(4)}}})
+	recs, err := r.Find(ctx, catalog.Query{Collection: "C", Times: []period.Period{{Start: day(1), End: day(1)}, {Start: day(3), End: day(4)}}})
 	testenv.Must(t, err, "find")
 	if ids(recs) != "D3,D1" {
 		t.Errorf("time list found %q, want D3,D1", ids(recs))
@@ -317,19 +319,19 @@ func TestSearchFiltersPagingAndCount(t *testing.T) {
 	}
 	lo, hi := 10.0, 20.0
 	for name, c := range map[string]struct {
-		q    registry.Query
+		q    catalog.Query
 		want string
 	}{
-		"all newest first": {registry.Query{}, "S4,S3,S2,S1"},
-		"page 2 of size 2": {registry.Query{Limit: 2, Offset: 2}, "S2,S1"},
-		"geometry":         {registry.Query{GeometryWKT: "POLYGON((29 -6,31 -6,31 -4,29 -4,29 -6))"}, "S3"},
-		"point and radius": {registry.Query{Point: &[2]float64{10.1, 39.9}, Radius: 30000}, "S4,S1"},
-		"product type":     {registry.Query{ProductType: "U"}, "S3"},
-		"platform":         {registry.Query{Platform: "SPOT"}, "S2"},
-		"cloud [10,20]":    {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi}}, "S2"},
-		"cloud ]10,20[":    {registry.Query{CloudCover: &registry.NumberRange{Min: &lo, Max: &hi, MinExclusive: true, MaxExclusive: true}}, ""},
-		"cloud <=20":       {registry.Query{CloudCover: &registry.NumberRange{Max: &hi}}, "S2,S1"},
-		"cloud set {5,50}": {registry.Query{CloudCover: &registry.NumberRange{Set: []float64{5, 50}}}, "S3,S1"},
+		"all newest first": {catalog.Query{}, "S4,S3,S2,S1"},
+		"page 2 of size 2": {catalog.Query{Limit: 2, Offset: 2}, "S2,S1"},
+		"geometry":         {catalog.Query{GeometryWKT: "POLYGON((29 -6,31 -6,31 -4,29 -4,29 -6))"}, "S3"},
+		"point and radius": {catalog.Query{Point: &[2]float64{10.1, 39.9}, Radius: 30000}, "S4,S1"},
+		"product type":     {catalog.Query{ProductType: "U"}, "S3"},
+		"platform":         {catalog.Query{Platform: "SPOT"}, "S2"},
+		"cloud [10,20]":    {catalog.Query{CloudCover: &catalog.NumberRange{Min: &lo, Max: &hi}}, "S2"},
+		"cloud ]10,20[":    {catalog.Query{CloudCover: &catalog.NumberRange{Min: &lo, Max: &hi, MinExclusive: true, MaxExclusive: true}}, ""},
+		"cloud <=20":       {catalog.Query{CloudCover: &catalog.NumberRange{Max: &hi}}, "S2,S1"},
+		"cloud set {5,50}": {catalog.Query{CloudCover: &catalog.NumberRange{Set: []float64{5, 50}}}, "S3,S1"},
 	} {
 		c.q.Collection = "C"
 		recs, err := r.Find(ctx, c.q)
@@ -350,7 +352,7 @@ func TestSearchFiltersPagingAndCount(t *testing.T) {
 			t.Errorf("%s: count %d, want %d", name, n, want)
 		}
 	}
-	recs, err := r.Find(ctx, registry.Query{Collection: "C", Identifier: "S2"})
+	recs, err := r.Find(ctx, catalog.Query{Collection: "C", Identifier: "S2"})
 	testenv.Must(t, err, "get S2")
 	if len(recs) != 1 || recs[0].Platform != "SPOT" || recs[0].CloudCover == nil || *recs[0].CloudCover != 20 || recs[0].Updated.IsZero() {
 		t.Errorf("S2 reads back as %+v", recs)

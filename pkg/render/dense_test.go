@@ -14,9 +14,11 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/crs"
+	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/registry"
 )
 
@@ -68,16 +70,16 @@ func writeCOG(t testing.TB, dir, name string, bbox [4]float64, rgb [3]byte) stri
 }
 
 // denseProduct is a product of collection coll over one COG of dir.
-func denseProduct(t testing.TB, dir, coll, id, name string, at time.Time, footprint string) registry.Product {
+func denseProduct(t testing.TB, dir, coll, id, name string, at time.Time, footprint string) catalog.Product {
 	t.Helper()
 	info, err := cog.Describe(filepath.Join(dir, name), nil)
 	testenv.Must(t, err, "describe %s", name)
-	cov := registry.Coverage{Name: id, Location: name, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
+	cov := catalog.Coverage{Name: id, Location: name, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
 	for _, b := range info.Bands {
-		cov.Bands = append(cov.Bands, registry.Band{Index: b.Index, DataType: b.DataType, Color: b.Color, NoData: b.NoData})
+		cov.Bands = append(cov.Bands, catalog.Band{Index: b.Index, DataType: b.DataType, Color: b.Color, NoData: b.NoData})
 	}
-	return registry.Product{Identifier: id, Collection: coll, ProductType: "OPTICAL", BeginTime: at, EndTime: at.Add(10 * time.Second),
-		FootprintGeoJSON: footprint, Coverages: []registry.Coverage{cov}}
+	return catalog.Product{Identifier: id, Collection: coll, ProductType: "OPTICAL", BeginTime: at, EndTime: at.Add(10 * time.Second),
+		FootprintGeoJSON: footprint, Coverages: []catalog.Coverage{cov}}
 }
 
 func boxFootprint(b [4]float64) string {
@@ -97,7 +99,7 @@ func registerSeries(t testing.TB, reg *registry.Registry, dir, coll string, n in
 	t.Helper()
 	ctx := context.Background()
 	testenv.Must(t, reg.EnsureCollection(ctx, coll, "", []string{"OPTICAL"}, nil), "collection")
-	var ps []registry.Product
+	var ps []catalog.Product
 	for i := 0; i < n; i++ {
 		name := older
 		if i == n-1 {
@@ -118,7 +120,7 @@ type countingFinder struct {
 	queries, records atomic.Int64
 }
 
-func (f *countingFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (f *countingFinder) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	recs, err := f.Finder.Find(ctx, q)
 	f.queries.Add(1)
 	f.records.Add(int64(len(recs)))
@@ -167,12 +169,12 @@ func TestDenseTimeSeries(t *testing.T) {
 			}
 			for _, c := range []struct {
 				name  string
-				times []registry.TimeRange
+				times []period.Period
 				want  color.NRGBA
 			}{
 				{"no TIME: the newest", nil, blue},
-				{"TIME matching every product: the newest", []registry.TimeRange{{Start: denseTime(-1), End: denseTime(n + 1)}}, blue},
-				{"TIME before the newest: the newest in it", []registry.TimeRange{{Start: denseTime(0), End: denseTime(n - 2)}}, red},
+				{"TIME matching every product: the newest", []period.Period{{Start: denseTime(-1), End: denseTime(n + 1)}}, blue},
+				{"TIME before the newest: the newest in it", []period.Period{{Start: denseTime(0), End: denseTime(n - 2)}}, red},
 			} {
 				req.Times = c.times
 				px, drawn, opens, queries := draw(req)

@@ -6,10 +6,10 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/metadata"
-	"github.com/pvs/pvs/pkg/registry"
 )
 
 // OutlineColor is the colour footprints are drawn in.
@@ -22,7 +22,7 @@ func project(c CRS, xs, ys []float64) ([]bool, error) {
 }
 
 // drawOutlines draws the footprints of recs as lines two pixels wide.
-func drawOutlines(canvas *image.NRGBA, req Request, recs []registry.Record) error {
+func drawOutlines(canvas *image.NRGBA, req Request, recs []catalog.Record) error {
 	W, H := float64(req.Width), float64(req.Height)
 	sx := W / (req.BBox[2] - req.BBox[0])
 	sy := H / (req.BBox[3] - req.BBox[1])

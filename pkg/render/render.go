@@ -12,15 +12,16 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/pvs/pvs/pkg/bandexpr"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/crs"
-	"github.com/pvs/pvs/pkg/registry"
+	"github.com/pvs/pvs/pkg/period"
 )
 
 // Finder finds the products to draw.
 type Finder interface {
-	Find(ctx context.Context, q registry.Query) ([]registry.Record, error)
+	Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error)
 }
 
 // Locator names a stored object for GDAL.
@@ -38,7 +39,7 @@ type Request struct {
 	Height     int
 	// Times, when set, lists intervals products must intersect one of;
 	// empty means every product.
-	Times []registry.TimeRange
+	Times []period.Period
 	// Identifier, when set, draws only that product.
 	Identifier string
 	// Outlines draws the products' footprints on top of their images;
@@ -81,7 +82,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 	if err != nil {
 		return canvas, 0, nil // outside the CRS's domain: nothing to draw
 	}
-	q := registry.Query{Collection: req.Collection, BBox: &wgs, Times: req.Times, Identifier: req.Identifier}
+	q := catalog.Query{Collection: req.Collection, BBox: &wgs, Times: req.Times, Identifier: req.Identifier}
 	if req.OutlinesOnly {
 		recs, err := r.newest(ctx, q)
 		if err != nil {
@@ -103,7 +104,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 		return nil, 0, err
 	}
 	defer area.close()
-	recs, err := r.visible(ctx, q, area, func(rec registry.Record) bool { return drawable(rec, req.Browse, expr) })
+	recs, err := r.visible(ctx, q, area, func(rec catalog.Record) bool { return drawable(rec, req.Browse, expr) })
 	if err != nil {
 		return nil, 0, err
 	}
@@ -160,7 +161,7 @@ func newCanvas(req Request) *image.NRGBA {
 }
 
 // newest returns the newest products matching q, at most MaxProducts.
-func (r *Renderer) newest(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (r *Renderer) newest(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	if r.MaxProducts > 0 {
 		q.Limit = r.MaxProducts + 1
 	}
@@ -178,7 +179,7 @@ func (r *Renderer) newest(ctx context.Context, q registry.Query) ([]registry.Rec
 
 // drawable reports whether browse b can draw anything of rec: whether one
 // of its coverages has the bands b needs (or does not say which it has).
-func drawable(rec registry.Record, b config.Browse, expr *bandexpr.Expr) bool {
+func drawable(rec catalog.Record, b config.Browse, expr *bandexpr.Expr) bool {
 	for _, cov := range rec.Coverages {
 		if len(cov.Bands) == 0 {
 			return true
@@ -219,7 +220,7 @@ func (r *Renderer) logger() *slog.Logger {
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr.Expr, cov registry.Coverage, key string) (err error) {
+func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr.Expr, cov catalog.Coverage, key string) (err error) {
 	path := r.Objects.GDALPath(cov.Location)
 	var src *godal.Dataset
 	var hd *Handle

@@ -10,18 +10,18 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/imgenc"
-	"github.com/pvs/pvs/pkg/registry"
 )
 
 // fixedFinder answers every query with its records, newest first, paged
 // by the query's Offset and Limit.
-type fixedFinder []registry.Record
+type fixedFinder []catalog.Record
 
-func (f fixedFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (f fixedFinder) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	recs := f[min(q.Offset, len(f)):]
 	if q.Limit > 0 && len(recs) > q.Limit {
 		recs = recs[:q.Limit]
@@ -63,8 +63,8 @@ func writeFlat(t *testing.T, path string, bbox [4]float64, rgb [3]byte) {
 	}
 }
 
-func rec(id string, key string) registry.Record {
-	return registry.Record{Identifier: id, Coverages: []registry.Coverage{{Name: id, Location: key}}}
+func rec(id string, key string) catalog.Record {
+	return catalog.Record{Identifier: id, Coverages: []catalog.Coverage{{Name: id, Location: key}}}
 }
 
 func TestStackingNewestOnTopWithNodataShowingThrough(t *testing.T) {
@@ -226,7 +226,7 @@ func TestToWGS84(t *testing.T) {
 // recordingFinder remembers the box it was asked about.
 type recordingFinder struct{ box *[4]float64 }
 
-func (f *recordingFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (f *recordingFinder) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	f.box = q.BBox
 	return nil, nil
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/crs"
-	"github.com/pvs/pvs/pkg/registry"
 )
 
 // firstPage is how many candidates the first catalogue query returns, and
@@ -39,8 +39,8 @@ const (
 // to one such pixel from the data, and it keeps outer rings only, so
 // nodata inside a scene shows as transparent instead of older products.
 // Alpha below opaque inside a footprint is likewise taken as hiding.
-func (r *Renderer) visible(ctx context.Context, q registry.Query, area *coverage, drawable func(registry.Record) bool) ([]registry.Record, error) {
-	var out []registry.Record
+func (r *Renderer) visible(ctx context.Context, q catalog.Query, area *coverage, drawable func(catalog.Record) bool) ([]catalog.Record, error) {
+	var out []catalog.Record
 	seen := map[string]bool{}
 	q.Limit, q.Offset = firstPage, 0
 	for {
@@ -154,7 +154,7 @@ func (c *coverage) set(left *godal.Geometry) error {
 // add takes rec's footprint out of the uncovered area and reports whether
 // any of it lay there, that is whether rec shows. A footprint that cannot
 // be read or subtracted (an invalid geometry) shows and hides nothing.
-func (c *coverage) add(rec registry.Record) bool {
+func (c *coverage) add(rec catalog.Record) bool {
 	gj := rec.FootprintGeoJSON
 	if gj == "" {
 		return true

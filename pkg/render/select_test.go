@@ -9,22 +9,22 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/pvs/pvs/pkg/bandexpr"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/crs"
-	"github.com/pvs/pvs/pkg/registry"
 )
 
 // memFinder answers queries as the registry does (newest first, bbox,
 // uncovered-area geometry, End, Limit and Offset) over records held in
 // memory, newest first, and counts the queries and the records returned.
 type memFinder struct {
-	recs     []registry.Record
+	recs     []catalog.Record
 	queries  int
 	returned int
 }
 
-func (f *memFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (f *memFinder) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	f.queries++
 	var area *godal.Geometry
 	if q.GeometryWKT != "" {
@@ -35,7 +35,7 @@ func (f *memFinder) Find(ctx context.Context, q registry.Query) ([]registry.Reco
 		defer g.Close()
 		area = g
 	}
-	var out []registry.Record
+	var out []catalog.Record
 	skip := q.Offset
 	for _, rec := range f.recs {
 		if !q.End.IsZero() && rec.BeginTime.After(q.End) {
@@ -80,9 +80,9 @@ type box struct {
 
 // archive makes records newest first from boxes (newest first), one hour
 // apart, or all at one time when sameTime.
-func archive(boxes []box, sameTime bool) []registry.Record {
+func archive(boxes []box, sameTime bool) []catalog.Record {
 	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	var recs []registry.Record
+	var recs []catalog.Record
 	for i, bx := range boxes {
 		b := bx.b
 		t := t0.Add(time.Duration(len(boxes)-i) * time.Hour)
@@ -93,7 +93,7 @@ func archive(boxes []box, sameTime bool) []registry.Record {
 		r.BeginTime, r.EndTime = t, t
 		r.BBox = b
 		r.FootprintGeoJSON = fmt.Sprintf(`{"type":"MultiPolygon","coordinates":[[[[%[1]g,%[2]g],[%[3]g,%[2]g],[%[3]g,%[4]g],[%[1]g,%[4]g],[%[1]g,%[2]g]]]]}`, b[0], b[1], b[2], b[3])
-		r.Coverages[0].Bands = make([]registry.Band, bx.bands)
+		r.Coverages[0].Bands = make([]catalog.Band, bx.bands)
 		recs = append(recs, r)
 	}
 	return recs
@@ -187,8 +187,8 @@ func TestVisibleProducts(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer area.close()
-			got, err := r.visible(context.Background(), registry.Query{Collection: "C", BBox: &req.BBox}, area,
-				func(rec registry.Record) bool { return drawable(rec, req.Browse, expr) })
+			got, err := r.visible(context.Background(), catalog.Query{Collection: "C", BBox: &req.BBox}, area,
+				func(rec catalog.Record) bool { return drawable(rec, req.Browse, expr) })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,8 +4,8 @@ import (
 	"math"
 
 	"github.com/pvs/pvs/pkg/bandexpr"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/config"
-	"github.com/pvs/pvs/pkg/registry"
 )
 
 // autoRange is the range a browse without an explicit one stretches a
@@ -17,7 +17,7 @@ import (
 // them (so that adjacent scenes of one type match) and else from the
 // product's own statistics. One range for all the bands drawn keeps their
 // ratios, and so the colours.
-func autoRange(b config.Browse, expr *bandexpr.Expr, rec registry.Record, cov registry.Coverage) ([]float64, bool) {
+func autoRange(b config.Browse, expr *bandexpr.Expr, rec catalog.Record, cov catalog.Coverage) ([]float64, bool) {
 	if len(b.Range) == 2 || expr != nil || len(cov.Bands) == 0 || cov.Bands[0].DataType == "Byte" {
 		return nil, false
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/crs"
@@ -25,27 +26,27 @@ import (
 
 func TestAutoRange(t *testing.T) {
 	t.Parallel()
-	u16 := func(p2, p98 float64) registry.Band {
-		return registry.Band{DataType: "UInt16", Stats: &registry.BandStats{P2: p2, P98: p98}}
+	u16 := func(p2, p98 float64) catalog.Band {
+		return catalog.Band{DataType: "UInt16", Stats: &catalog.BandStats{P2: p2, P98: p98}}
 	}
-	cov := registry.Coverage{Bands: []registry.Band{u16(100, 3000), u16(200, 2500), u16(50, 2800), u16(10, 4000)}}
-	typed := registry.Record{TypeRanges: []registry.BandRange{{Band: 1, Low: 80, High: 3500}, {Band: 2, Low: 90, High: 3300}, {Band: 3, Low: 40, High: 3100}}}
+	cov := catalog.Coverage{Bands: []catalog.Band{u16(100, 3000), u16(200, 2500), u16(50, 2800), u16(10, 4000)}}
+	typed := catalog.Record{TypeRanges: []catalog.BandRange{{Band: 1, Low: 80, High: 3500}, {Band: 2, Low: 90, High: 3300}, {Band: 3, Low: 40, High: 3100}}}
 	rgb := config.Browse{Bands: []int{1, 2, 3}}
 	cases := []struct {
 		name   string
 		browse config.Browse
-		rec    registry.Record
-		cov    registry.Coverage
+		rec    catalog.Record
+		cov    catalog.Coverage
 		want   []float64 // nil: drawn as today
 	}{
-		{"product's own statistics: envelope of the bands drawn", rgb, registry.Record{}, cov, []float64{50, 3000}},
+		{"product's own statistics: envelope of the bands drawn", rgb, catalog.Record{}, cov, []float64{50, 3000}},
 		{"the type's ranges win over the product's", rgb, typed, cov, []float64{40, 3500}},
 		{"a band the type lacks: the product's", config.Browse{Bands: []int{4, 1, 2}}, typed, cov, []float64{10, 4000}},
 		{"an explicit range wins", config.Browse{Bands: []int{1, 2, 3}, Range: []float64{0, 4000}}, typed, cov, nil},
-		{"Byte keeps the identity", rgb, registry.Record{}, registry.Coverage{Bands: []registry.Band{
-			{DataType: "Byte", Stats: &registry.BandStats{P2: 10, P98: 90}}}}, nil},
-		{"no statistics: as today", rgb, registry.Record{}, registry.Coverage{Bands: []registry.Band{{DataType: "UInt16"}}}, nil},
-		{"a flat band is not stretched", config.Browse{Bands: []int{1}}, registry.Record{}, registry.Coverage{Bands: []registry.Band{u16(7, 7)}}, nil},
+		{"Byte keeps the identity", rgb, catalog.Record{}, catalog.Coverage{Bands: []catalog.Band{
+			{DataType: "Byte", Stats: &catalog.BandStats{P2: 10, P98: 90}}}}, nil},
+		{"no statistics: as today", rgb, catalog.Record{}, catalog.Coverage{Bands: []catalog.Band{{DataType: "UInt16"}}}, nil},
+		{"a flat band is not stretched", config.Browse{Bands: []int{1}}, catalog.Record{}, catalog.Coverage{Bands: []catalog.Band{u16(7, 7)}}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -155,7 +156,7 @@ func TestTwelveBitScenesAreStretchedAutomatically(t *testing.T) {
 	ingestScene(t, out, reg, coll, "PHR_OLDER_WARM", older, day, true)
 	ingestScene(t, out, reg, coll, "PHR_NEWER_COOL", newer, day.AddDate(0, 0, 1), false)
 
-	recs, err := reg.Find(ctx, registry.Query{Collection: coll.Name})
+	recs, err := reg.Find(ctx, catalog.Query{Collection: coll.Name})
 	testenv.Must(t, err, "find")
 	if len(recs) != 2 || len(recs[0].TypeRanges) != 4 || recs[0].Coverages[0].Bands[0].Stats == nil {
 		t.Fatalf("registry lacks the statistics: %+v", recs)

@@ -14,16 +14,16 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/queue"
-	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/tile"
 )
 
 // Finder finds products.
 type Finder interface {
-	Find(ctx context.Context, q registry.Query) ([]registry.Record, error)
+	Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error)
 }
 
 // Tiles renders blocks of tiles into the cache, and removes tiles.
@@ -112,7 +112,7 @@ func (s *Seeder) fill(j *Job) {
 // the period touch, within the job's bbox, grouped into metatile blocks.
 func (s *Seeder) Plan(ctx context.Context, j Job) (*Plan, error) {
 	s.fill(&j)
-	recs, err := s.Products.Find(ctx, registry.Query{Collection: s.Collection, Start: j.Period.Start, End: j.Period.End, BBox: j.BBox})
+	recs, err := s.Products.Find(ctx, catalog.Query{Collection: s.Collection, Start: j.Period.Start, End: j.Period.End, BBox: j.BBox})
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +356,7 @@ func (s *Seeder) sameImages(ctx context.Context, j Job, b tile.Block, times []st
 	se := g.BBox(b.Key.Z, b.MinRow+b.Rows-1, b.MinCol+b.Cols-1)
 	box := g.ToWGS84([4]float64{nw[0], se[1], se[2], nw[3]})
 	const limit = 200
-	recs, err := s.Products.Find(ctx, registry.Query{Collection: s.Collection, BBox: &box, Limit: limit})
+	recs, err := s.Products.Find(ctx, catalog.Query{Collection: s.Collection, BBox: &box, Limit: limit})
 	if err != nil || len(recs) >= limit {
 		return apart
 	}

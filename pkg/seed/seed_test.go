@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/queue"
-	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/tile"
 )
 
-type products []registry.Record
+type products []catalog.Record
 
-func (p products) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (p products) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	return p, nil
 }
 
@@ -194,7 +194,7 @@ func TestHandle(t *testing.T) {
 // stored under both keys. A product of another time keeps them apart.
 func TestTimeKeysShareARenderingWhenTheyShowTheSameProducts(t *testing.T) {
 	p, _ := period.Parse("2018-06-15/2018-06-16")
-	in := registry.Record{Identifier: "IN", FootprintGeoJSON: strip, BeginTime: p.Start.Add(time.Hour), EndTime: p.Start.Add(2 * time.Hour)}
+	in := catalog.Record{Identifier: "IN", FootprintGeoJSON: strip, BeginTime: p.Start.Add(time.Hour), EndTime: p.Start.Add(2 * time.Hour)}
 	out := in
 	out.Identifier, out.BeginTime, out.EndTime = "OUT", p.End.Add(time.Hour), p.End.Add(2*time.Hour)
 	for _, c := range []struct {

@@ -21,9 +21,11 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/layer"
+	"github.com/pvs/pvs/pkg/period"
 	"github.com/pvs/pvs/pkg/registry"
 	"github.com/pvs/pvs/pkg/render"
 	"github.com/pvs/pvs/pkg/store/file"
@@ -82,7 +84,7 @@ func registerDense(t *testing.T, reg *registry.Registry, dir, coll string, n int
 	fp, err := json.Marshal(map[string]any{"type": "Polygon",
 		"coordinates": [][][2]float64{{{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]}, {b[0], b[1]}}}})
 	testenv.Must(t, err, "footprint")
-	var ps []registry.Product
+	var ps []catalog.Product
 	for i := 0; i < n; i++ {
 		name := older
 		if i == n-1 {
@@ -91,13 +93,13 @@ func registerDense(t *testing.T, reg *registry.Registry, dir, coll string, n int
 		info, err := cog.Describe(filepath.Join(dir, name), nil)
 		testenv.Must(t, err, "describe %s", name)
 		id := fmt.Sprintf("%s_%04d", coll, i)
-		cov := registry.Coverage{Name: id, Location: name, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
+		cov := catalog.Coverage{Name: id, Location: name, CRS: info.CRS, Width: info.Width, Height: info.Height, GeoTransform: info.GeoTransform}
 		for _, band := range info.Bands {
-			cov.Bands = append(cov.Bands, registry.Band{Index: band.Index, DataType: band.DataType, Color: band.Color, NoData: band.NoData})
+			cov.Bands = append(cov.Bands, catalog.Band{Index: band.Index, DataType: band.DataType, Color: band.Color, NoData: band.NoData})
 		}
 		at := denseStart.Add(time.Duration(i) * time.Hour)
-		ps = append(ps, registry.Product{Identifier: id, Collection: coll, ProductType: "OPTICAL", BeginTime: at, EndTime: at.Add(10 * time.Second),
-			FootprintGeoJSON: string(fp), Coverages: []registry.Coverage{cov}})
+		ps = append(ps, catalog.Product{Identifier: id, Collection: coll, ProductType: "OPTICAL", BeginTime: at, EndTime: at.Add(10 * time.Second),
+			FootprintGeoJSON: string(fp), Coverages: []catalog.Coverage{cov}})
 	}
 	res, err := reg.RegisterBatch(ctx, ps, false)
 	testenv.Must(t, err, "register %d products", n)
@@ -116,7 +118,7 @@ func (b backend) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, er
 	req := render.Request{Collection: m.Layer.Collection, Browse: m.Layer.Browse, CRS: m.CRS, BBox: m.BBox,
 		Width: m.Width, Height: m.Height, Identifier: m.Layer.Identifier, Background: m.Background}
 	for _, p := range m.Times {
-		req.Times = append(req.Times, registry.TimeRange{Start: p.Start, End: p.End})
+		req.Times = append(req.Times, period.Period{Start: p.Start, End: p.End})
 	}
 	img, _, err := b.r.Render(ctx, req)
 	return img, err
@@ -136,7 +138,7 @@ type countingFinder struct {
 	queries atomic.Int64
 }
 
-func (f *countingFinder) Find(ctx context.Context, q registry.Query) ([]registry.Record, error) {
+func (f *countingFinder) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	f.queries.Add(1)
 	return f.Finder.Find(ctx, q)
 }
