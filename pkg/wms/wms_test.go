@@ -467,3 +467,45 @@ func TestProductLayers(t *testing.T) {
 		t.Error("products are listed in capabilities")
 	}
 }
+
+// FuzzGetFeatureInfo: whatever the parameters, a GetFeatureInfo is answered
+// with a 200 whose point lies inside the map's box and whose JSON parses, or
+// with a 4xx exception; never a 5xx.
+func FuzzGetFeatureInfo(f *testing.F) {
+	f.Add(okInfo)
+	f.Add(with(okInfo, "I", "-1", "J", "100"))
+	f.Add(with(okInfo, "I", "99999999999999999999", "FEATURE_COUNT", "-5"))
+	f.Add(with(okInfo, "VERSION", "1.1.1", "SRS", "EPSG:4326", "CRS", "<del>", "I", "<del>", "X", "5", "Y", "5", "BBOX", "-180,-90,180,90"))
+	f.Add(with(okInfo, "INFO_FORMAT", "text/html", "FEATURE_COUNT", "1000000", "TIME", "2018-06-15/2018-06-16"))
+	f.Add(with(okInfo, "BBOX", "-1e300,-1e300,1e300,1e300", "INFO_FORMAT", "text/plain"))
+	f.Add(with(okInfo, "QUERY_LAYERS", "P1", "LAYERS", "P1", "WIDTH", "0"))
+	f.Add(with(okInfo, "BBOX", "NaN,0,1,1", "I", "0.5"))
+	h, b := newHandler()
+	f.Fuzz(func(t *testing.T, q string) {
+		b.point = [2]float64{math.NaN(), math.NaN()}
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/ows", nil)
+		req.URL.RawQuery = q
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code >= 500:
+			t.Fatalf("%q: status %d: %s", q, rec.Code, rec.Body)
+		case rec.Code >= 400:
+			if !strings.Contains(rec.Body.String(), "ServiceException") {
+				t.Fatalf("%q: %d without a service exception: %s", q, rec.Code, rec.Body)
+			}
+		case rec.Code == 200 && !math.IsNaN(b.point[0]):
+			bb := b.last.BBox
+			if b.point[0] < math.Min(bb[0], bb[2]) || b.point[0] > math.Max(bb[0], bb[2]) ||
+				b.point[1] < math.Min(bb[1], bb[3]) || b.point[1] > math.Max(bb[1], bb[3]) {
+				t.Fatalf("%q: point %v outside the map's box %v", q, b.point, bb)
+			}
+			if b.count < 1 {
+				t.Fatalf("%q: feature count %d", q, b.count)
+			}
+			if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") && !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%q: invalid JSON: %s", q, rec.Body)
+			}
+		}
+	})
+}

@@ -1,8 +1,10 @@
 package wmts
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
@@ -310,6 +312,60 @@ func TestTiledWMSServesTilesAndForwardsTheRest(t *testing.T) {
 	} {
 		if rec := do(h, q); rec.Body.String() != "renderer" {
 			t.Errorf("%s was not forwarded: %d %s", q, rec.Code, rec.Body)
+		}
+	}
+}
+
+// secret is what a backend's error may carry: hosts, object paths and
+// credentials that must stay in the log.
+const secret = "dial tcp 10.0.3.7:5432: password=hunter2 /vsis3/private-bucket/key"
+
+type failingTiles struct{}
+
+func (failingTiles) Open(context.Context, tile.Key) (tile.Content, error) {
+	return tile.Content{}, errors.New(secret)
+}
+
+type failingLayers struct{}
+
+func (failingLayers) Layers(context.Context) ([]layer.Layer, error) { return nil, errors.New(secret) }
+
+type failingInfo struct{}
+
+func (failingInfo) FeatureInfo(context.Context, tile.Key, int, int, string) (int, string, []byte, error) {
+	return 0, "", nil, errors.New(secret)
+}
+
+// TestBackendErrorsDoNotLeak: a failing tile source, layer list or feature
+// info answers an OWS exception that says where to look (the log), never
+// the backend's error text, which is logged instead.
+func TestBackendErrorsDoNotLeak(t *testing.T) {
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	getTile := "/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72.png"
+	getInfo := "/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo&VERSION=1.0.0&LAYER=VHR_IMAGE_2018&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=8&TILEROW=109&TILECOL=72&FORMAT=image/png&I=1&J=2&INFOFORMAT=application/json"
+	for _, c := range []struct {
+		name   string
+		h      *Handler
+		target string
+		status int
+	}{
+		{"tile source", &Handler{Tiles: failingTiles{}, Layers: fakeLayers{}, Prefix: "/wmts", Log: log}, getTile, http.StatusBadGateway},
+		{"layer list", &Handler{Tiles: &fakeTiles{}, Layers: failingLayers{}, Prefix: "/wmts", Log: log}, getTile, http.StatusServiceUnavailable},
+		{"capabilities", &Handler{Tiles: &fakeTiles{}, Layers: failingLayers{}, Prefix: "/wmts", Log: log}, "/wmts?SERVICE=WMTS&REQUEST=GetCapabilities", 0},
+		{"feature info", &Handler{Tiles: &fakeTiles{}, Layers: fakeLayers{}, Info: failingInfo{}, Prefix: "/wmts", Log: log}, getInfo, http.StatusBadGateway},
+	} {
+		logged.Reset()
+		rec := do(c.h, c.target)
+		body := rec.Body.String()
+		if strings.Contains(body, "hunter2") || strings.Contains(body, "10.0.3.7") || strings.Contains(body, "private-bucket") {
+			t.Errorf("%s: the backend's error reaches the client: %s", c.name, body)
+		}
+		if rec.Code < 500 || (c.status != 0 && rec.Code != c.status) || !strings.Contains(body, "ExceptionReport") {
+			t.Errorf("%s: %d %s, want %d and an OWS exception", c.name, rec.Code, body, c.status)
+		}
+		if !strings.Contains(logged.String(), "hunter2") {
+			t.Errorf("%s: the error is not logged: %q", c.name, logged.String())
 		}
 	}
 }
