@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test against the real services: starts them (unless already up),
-# runs `go test -race`, then the stack test, and stops what it started.
+# runs `go test -race`, the fuzz targets briefly, then the stack test, and stops what it started.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -18,6 +18,8 @@ export_test_env
 go build -o "$PVS_BIN" ./cmd/pvs
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -race -count=1 -timeout 30m "$@"
+# Every fuzz target a few seconds beyond its seed corpus.
+if [ "$*" = ./... ]; then bash scripts/fuzz.sh; fi
 # The stacks deployed on a swarm, whenever Docker can be started here (and
 # not when the caller named packages).
 if [ "$*" = ./... ] && [ "${PVS_SKIP_STACK_TEST:-}" != 1 ]; then
