@@ -205,10 +205,48 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 	if !ok {
 		return false, nil
 	}
-	// The overview level: the coarsest whose pixels are no larger than
-	// the request's.
-	f := g.scale()
 	first := h.Bands[bands[0]-1]
+	win, at, reach := readWindow(g, h, first)
+	switch reach {
+	case windowOutside:
+		return true, nil // the request does not reach the coverage
+	case windowTooLarge:
+		return false, nil
+	}
+	valid, err := readValidity(at, h, first, win)
+	if valid != nil {
+		defer putBytes(valid)
+	}
+	if err != nil {
+		return false, err
+	}
+	nd := bandNoData(h, bands, valid == nil)
+	// One or three bands of integers, the common cases: through a lookup
+	// table (bytes as they are, UInt16 stretched), a grey band as three.
+	if expr == nil && (asBytes || first.Structure().DataType == godal.UInt16) {
+		return true, drawIntegers(canvas, req, g, at, h, bands, win, valid, nd, asBytes, stretch)
+	}
+	floatBuf, err := readBands[float32](at, h, bands, win, nil)
+	if err != nil {
+		return false, err
+	}
+	drawFloats(canvas, req, g, win, floatBuf, valid, nd, expr, stretch)
+	return true, nil
+}
+
+// Where a request's window lies on a coverage.
+const (
+	windowInside = iota
+	windowOutside
+	windowTooLarge
+)
+
+// readWindow picks the overview level to read, the coarsest whose pixels
+// are no larger than the request's, and the window of it that the
+// request's samples fall in (with a pixel of margin); at maps a
+// full-resolution band to that level.
+func readWindow(g *sampleGrid, h *Handle, first godal.Band) (win window, at func(godal.Band) godal.Band, reach int) {
+	f := g.scale()
 	level := -1
 	lw, lh := h.Width, h.Height
 	for k, o := range first.Overviews() {
@@ -223,81 +261,95 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 	y0 := int(math.Max(0, math.Floor(minY*ky)-1))
 	x1 := int(math.Min(float64(lw), math.Ceil(maxX*kx)+1))
 	y1 := int(math.Min(float64(lh), math.Ceil(maxY*ky)+1))
-	if x1 <= x0 || y1 <= y0 {
-		return true, nil // the request does not reach the coverage
-	}
-	ww, wh := x1-x0, y1-y0
-	if int64(ww)*int64(wh) > 64<<20 {
-		return false, nil
-	}
-	at := func(b godal.Band) godal.Band {
+	at = func(b godal.Band) godal.Band {
 		if level < 0 {
 			return b
 		}
 		return b.Overviews()[level]
 	}
-	// Validity: an alpha band, a per-dataset mask, or nodata values.
-	var valid []byte
+	win = window{kx: kx, ky: ky, fw: float64(lw), fh: float64(lh), x0: x0, y0: y0, w: x1 - x0, h: y1 - y0}
+	switch {
+	case x1 <= x0 || y1 <= y0:
+		return win, at, windowOutside
+	case int64(win.w)*int64(win.h) > 64<<20:
+		return win, at, windowTooLarge
+	}
+	return win, at, windowInside
+}
+
+// readValidity reads the window's validity, from an alpha band or a
+// per-dataset mask, into a pooled buffer (the caller returns it with
+// putBytes); nil when nodata values say what is empty instead.
+func readValidity(at func(godal.Band) godal.Band, h *Handle, first godal.Band, win window) ([]byte, error) {
+	var src godal.Band
 	last := h.Bands[len(h.Bands)-1]
 	switch {
 	case len(h.Bands) > 1 && last.ColorInterp() == godal.CIAlpha:
-		valid = getBytes(ww * wh)
-		defer putBytes(valid)
-		if err := at(last).Read(x0, y0, valid, ww, wh); err != nil {
-			return false, err
-		}
+		src = at(last)
 	case first.MaskFlags()&gmfPerDataset != 0 && first.MaskFlags()&gmfAlpha == 0:
-		valid = getBytes(ww * wh)
-		defer putBytes(valid)
-		if err := at(first).MaskBand().Read(x0, y0, valid, ww, wh); err != nil {
-			return false, err
-		}
+		src = at(first).MaskBand()
+	default:
+		return nil, nil
 	}
-	win := window{kx: kx, ky: ky, fw: float64(lw), fh: float64(lh), x0: x0, y0: y0, w: ww, h: wh}
-	nd := make([]float64, len(bands))
-	ndOK := make([]bool, len(bands))
-	checkND := valid == nil // a pixel is empty when every band is nodata
+	valid := getBytes(win.w * win.h)
+	return valid, src.Read(win.x0, win.y0, valid, win.w, win.h)
+}
+
+// noData are the nodata values of the bands drawn.
+type noData struct {
+	values []float64
+	set    []bool
+	// all: every band drawn has a nodata value (and no mask says what
+	// is valid), so a pixel is empty when every band holds its nodata.
+	all bool
+}
+
+func bandNoData(h *Handle, bands []int, noMask bool) noData {
+	nd := noData{values: make([]float64, len(bands)), set: make([]bool, len(bands)), all: noMask}
 	for i, b := range bands {
-		nd[i], ndOK[i] = h.Bands[b-1].NoData()
-		checkND = checkND && ndOK[i]
+		nd.values[i], nd.set[i] = h.Bands[b-1].NoData()
+		nd.all = nd.all && nd.set[i]
 	}
-	// One or three bands of integers, the common cases: through a lookup
-	// table (bytes as they are, UInt16 stretched), a grey band as three.
-	dt := first.Structure().DataType
-	if expr == nil && (asBytes || dt == godal.UInt16) {
-		pick := [3]int{0, 0, 0}
-		if len(bands) == 3 {
-			pick = [3]int{0, 1, 2}
-		}
-		var nd3 [3]float64
-		for i := range nd3 {
-			nd3[i] = nd[pick[i]]
-		}
-		if asBytes {
-			buf, err := readBands(at, h, bands, win, getBytes)
-			defer func() {
-				for _, b := range buf {
-					putBytes(b)
-				}
-			}()
-			if err != nil {
-				return false, err
+	return nd
+}
+
+// drawIntegers draws one or three Byte or UInt16 bands through a lookup
+// table: bytes as they are, UInt16 values stretched.
+func drawIntegers(canvas *image.NRGBA, req Request, g *sampleGrid, at func(godal.Band) godal.Band, h *Handle, bands []int, win window,
+	valid []byte, nd noData, asBytes bool, stretch func(float32) uint8) error {
+	pick := [3]int{0, 0, 0}
+	if len(bands) == 3 {
+		pick = [3]int{0, 1, 2}
+	}
+	var nd3 [3]float64
+	for i := range nd3 {
+		nd3[i] = nd.values[pick[i]]
+	}
+	if asBytes {
+		buf, err := readBands(at, h, bands, win, getBytes)
+		defer func() {
+			for _, b := range buf {
+				putBytes(b)
 			}
-			drawRGB(canvas, req, g, [3][]byte{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, identity[:], valid, nd3, checkND, win)
-			return true, nil
-		}
-		buf, err := readBands[uint16](at, h, bands, win, nil)
+		}()
 		if err != nil {
-			return false, err
+			return err
 		}
-		drawRGB(canvas, req, g, [3][]uint16{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, stretchLUT(req.Browse.Range, stretch), valid, nd3, checkND, win)
-		return true, nil
+		drawRGB(canvas, req, g, [3][]byte{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, identity[:], valid, nd3, nd.all, win)
+		return nil
 	}
-	floatBuf, err := readBands[float32](at, h, bands, win, nil)
+	buf, err := readBands[uint16](at, h, bands, win, nil)
 	if err != nil {
-		return false, err
+		return err
 	}
-	grey := len(bands) == 1
+	drawRGB(canvas, req, g, [3][]uint16{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, stretchLUT(req.Browse.Range, stretch), valid, nd3, nd.all, win)
+	return nil
+}
+
+// drawFloats draws any other band type, or a band expression, sample by
+// sample.
+func drawFloats(canvas *image.NRGBA, req Request, g *sampleGrid, win window, floatBuf [][]float32, valid []byte, nd noData,
+	expr *bandexpr.Expr, stretch func(float32) uint8) {
 	vals := make([]float32, len(floatBuf))
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
 		line := canvas.Pix[y*canvas.Stride:]
@@ -312,40 +364,11 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 					continue
 				}
 			}
-			var c color.NRGBA
-			if expr != nil {
-				// Any band missing leaves the expression undefined.
-				missing := false
-				for i := range floatBuf {
-					v := floatBuf[i][o]
-					vals[i] = v
-					missing = missing || math.IsNaN(float64(v)) || (valid == nil && ndOK[i] && float64(v) == nd[i])
-				}
-				e := expr.Eval(vals)
-				if missing || math.IsNaN(e) || math.IsInf(e, 0) {
-					continue
-				}
-				v := stretch(float32(e))
-				c = color.NRGBA{v, v, v, a}
-			} else {
-				all := true
-				for i := range floatBuf {
-					v := float64(floatBuf[i][o])
-					if !(math.IsNaN(v) || (valid == nil && ndOK[i] && v == nd[i])) {
-						all = false
-						break
-					}
-				}
-				if all {
-					continue
-				}
-				if grey {
-					v := stretch(floatBuf[0][o])
-					c = color.NRGBA{v, v, v, a}
-				} else {
-					c = color.NRGBA{stretch(floatBuf[0][o]), stretch(floatBuf[1][o]), stretch(floatBuf[2][o]), a}
-				}
+			c, ok := floatColor(floatBuf, o, valid == nil, nd, expr, vals, stretch)
+			if !ok {
+				continue
 			}
+			c.A = a
 			px := line[x*4 : x*4+4]
 			if c.A == 255 || px[3] == 0 {
 				px[0], px[1], px[2], px[3] = c.R, c.G, c.B, c.A
@@ -354,7 +377,43 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 			}
 		}
 	})
-	return true, nil
+}
+
+// floatColor is the colour of sample o (opaque), or false when it is
+// empty: an expression with a band missing or no finite value, or every
+// band nodata. checkND says whether nodata values decide (no mask does).
+func floatColor(floatBuf [][]float32, o int, checkND bool, nd noData, expr *bandexpr.Expr, vals []float32, stretch func(float32) uint8) (color.NRGBA, bool) {
+	if expr != nil {
+		// Any band missing leaves the expression undefined.
+		missing := false
+		for i := range floatBuf {
+			v := floatBuf[i][o]
+			vals[i] = v
+			missing = missing || math.IsNaN(float64(v)) || (checkND && nd.set[i] && float64(v) == nd.values[i])
+		}
+		e := expr.Eval(vals)
+		if missing || math.IsNaN(e) || math.IsInf(e, 0) {
+			return color.NRGBA{}, false
+		}
+		v := stretch(float32(e))
+		return color.NRGBA{v, v, v, 255}, true
+	}
+	all := true
+	for i := range floatBuf {
+		v := float64(floatBuf[i][o])
+		if !(math.IsNaN(v) || (checkND && nd.set[i] && v == nd.values[i])) {
+			all = false
+			break
+		}
+	}
+	if all {
+		return color.NRGBA{}, false
+	}
+	if len(floatBuf) == 1 {
+		v := stretch(floatBuf[0][o])
+		return color.NRGBA{v, v, v, 255}, true
+	}
+	return color.NRGBA{stretch(floatBuf[0][o]), stretch(floatBuf[1][o]), stretch(floatBuf[2][o]), 255}, true
 }
 
 // window is the part of a source level a drawing reads.

@@ -245,12 +245,25 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr
 	// Byte data shown as it is needs no conversion: warp and composite it
 	// as bytes. Anything else is stretched from Float32.
 	asBytes := expr == nil && len(req.Browse.Range) == 0 && src.Bands()[0].Structure().DataType == godal.Byte
+	stretch := linearStretch(req.Browse.Range)
+	if hd != nil && (req.Browse.Resampling == "" || req.Browse.Resampling == "nearest") {
+		done, err := drawDirect(canvas, req, hd, bands, expr, asBytes, stretch)
+		if err != nil || done {
+			return err
+		}
+	}
+	return r.drawWarped(canvas, req, src, bands, expr, asBytes, stretch)
+}
+
+// linearStretch maps [lo, hi] of rng (0–255 without one) onto 0–255,
+// clamping.
+func linearStretch(rng []float64) func(float32) uint8 {
 	lo, hi := 0.0, 255.0
-	if len(req.Browse.Range) == 2 {
-		lo, hi = req.Browse.Range[0], req.Browse.Range[1]
+	if len(rng) == 2 {
+		lo, hi = rng[0], rng[1]
 	}
 	span := hi - lo
-	stretch := func(v float32) uint8 {
+	return func(v float32) uint8 {
 		s := (float64(v) - lo) * 255 / span
 		switch {
 		case s <= 0:
@@ -260,12 +273,13 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr
 		}
 		return uint8(s + 0.5)
 	}
-	if hd != nil && (req.Browse.Resampling == "" || req.Browse.Resampling == "nearest") {
-		done, err := drawDirect(canvas, req, hd, bands, expr, asBytes, stretch)
-		if err != nil || done {
-			return err
-		}
-	}
+}
+
+// drawWarped draws src with GDAL's warper (any resampling, any grid): the
+// bands drawn and an alpha band warped to the request's grid in memory,
+// then composited on the canvas.
+func (r *Renderer) drawWarped(canvas *image.NRGBA, req Request, src *godal.Dataset, bands []int, expr *bandexpr.Expr, asBytes bool, stretch func(float32) uint8) error {
+	nb := len(src.Bands())
 	ot := "Float32"
 	if asBytes {
 		ot = "Byte"
@@ -285,13 +299,11 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr
 		return fmt.Errorf("warp: %w", err)
 	}
 	defer dst.Close()
-	dstBands := dst.Bands()
-	alphaIdx := len(dstBands) - 1
 	read := make([]int, 0, 4)
 	for _, b := range bands {
 		read = append(read, b-1)
 	}
-	read = append(read, alphaIdx)
+	read = append(read, len(dst.Bands())-1) // the alpha band
 	w, h := req.Width, req.Height
 	n := len(read)
 	if asBytes {
@@ -299,27 +311,40 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr
 		if err := dst.Read(0, 0, buf, w, h, godal.Bands(read...), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
 			return fmt.Errorf("read warped pixels: %w", err)
 		}
-		for y := 0; y < h; y++ {
-			row := canvas.Pix[y*canvas.Stride:]
-			for x := 0; x < w; x++ {
-				px := buf[(y*w+x)*n:]
-				a := px[n-1]
-				if a == 0 {
-					continue
-				}
-				c := color.NRGBA{px[0], px[0], px[0], a}
-				if n == 4 {
-					c.G, c.B = px[1], px[2]
-				}
-				over(row[x*4:x*4+4], c)
-			}
-		}
+		compositeBytes(canvas, buf, w, h, n)
 		return nil
 	}
 	buf := make([]float32, w*h*n)
 	if err := dst.Read(0, 0, buf, w, h, godal.Bands(read...), godal.ErrLogger(cog.Errors(r.Log))); err != nil {
 		return fmt.Errorf("read warped pixels: %w", err)
 	}
+	compositeFloats(canvas, buf, w, h, n, expr, stretch)
+	return nil
+}
+
+// compositeBytes composites warped Byte pixels (one or three bands and
+// alpha, interleaved) on the canvas.
+func compositeBytes(canvas *image.NRGBA, buf []byte, w, h, n int) {
+	for y := 0; y < h; y++ {
+		row := canvas.Pix[y*canvas.Stride:]
+		for x := 0; x < w; x++ {
+			px := buf[(y*w+x)*n:]
+			a := px[n-1]
+			if a == 0 {
+				continue
+			}
+			c := color.NRGBA{px[0], px[0], px[0], a}
+			if n == 4 {
+				c.G, c.B = px[1], px[2]
+			}
+			over(row[x*4:x*4+4], c)
+		}
+	}
+}
+
+// compositeFloats stretches warped Float32 pixels (the bands of a browse
+// or an expression, and alpha, interleaved) and composites them.
+func compositeFloats(canvas *image.NRGBA, buf []float32, w, h, n int, expr *bandexpr.Expr, stretch func(float32) uint8) {
 	for y := 0; y < h; y++ {
 		row := canvas.Pix[y*canvas.Stride:]
 		for x := 0; x < w; x++ {
@@ -349,7 +374,6 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr
 			over(row[x*4:x*4+4], c)
 		}
 	}
-	return nil
 }
 
 // over composites c over the non-premultiplied pixel dst.
