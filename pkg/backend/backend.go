@@ -49,6 +49,11 @@ func (b OGC) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error)
 	for _, p := range m.Times {
 		req.Times = append(req.Times, period.Period{Start: p.Start, End: p.End})
 	}
+	for _, c := range b.Collections {
+		if c.Name == m.Layer.Collection {
+			req.ByType = c.TypeBrowses(m.Layer.Browse.Name)
+		}
+	}
 	img, _, err := b.Renderer.Render(ctx, req)
 	return img, err
 }

@@ -66,6 +66,12 @@ type ProductType struct {
 	TargetCRS string `yaml:"target_crs"`
 	// Resampling for warping: nearest, bilinear, cubic, average.
 	Resampling string `yaml:"resampling"`
+	// Browses give this type's band semantics for browses of the
+	// collection, by name: the bands, expression, range or resampling
+	// set here replace the collection browse's for products of this type
+	// (a B,G,R,NIR type draws TRUE_COLOR from bands 3,2,1; a panchromatic
+	// type draws it grey). See Collection.BrowseFor.
+	Browses []Browse `yaml:"browses"`
 }
 
 // Extractor finds a value in a metadata document: Path is element local
@@ -630,37 +636,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	for i, b := range c.Collection.Browses {
-		f := fmt.Sprintf("collection.browses[%d]", i)
-		if b.Name == "" || strings.Contains(b.Name, "__") {
-			bad(f+".name", "%q is not a valid browse name", b.Name)
-		}
-		if b.Expression != "" {
-			if _, err := bandexpr.Parse(b.Expression); err != nil {
-				bad(f+".expression", "%v", err)
-			}
-			if len(b.Bands) != 0 {
-				bad(f+".bands", "give either bands or an expression")
-			}
-			if len(b.Range) == 0 {
-				bad(f+".range", "an expression needs the [min, max] its values are stretched from")
-			}
-		} else if n := len(b.Bands); n != 1 && n != 3 {
-			bad(f+".bands", "want 1 (grey) or 3 (red, green, blue) bands, got %d", n)
-		}
-		for _, bi := range b.Bands {
-			if bi < 1 {
-				bad(f+".bands", "band indexes start at 1, got %d", bi)
-			}
-		}
-		if len(b.Range) != 0 && (len(b.Range) != 2 || b.Range[0] >= b.Range[1]) {
-			bad(f+".range", "want [min, max] with min < max, got %v", b.Range)
-		}
-		switch b.Resampling {
-		case "nearest", "bilinear", "cubic", "average":
-		default:
-			bad(f+".resampling", "unknown resampling %q", b.Resampling)
-		}
+		validateBrowse(fmt.Sprintf("collection.browses[%d]", i), b, bad)
 	}
+	c.Collection.validateTypeBrowses(bad)
 	if c.Seeder.MinZoom < 0 || c.Seeder.MaxZoom < c.Seeder.MinZoom || c.Seeder.MaxZoom > 24 {
 		bad("seeder.min_zoom/max_zoom", "want 0 <= min_zoom <= max_zoom <= 24, got %d..%d", c.Seeder.MinZoom, c.Seeder.MaxZoom)
 	}
@@ -738,4 +716,37 @@ func (c Collection) BrowseNames() []string {
 		out[i] = b.Name
 	}
 	return out
+}
+
+// validateBrowse checks one browse at field f.
+func validateBrowse(f string, b Browse, bad func(field, format string, args ...any)) {
+	if b.Name == "" || strings.Contains(b.Name, "__") {
+		bad(f+".name", "%q is not a valid browse name", b.Name)
+	}
+	if b.Expression != "" {
+		if _, err := bandexpr.Parse(b.Expression); err != nil {
+			bad(f+".expression", "%v", err)
+		}
+		if len(b.Bands) != 0 {
+			bad(f+".bands", "give either bands or an expression")
+		}
+		if len(b.Range) == 0 {
+			bad(f+".range", "an expression needs the [min, max] its values are stretched from")
+		}
+	} else if n := len(b.Bands); n != 1 && n != 3 {
+		bad(f+".bands", "want 1 (grey) or 3 (red, green, blue) bands, got %d", n)
+	}
+	for _, bi := range b.Bands {
+		if bi < 1 {
+			bad(f+".bands", "band indexes start at 1, got %d", bi)
+		}
+	}
+	if len(b.Range) != 0 && (len(b.Range) != 2 || b.Range[0] >= b.Range[1]) {
+		bad(f+".range", "want [min, max] with min < max, got %v", b.Range)
+	}
+	switch b.Resampling {
+	case "nearest", "bilinear", "cubic", "average":
+	default:
+		bad(f+".resampling", "unknown resampling %q", b.Resampling)
+	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -236,5 +237,41 @@ func TestAcceptsNamesBothSides(t *testing.T) {
 				t.Errorf("error %v, want it to start %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestProductTypeBrowses(t *testing.T) {
+	c := Collection{Name: "C", Browses: []Browse{
+		{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}, Resampling: "nearest"},
+		{Name: "NDVI", Expression: "(B4-B1)/(B4+B1)", Range: []float64{-1, 1}, Resampling: "nearest"},
+	}, ProductTypes: []ProductType{
+		{Name: "MS", Browses: []Browse{{Name: "TRUE_COLOR", Bands: []int{3, 2, 1}, Range: []float64{0, 4095}},
+			{Name: "NDVI", Expression: "(B4-B3)/(B4+B3)"}}},
+		{Name: "PAN", Browses: []Browse{{Name: "TRUE_COLOR", Bands: []int{1}}}},
+		{Name: "RGB"},
+	}}
+	b, ok := c.BrowseFor("MS", "TRUE_COLOR")
+	if !ok || !slices.Equal(b.Bands, []int{3, 2, 1}) || !slices.Equal(b.Range, []float64{0, 4095}) || b.Resampling != "nearest" {
+		t.Errorf("MS TRUE_COLOR = %+v", b)
+	}
+	if b, _ := c.BrowseFor("MS", "NDVI"); b.Expression != "(B4-B3)/(B4+B3)" || b.Bands != nil || !slices.Equal(b.Range, []float64{-1, 1}) {
+		t.Errorf("MS NDVI = %+v", b)
+	}
+	if b, _ := c.BrowseFor("RGB", "TRUE_COLOR"); !slices.Equal(b.Bands, []int{1, 2, 3}) || b.Range != nil {
+		t.Errorf("RGB TRUE_COLOR = %+v", b)
+	}
+	if _, ok := c.BrowseFor("MS", "NOPE"); ok {
+		t.Error("an unknown browse was found")
+	}
+	tb := c.TypeBrowses("TRUE_COLOR")
+	if len(tb) != 2 || !slices.Equal(tb["PAN"].Bands, []int{1}) {
+		t.Errorf("TypeBrowses = %+v", tb)
+	}
+	var errs []string
+	bad := func(field, format string, args ...any) { errs = append(errs, field) }
+	c.ProductTypes[2].Browses = []Browse{{Name: "FALSE_COLOR", Bands: []int{4, 3, 2}}, {Name: "TRUE_COLOR", Bands: []int{1, 2}}}
+	c.validateTypeBrowses(bad)
+	if !slices.Equal(errs, []string{"collection.product_types[2].browses[0].name", "collection.product_types[2].browses[1].bands"}) {
+		t.Errorf("validation errors = %v", errs)
 	}
 }

@@ -49,6 +49,9 @@ type Request struct {
 	// Background, when set, fills the canvas first: the image comes out
 	// opaque, flattened as it is drawn.
 	Background *color.NRGBA
+	// ByType, when set, is Browse as the products of some types draw it
+	// (their own band semantics: config.Collection.BrowseFor).
+	ByType map[string]config.Browse
 }
 
 // Renderer draws requests.
@@ -93,18 +96,19 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 		}
 		return canvas, len(recs), nil
 	}
-	var expr *bandexpr.Expr
-	if req.Browse.Expression != "" {
-		if expr, err = bandexpr.Parse(req.Browse.Expression); err != nil {
-			return nil, 0, fmt.Errorf("browse %s: %w", req.Browse.Name, err)
-		}
+	browses, err := parseBrowses(req)
+	if err != nil {
+		return nil, 0, err
 	}
 	area, err := newCoverage(req, wgs)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer area.close()
-	recs, err := r.visible(ctx, q, area, func(rec catalog.Record) bool { return drawable(rec, req.Browse, expr) })
+	recs, err := r.visible(ctx, q, area, func(rec catalog.Record) bool {
+		b := browses.of(rec)
+		return drawable(rec, b.Browse, b.expr)
+	})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -113,13 +117,15 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*image.NRGBA, int, 
 		if err := ctx.Err(); err != nil {
 			return nil, len(recs) - 1 - i, err
 		}
+		b := browses.of(recs[i])
 		for _, cov := range recs[i].Coverages {
 			key := cov.Location + "@" + strconv.FormatInt(recs[i].Updated.UnixNano(), 10)
 			creq := req
-			if rng, ok := autoRange(req.Browse, expr, recs[i], cov); ok {
+			creq.Browse = b.Browse
+			if rng, ok := autoRange(b.Browse, b.expr, recs[i], cov); ok {
 				creq.Browse.Range = rng
 			}
-			if err := r.drawCoverage(canvas, creq, expr, cov, key); err != nil {
+			if err := r.drawCoverage(canvas, creq, b.expr, cov, key); err != nil {
 				return nil, len(recs) - 1 - i, fmt.Errorf("draw %s: %w", recs[i].Identifier, err)
 			}
 		}
@@ -175,6 +181,53 @@ func (r *Renderer) newest(ctx context.Context, q catalog.Query) ([]catalog.Recor
 		recs = recs[:r.MaxProducts]
 	}
 	return recs, nil
+}
+
+// parsedBrowse is a browse with its expression parsed.
+type parsedBrowse struct {
+	config.Browse
+	expr *bandexpr.Expr
+}
+
+// browseSet is the browse of a request and its variants by product type.
+type browseSet struct {
+	main   parsedBrowse
+	byType map[string]parsedBrowse
+}
+
+func parseBrowses(req Request) (browseSet, error) {
+	parse := func(b config.Browse) (parsedBrowse, error) {
+		if b.Expression == "" {
+			return parsedBrowse{Browse: b}, nil
+		}
+		e, err := bandexpr.Parse(b.Expression)
+		if err != nil {
+			return parsedBrowse{}, fmt.Errorf("browse %s: %w", b.Name, err)
+		}
+		return parsedBrowse{Browse: b, expr: e}, nil
+	}
+	var s browseSet
+	var err error
+	if s.main, err = parse(req.Browse); err != nil {
+		return s, err
+	}
+	for t, b := range req.ByType {
+		if s.byType == nil {
+			s.byType = map[string]parsedBrowse{}
+		}
+		if s.byType[t], err = parse(b); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// of is the browse rec is drawn with.
+func (s browseSet) of(rec catalog.Record) parsedBrowse {
+	if b, ok := s.byType[rec.ProductType]; ok {
+		return b
+	}
+	return s.main
 }
 
 // drawable reports whether browse b can draw anything of rec: whether one
