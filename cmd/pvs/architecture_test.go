@@ -31,6 +31,7 @@ func TestDependencyRule(t *testing.T) {
 		"github.com/pvs/pvs/pkg/wms":        {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", pgx},
 		"github.com/pvs/pvs/pkg/wcs":        {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", pgx},
 		"github.com/pvs/pvs/pkg/opensearch": {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", pgx},
+		"github.com/pvs/pvs/pkg/stac":       {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", pgx},
 		"github.com/pvs/pvs/pkg/wmts":       {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", "pkg/render", pgx},
 		"github.com/pvs/pvs/pkg/preprocess": {"pkg/store/file", "pkg/store/s3", "pkg/registry", pgx},
 		"github.com/pvs/pvs/pkg/register":   {"pkg/store/file", "pkg/store/s3", "pkg/registry", pgx},

@@ -129,6 +129,11 @@ type Record struct {
 // Query selects products.
 type Query struct {
 	Collection string
+	// Collections, when set, stands for Collection: products of any of
+	// them.
+	Collections []string
+	// Identifiers, when set, selects these products only.
+	Identifiers []string
 	// BBox in BBoxCRS (EPSG:4326 lon/lat when 0); nil means everywhere.
 	BBox    *[4]float64
 	BBoxCRS int
@@ -155,8 +160,34 @@ type Query struct {
 	// CloudCover, when set, bounds the cloud cover (percent); products
 	// without one do not match.
 	CloudCover *NumberRange
-	Limit      int
-	Offset     int
+	// Sort orders the results by these keys in turn; empty is newest
+	// first (begin time descending). Ties are broken by registration
+	// order, so that the pages of one query neither overlap nor skip.
+	Sort   []SortKey
+	Limit  int
+	Offset int
+}
+
+// SortField is a product attribute that results can be ordered by.
+type SortField string
+
+// The attributes results can be ordered by.
+const (
+	SortBeginTime  SortField = "begin_time"
+	SortEndTime    SortField = "end_time"
+	SortIdentifier SortField = "identifier"
+	SortCollection SortField = "collection"
+	SortPlatform   SortField = "platform"
+	// SortCloudCover puts products without a cloud cover last, whatever
+	// the direction.
+	SortCloudCover SortField = "cloud_cover"
+	SortUpdated    SortField = "updated"
+)
+
+// SortKey is one key of an ordering.
+type SortKey struct {
+	Field SortField
+	Desc  bool
 }
 
 // NumberRange is a set of values or an interval, each end open or closed

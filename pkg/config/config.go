@@ -279,7 +279,11 @@ type Registrar struct {
 type Renderer struct {
 	Listen    string `yaml:"listen"`
 	PublicURL string `yaml:"public_url"`
-	MaxSize   int    `yaml:"max_size"`
+	// AssetURL is the public base URL of the output store, under which
+	// STAC assets point at the COGs and metadata; empty points the COG
+	// asset at a WCS GetCoverage of the product.
+	AssetURL string `yaml:"asset_url"`
+	MaxSize  int    `yaml:"max_size"`
 	// MaxProducts bounds how many products one map draws (the newest that
 	// cover it); past it the newest are drawn, never an error.
 	MaxProducts int `yaml:"max_products"`

@@ -71,6 +71,18 @@ func updateSummary(ctx context.Context, tx pgx.Tx, collection string) error {
 func where(q catalog.Query) (string, []any) {
 	where := "WHERE p.collection = $1"
 	args := []any{q.Collection}
+	switch {
+	case len(q.Collections) == 1:
+		// An equality, which the (collection, time) indexes serve.
+		args = []any{q.Collections[0]}
+	case len(q.Collections) > 1:
+		where = "WHERE p.collection = ANY($1)"
+		args = []any{q.Collections}
+	}
+	if len(q.Identifiers) > 0 {
+		args = append(args, q.Identifiers)
+		where += fmt.Sprintf(" AND p.identifier = ANY($%d)", len(args))
+	}
 	if q.BBox != nil {
 		args = append(args, q.BBox[0], q.BBox[1], q.BBox[2], q.BBox[3])
 		n := len(args)
@@ -153,10 +165,43 @@ func where(q catalog.Query) (string, []any) {
 	return where, args
 }
 
-// Find returns the products matching q, newest first.
+// sortColumns are the columns of the fields results can be ordered by.
+var sortColumns = map[catalog.SortField]string{
+	catalog.SortBeginTime: "p.begin_time", catalog.SortEndTime: "p.end_time", catalog.SortIdentifier: "p.identifier",
+	catalog.SortCollection: "p.collection", catalog.SortPlatform: "p.platform", catalog.SortCloudCover: "p.cloud_cover",
+	catalog.SortUpdated: "p.updated_at",
+}
+
+// orderBy is the ORDER BY clause of keys; the row id ends it so that the
+// order is total and pages of one query never overlap.
+func orderBy(keys []catalog.SortKey) (string, error) {
+	if len(keys) == 0 {
+		return " ORDER BY p.begin_time DESC, p.id DESC", nil
+	}
+	parts := make([]string, 0, len(keys)+1)
+	for _, k := range keys {
+		col, ok := sortColumns[k.Field]
+		if !ok {
+			return "", fmt.Errorf("%w: products cannot be sorted by %q", catalog.ErrInvalid, k.Field)
+		}
+		dir := " ASC"
+		if k.Desc {
+			dir = " DESC"
+		}
+		parts = append(parts, col+dir+" NULLS LAST")
+	}
+	return " ORDER BY " + strings.Join(append(parts, "p.id DESC"), ", "), nil
+}
+
+// Find returns the products matching q in q.Sort's order, newest first by
+// default.
 func (r *Registry) Find(ctx context.Context, q catalog.Query) ([]catalog.Record, error) {
 	where, args := where(q)
-	where += " ORDER BY p.begin_time DESC, p.id DESC"
+	order, err := orderBy(q.Sort)
+	if err != nil {
+		return nil, fmt.Errorf("find products: %w", err)
+	}
+	where += order
 	if q.Limit > 0 {
 		args = append(args, q.Limit)
 		where += fmt.Sprintf(" LIMIT $%d", len(args))

@@ -322,16 +322,23 @@ func TestSearchFiltersPagingAndCount(t *testing.T) {
 		q    catalog.Query
 		want string
 	}{
-		"all newest first": {catalog.Query{}, "S4,S3,S2,S1"},
-		"page 2 of size 2": {catalog.Query{Limit: 2, Offset: 2}, "S2,S1"},
-		"geometry":         {catalog.Query{GeometryWKT: "POLYGON((29 -6,31 -6,31 -4,29 -4,29 -6))"}, "S3"},
-		"point and radius": {catalog.Query{Point: &[2]float64{10.1, 39.9}, Radius: 30000}, "S4,S1"},
-		"product type":     {catalog.Query{ProductType: "U"}, "S3"},
-		"platform":         {catalog.Query{Platform: "SPOT"}, "S2"},
-		"cloud [10,20]":    {catalog.Query{CloudCover: &catalog.NumberRange{Min: &lo, Max: &hi}}, "S2"},
-		"cloud ]10,20[":    {catalog.Query{CloudCover: &catalog.NumberRange{Min: &lo, Max: &hi, MinExclusive: true, MaxExclusive: true}}, ""},
-		"cloud <=20":       {catalog.Query{CloudCover: &catalog.NumberRange{Max: &hi}}, "S2,S1"},
-		"cloud set {5,50}": {catalog.Query{CloudCover: &catalog.NumberRange{Set: []float64{5, 50}}}, "S3,S1"},
+		"all newest first":            {catalog.Query{}, "S4,S3,S2,S1"},
+		"page 2 of size 2":            {catalog.Query{Limit: 2, Offset: 2}, "S2,S1"},
+		"geometry":                    {catalog.Query{GeometryWKT: "POLYGON((29 -6,31 -6,31 -4,29 -4,29 -6))"}, "S3"},
+		"point and radius":            {catalog.Query{Point: &[2]float64{10.1, 39.9}, Radius: 30000}, "S4,S1"},
+		"product type":                {catalog.Query{ProductType: "U"}, "S3"},
+		"platform":                    {catalog.Query{Platform: "SPOT"}, "S2"},
+		"cloud [10,20]":               {catalog.Query{CloudCover: &catalog.NumberRange{Min: &lo, Max: &hi}}, "S2"},
+		"cloud ]10,20[":               {catalog.Query{CloudCover: &catalog.NumberRange{Min: &lo, Max: &hi, MinExclusive: true, MaxExclusive: true}}, ""},
+		"cloud <=20":                  {catalog.Query{CloudCover: &catalog.NumberRange{Max: &hi}}, "S2,S1"},
+		"cloud set {5,50}":            {catalog.Query{CloudCover: &catalog.NumberRange{Set: []float64{5, 50}}}, "S3,S1"},
+		"identifiers":                 {catalog.Query{Identifiers: []string{"S1", "S3", "S9"}}, "S3,S1"},
+		"cloud ascending, none last":  {catalog.Query{Sort: []catalog.SortKey{{Field: catalog.SortCloudCover}}}, "S1,S2,S3,S4"},
+		"cloud descending, none last": {catalog.Query{Sort: []catalog.SortKey{{Field: catalog.SortCloudCover, Desc: true}}}, "S3,S2,S1,S4"},
+		"platform, then identifier descending": {catalog.Query{Sort: []catalog.SortKey{{Field: catalog.SortPlatform},
+			{Field: catalog.SortIdentifier, Desc: true}}}, "S4,S3,S1,S2"},
+		"by identifier, page 2": {catalog.Query{Sort: []catalog.SortKey{{Field: catalog.SortIdentifier}}, Limit: 2, Offset: 2}, "S3,S4"},
+		"oldest first":          {catalog.Query{Sort: []catalog.SortKey{{Field: catalog.SortBeginTime}}}, "S1,S2,S3,S4"},
 	} {
 		c.q.Collection = "C"
 		recs, err := r.Find(ctx, c.q)
@@ -356,5 +363,36 @@ func TestSearchFiltersPagingAndCount(t *testing.T) {
 	testenv.Must(t, err, "get S2")
 	if len(recs) != 1 || recs[0].Platform != "SPOT" || recs[0].CloudCover == nil || *recs[0].CloudCover != 20 || recs[0].Updated.IsZero() {
 		t.Errorf("S2 reads back as %+v", recs)
+	}
+}
+
+func TestFindAcrossCollectionsAndRefuseUnknownSort(t *testing.T) {
+	r := open(t)
+	ctx := context.Background()
+	testenv.Must(t, r.EnsureCollection(ctx, "D", "Collection D", []string{"T"}, nil), "collection D")
+	for i, id := range []string{"A1", "D1", "A2"} {
+		p := product(id, i+1, 10, 40)
+		if id[0] == 'D' {
+			p.Collection = "D"
+		}
+		_, err := r.Register(ctx, p, true)
+		testenv.Must(t, err, "register %s", id)
+	}
+	q := catalog.Query{Collections: []string{"C", "D"}, Sort: []catalog.SortKey{{Field: catalog.SortCollection}, {Field: catalog.SortIdentifier}}}
+	recs, err := r.Find(ctx, q)
+	testenv.Must(t, err, "find in C and D")
+	if got := ids(recs); got != "A1,A2,D1" {
+		t.Errorf("C and D hold %q, want A1,A2,D1", got)
+	}
+	if n, err := r.Count(ctx, q); err != nil || n != 3 {
+		t.Errorf("count in C and D: %d, %v", n, err)
+	}
+	recs, _ = r.Find(ctx, catalog.Query{Collections: []string{"D"}, Identifiers: []string{"A1", "D1"}})
+	if got := ids(recs); got != "D1" {
+		t.Errorf("D with identifiers A1,D1 holds %q, want D1", got)
+	}
+	_, err = r.Find(ctx, catalog.Query{Collection: "C", Sort: []catalog.SortKey{{Field: "footprint"}}})
+	if !errors.Is(err, catalog.ErrInvalid) {
+		t.Errorf("sorting by an unknown field: %v, want ErrInvalid", err)
 	}
 }
