@@ -42,6 +42,7 @@ pvs demo: product VHR18_SAMPLE_RGB_20180615 is ingested, registered and served.
   WCS capabilities   $base/ows?SERVICE=WCS&REQUEST=GetCapabilities
   WCS coverage       $base/ows?SERVICE=WCS&VERSION=2.0.1&REQUEST=GetCoverage&COVERAGEID=VHR18_SAMPLE_RGB_20180615&SCALEFACTOR=4
   OpenSearch         $base/opensearch/json?bbox=-79,23.5,-76.5,25.6
+  STAC API           $base/stac  (search: $base/stac/search?bbox=-79,23.5,-76.5,25.6)
 
   saved: $run/demo-map.png and $run/demo-tile.png
   queues and sets:   bin/pvs status      (PVS_CONFIG=$PVS_CONFIG)
