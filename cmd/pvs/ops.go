@@ -11,9 +11,36 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pvs/pvs/pkg/ops"
 	"github.com/pvs/pvs/pkg/queue"
 	"github.com/pvs/pvs/pkg/registry"
 )
+
+// The operator verbs live in pkg/ops, shared with the management API
+// (pvs admin); the commands here turn flags into requests and print.
+
+// operations returns the verbs on e's queues; deregistration and seeding
+// now are added by the commands that open what they need.
+func operations(e *env) *ops.Ops {
+	return &ops.Ops{Queue: e.q, Prefix: e.cfg.Redis.Prefix}
+}
+
+// flagError names the flag of an invalid request the way the command line
+// spells it: flags maps the request's fields to flags ("" for arguments).
+func flagError(err error, flags map[string]string) error {
+	var ie *ops.InputError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	flag, ok := flags[ie.Field]
+	switch {
+	case !ok:
+		return err
+	case flag == "":
+		return errors.New(ie.Msg)
+	}
+	return fmt.Errorf("--%s: %s", flag, ie.Msg)
+}
 
 func newEnqueueCmd(g *globals) *cobra.Command {
 	var queueName string
@@ -36,34 +63,7 @@ registered (or fails) and exits non-zero if any failed.`,
 				return err
 			}
 			defer e.close()
-			ctx := cmd.Context()
-			if queueName == "preprocess-md_queue" {
-				for _, a := range args {
-					if !json.Valid([]byte(a)) {
-						return fmt.Errorf("preprocess-md_queue items are JSON documents; %q is not", a)
-					}
-				}
-			}
-			for _, a := range args {
-				if err := push(ctx, e.q, cmd.OutOrStdout(), queueName, a, "queued on"); err != nil {
-					return err
-				}
-			}
-			if wait <= 0 {
-				return nil
-			}
-			ctx, cancel := context.WithTimeout(ctx, wait)
-			defer cancel()
-			failed := 0
-			for _, a := range args {
-				if !follow(ctx, e.q, cmd.OutOrStdout(), a) {
-					failed++
-				}
-			}
-			if failed > 0 {
-				return fmt.Errorf("%d of %d items did not make it through", failed, len(args))
-			}
-			return nil
+			return enqueue(cmd.Context(), operations(e), cmd.OutOrStdout(), queueName, args, wait)
 		},
 	}
 	cmd.Flags().StringVarP(&queueName, "queue", "q", "preprocess_queue", "queue to push onto")
@@ -71,59 +71,30 @@ registered (or fails) and exits non-zero if any failed.`,
 	return cmd
 }
 
-// push enqueues item and says so; an item already queued or in flight in
-// its stage is left alone (it runs once), and that is said too.
-func push(ctx context.Context, q *queue.Client, w io.Writer, queueName, item, verb string) error {
-	pushed, err := q.Push(ctx, queueName, item)
+// enqueue pushes items onto queueName, saying what became of each, and
+// with wait > 0 follows them through the pipeline. Items may come from the
+// arguments or from anywhere else a flag names.
+func enqueue(ctx context.Context, o *ops.Ops, out io.Writer, queueName string, items []string, wait time.Duration) error {
+	pushed, err := o.Enqueue(ctx, queueName, items)
+	ops.PrintPushed(out, pushed, "queued on")
 	if err != nil {
-		return err
+		return flagError(err, map[string]string{"queue": "queue", "items": ""})
 	}
-	if !pushed {
-		fmt.Fprintf(w, "already queued or in flight on %s, left as it is: %s\n", queueName, item)
+	if wait <= 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "%s %s: %s\n", verb, queueName, item)
-	return nil
-}
-
-// follow waits for item's outcome in each stage it passes through and
-// reports whether it ended well.
-func follow(ctx context.Context, q *queue.Client, w io.Writer, item string) bool {
-	stage := ""
-	for {
-		hs, err := q.History(ctx, item)
-		if err != nil {
-			fmt.Fprintf(w, "%s: %v\n", item, err)
-			return false
-		}
-		var h *queue.History
-		for i := range hs {
-			if stage == "" || hs[i].Stage == stage {
-				h = &hs[i]
-				break
-			}
-		}
-		if h != nil {
-			switch h.Status {
-			case queue.StatusFailure:
-				fmt.Fprintf(w, "%s: %s failed: %s\n", item, h.Stage, h.Error)
-				return false
-			case queue.StatusSuccess:
-				fmt.Fprintf(w, "%s: %s done: %s\n", item, h.Stage, h.Result)
-				if h.Stage == queue.Preprocess.Name && h.Result != "" {
-					item, stage = h.Result, queue.Register.Name
-					continue
-				}
-				return true
-			}
-		}
-		select {
-		case <-ctx.Done():
-			fmt.Fprintf(w, "%s: still not done: %v\n", item, ctx.Err())
-			return false
-		case <-time.After(200 * time.Millisecond):
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	failed := 0
+	for _, it := range items {
+		if !o.Follow(ctx, out, it) {
+			failed++
 		}
 	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d items did not make it through", failed, len(items))
+	}
+	return nil
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -175,7 +146,7 @@ With several items the highest of 3 and 4 wins.`,
 }
 
 func printCounts(ctx context.Context, q *queue.Client, out io.Writer, asJSON bool) error {
-	counts, err := q.Counts(ctx)
+	counts, err := (&ops.Ops{Queue: q}).Counts(ctx)
 	if err != nil {
 		return err
 	}
@@ -195,7 +166,7 @@ func printCounts(ctx context.Context, q *queue.Client, out io.Writer, asJSON boo
 // outcome it could not record); a worker silent for long is dead and a
 // reclaimer will give its items back.
 func printHolders(ctx context.Context, q *queue.Client, out io.Writer, asJSON, blankLine bool) error {
-	hs, err := q.Holders(ctx)
+	hs, err := (&ops.Ops{Queue: q}).Holders(ctx)
 	if err != nil {
 		return err
 	}
@@ -231,7 +202,7 @@ func printHolders(ctx context.Context, q *queue.Client, out io.Writer, asJSON, b
 // printDegraded lists the workers holding off new items under failure
 // pressure, if any.
 func printDegraded(ctx context.Context, q *queue.Client, out io.Writer) error {
-	ds, err := q.DegradedWorkers(ctx)
+	ds, err := (&ops.Ops{Queue: q}).Degraded(ctx)
 	if err != nil || len(ds) == 0 {
 		return err
 	}
@@ -244,87 +215,43 @@ func printDegraded(ctx context.Context, q *queue.Client, out io.Writer) error {
 	return tw.Flush()
 }
 
-// Exit codes of `pvs status ITEM...`, so that a script can tell an item
-// that does not exist (a typo, another prefix) from one that failed without
-// parsing the output. With several items the highest code wins.
+// Exit codes of `pvs status ITEM...` (see ops.ExitUnknown).
 const (
-	exitUnknown = 3 // an item was never queued under this prefix
-	exitFailed  = 4 // an item failed in some stage (it is in a failure set)
+	exitUnknown = ops.ExitUnknown
+	exitFailed  = ops.ExitFailed
 )
-
-// exitError is an error that ends pvs with a code of its own instead of 1.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// ExitCode is the process's exit status for this error.
-func (e *exitError) ExitCode() int { return e.code }
 
 // printHistories prints the history of items in every stage. With asJSON
 // stdout holds one JSON array and nothing else, whatever the items: the
 // unknown ones are named on errOut and in the exit code.
 func printHistories(ctx context.Context, e *env, out, errOut io.Writer, items []string, asJSON bool) error {
-	var all []queue.History
-	var unknown []string
-	failed := 0
-	for _, item := range items {
-		hs, err := e.q.History(ctx, item)
-		if err != nil {
-			return err
-		}
-		if len(hs) == 0 {
-			unknown = append(unknown, item)
+	r, err := operations(e).Histories(ctx, items)
+	if err != nil {
+		return err
+	}
+	all := []queue.History{} // [] rather than null
+	for _, it := range r.Items {
+		if len(it.Histories) == 0 {
 			w := out
 			if asJSON {
 				w = errOut
 			}
-			fmt.Fprintf(w, "%s: unknown item (never queued under prefix %q)\n", item, e.cfg.Redis.Prefix)
+			fmt.Fprintf(w, "%s: unknown item (never queued under prefix %q)\n", it.Item, e.cfg.Redis.Prefix)
 			continue
 		}
-		if anyFailed(hs) {
-			failed++
-		}
-		all = append(all, hs...)
+		all = append(all, it.Histories...)
 		if !asJSON {
-			for _, h := range hs {
+			for _, h := range it.Histories {
 				printHistory(out, h)
 			}
 		}
 	}
 	if asJSON {
-		if all == nil {
-			all = []queue.History{} // [] rather than null
-		}
 		if err := json.NewEncoder(out).Encode(all); err != nil {
 			return err
 		}
 	}
-	return historiesOutcome(len(unknown), failed)
-}
-
-func anyFailed(hs []queue.History) bool {
-	for _, h := range hs {
-		if h.Status == queue.StatusFailure {
-			return true
-		}
-	}
-	return false
-}
-
-// historiesOutcome turns what printHistories found into its exit: nil when
-// every item is known and none failed.
-func historiesOutcome(unknown, failed int) error {
-	switch {
-	case failed > 0:
-		return &exitError{exitFailed, fmt.Errorf("%d item(s) failed", failed)}
-	case unknown > 0:
-		return &exitError{exitUnknown, fmt.Errorf("%d unknown item(s)", unknown)}
-	}
-	return nil
+	return r.Err()
 }
 
 func printHistory(out io.Writer, h queue.History) {
@@ -346,51 +273,30 @@ func printHistory(out io.Writer, h queue.History) {
 }
 
 func newRetryCmd(g *globals) *cobra.Command {
-	var stageName string
+	var stageName, match string
 	cmd := &cobra.Command{
 		Use:   "retry [ITEM...]",
 		Short: "Queue failed items again (all of a stage's failure set without arguments)",
+		Long: `Queue items of a stage again, on the queue each came from: the items named,
+else every item of the stage's failure set, or with --match those whose
+name matches the pattern (* matches any run of characters, slashes
+included; ? any one character).
+
+  pvs retry --stage register
+  pvs retry --stage preprocess --match 'incoming/2018-06/*'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := g.connect("retry", false)
 			if err != nil {
 				return err
 			}
 			defer e.close()
-			var st *queue.Stage
-			for _, s := range queue.Stages {
-				if s.Name == stageName {
-					st = &s
-				}
-			}
-			if st == nil {
-				return fmt.Errorf("unknown stage %q (want preprocess, register, seed or deregister)", stageName)
-			}
-			ctx := cmd.Context()
-			items := args
-			if len(items) == 0 {
-				if items, err = e.q.Members(ctx, st.Failure); err != nil {
-					return err
-				}
-			}
-			for _, it := range items {
-				hs, err := e.q.History(ctx, it)
-				if err != nil {
-					return err
-				}
-				queueName := st.Queues[0]
-				for _, h := range hs {
-					if h.Stage == st.Name && h.Queue != "" {
-						queueName = h.Queue
-					}
-				}
-				if err := push(ctx, e.q, cmd.OutOrStdout(), queueName, it, "queued again on"); err != nil {
-					return err
-				}
-			}
-			return nil
+			pushed, err := operations(e).Retry(cmd.Context(), ops.RetryRequest{Stage: stageName, Items: args, Match: match})
+			ops.PrintPushed(cmd.OutOrStdout(), pushed, "queued again on")
+			return flagError(err, map[string]string{"stage": "", "items": "", "match": "match"})
 		},
 	}
 	cmd.Flags().StringVar(&stageName, "stage", "preprocess", "stage whose failures to retry: preprocess, register, seed or deregister")
+	cmd.Flags().StringVar(&match, "match", "", "retry only the failures whose item matches this pattern")
 	return cmd
 }
 
@@ -442,13 +348,11 @@ false), the caches are told which tiles changed and the interval is reseeded.`,
 			}
 			defer e.close()
 			ctx := cmd.Context()
+			o := operations(e)
 			if viaQueue {
-				for _, id := range args {
-					if err := push(ctx, e.q, cmd.OutOrStdout(), "deregister_queue", id, "queued on"); err != nil {
-						return err
-					}
-				}
-				return nil
+				pushed, err := o.DeregisterQueued(ctx, args)
+				ops.PrintPushed(cmd.OutOrStdout(), pushed, "queued on")
+				return flagError(err, map[string]string{"identifiers": ""})
 			}
 			r, reg, err := newRegistrar(ctx, e)
 			if err != nil {
@@ -458,15 +362,17 @@ false), the caches are told which tiles changed and the interval is reseeded.`,
 			if keepObjects {
 				r.DeleteObjects = false
 			}
-			var errs []error
-			for _, id := range args {
-				if _, err := r.Deregister(ctx, id); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "deregistered %s\n", id)
+			o.Deregister = func(ctx context.Context, id string) error {
+				_, err := r.Deregister(ctx, id)
+				return err
 			}
-			return errors.Join(errs...)
+			removed, err := o.DeregisterNow(ctx, args)
+			for _, rm := range removed {
+				if rm.Removed {
+					fmt.Fprintf(cmd.OutOrStdout(), "deregistered %s\n", rm.Identifier)
+				}
+			}
+			return flagError(err, map[string]string{"identifiers": ""})
 		},
 	}
 	cmd.Flags().BoolVar(&keepObjects, "keep-objects", false, "leave the product's COG and metadata in the output store")

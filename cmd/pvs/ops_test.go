@@ -204,3 +204,37 @@ func TestStatusShowsDegradedWorkers(t *testing.T) {
 		t.Errorf("pvs status (exit %d) does not show the degraded worker:\n%s", code, stdout)
 	}
 }
+
+// `pvs retry --match` queues the failures matching the pattern only, and
+// the verbs name what is wrong with a request before doing any of it.
+func TestRetryMatchAndRequestErrors(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testenv.Redis(t)
+	q := queue.New(rdb, prefix)
+	finishItems(t, q)
+	stdout, stderr, code := runMain(t, prefix, "retry", "--stage", "preprocess", "--match", "packages/b*")
+	if code != 0 || stdout != "queued again on preprocess_queue: packages/bad.tar\n" {
+		t.Errorf("retry --match: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, _, code = runMain(t, prefix, "retry", "--stage", "preprocess", "--match", "packages/b*")
+	if code != 0 || stdout != "already queued or in flight on preprocess_queue, left as it is: packages/bad.tar\n" {
+		t.Errorf("retry --match again: exit %d, stdout %q", code, stdout)
+	}
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"retry", "--stage", "nope"}, `pvs: unknown stage "nope" (want preprocess, register, seed or deregister)`},
+		{[]string{"enqueue", "-q", "nope_queue", "x"}, `pvs: --queue: unknown queue "nope_queue"`},
+		{[]string{"enqueue", "-q", "preprocess-md_queue", "{"}, `pvs: preprocess-md_queue items are JSON documents; "{" is not`},
+		{[]string{"enqueue", "ok.tar", ""}, `pvs: "": empty item`},
+	} {
+		stdout, stderr, code := runMain(t, prefix, tc.args...)
+		if code != 1 || stdout != "" || !strings.HasPrefix(stderr, tc.says) {
+			t.Errorf("pvs %q: exit %d, stdout %q, stderr %q; want 1 and %q", tc.args, code, stdout, stderr, tc.says)
+		}
+	}
+	if n, _ := rdb.LLen(context.Background(), prefix+"preprocess_queue").Result(); n != 2 {
+		t.Errorf("preprocess_queue holds %d items, want waiting.tar and bad.tar only", n)
+	}
+}

@@ -3,16 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pvs/pvs/pkg/crs"
-	"github.com/pvs/pvs/pkg/period"
-	"github.com/pvs/pvs/pkg/tile"
+	"github.com/pvs/pvs/pkg/ops"
 )
 
 func newSeedCmd(g *globals) *cobra.Command {
@@ -42,56 +39,31 @@ An interrupted seed of the same job resumes where it stopped.
 				return err
 			}
 			defer reg.Close()
-			if grid != "" {
-				gr, ok := tile.Lookup(grid)
-				if !ok {
-					return fmt.Errorf("--grid: unknown grid %q", grid)
-				}
-				s.Grid = gr
-			}
-			p, err := period.Parse(interval)
+			o := operations(e)
+			o.Seeder = s
+			j, err := o.PlanSeed(ctx, ops.SeedRequest{Interval: interval, Zoom: zoom, BBox: bbox, Grid: grid,
+				Layers: layers, DryRun: dryRun, Truncate: truncate})
 			if err != nil {
-				return fmt.Errorf("--interval: %w", err)
-			}
-			j := s.JobFor(p)
-			if zoom != "" {
-				if j.MinZoom, j.MaxZoom, err = parseZoom(zoom); err != nil {
-					return err
-				}
-			}
-			if bbox != "" {
-				b, err := crs.ParseBBox(bbox)
-				if err != nil {
-					return fmt.Errorf("--bbox: %w", err)
-				}
-				j.BBox = &b
-			}
-			j.Layers, j.Truncate = layers, truncate
-			pl, err := s.Plan(ctx, j)
-			if err != nil {
-				return err
+				return flagError(err, map[string]string{"interval": "interval", "zoom": "zoom", "bbox": "bbox", "grid": "grid"})
 			}
 			out := cmd.OutOrStdout()
-			verb := "seed"
-			if truncate {
-				verb = "truncate"
-			}
+			sum := j.Summary()
 			fmt.Fprintf(out, "%s: %d products, %d tiles per layer and time key over zoom %d-%d (%d blocks), %d tiles in all\n",
-				verb, pl.Products, pl.Tiles, j.MinZoom, j.MaxZoom, len(pl.Blocks), pl.Total)
-			for z := j.MinZoom; z <= j.MaxZoom; z++ {
-				fmt.Fprintf(out, "  zoom %2d: %d tiles\n", z, len(pl.Levels[z]))
+				sum.Verb, sum.Products, sum.Tiles, sum.MinZoom, sum.MaxZoom, sum.Blocks, sum.Total)
+			for _, l := range sum.Levels {
+				fmt.Fprintf(out, "  zoom %2d: %d tiles\n", l.Zoom, l.Tiles)
 			}
 			if dryRun {
 				return nil
 			}
 			bar := newProgressBar(cmd.ErrOrStderr())
-			st, err := s.Run(ctx, j, pl, bar.update)
+			st, err := j.Run(ctx, bar.update)
 			bar.finish()
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "%s: %d tiles in %.1fs (%.0f tiles/s), %d done before a restart\n",
-				verb, st.Tiles, st.Elapsed.Seconds(), float64(st.Tiles)/st.Elapsed.Seconds(), st.Skipped)
+				sum.Verb, st.Tiles, st.Elapsed.Seconds(), float64(st.Tiles)/st.Elapsed.Seconds(), st.Skipped)
 			return nil
 		},
 	}
@@ -104,20 +76,6 @@ An interrupted seed of the same job resumes where it stopped.
 	cmd.Flags().BoolVar(&truncate, "truncate", false, "remove the tiles instead of seeding them")
 	cmd.MarkFlagRequired("interval")
 	return cmd
-}
-
-func parseZoom(s string) (int, int, error) {
-	a, b, found := strings.Cut(s, "-")
-	lo, err1 := strconv.Atoi(a)
-	hi := lo
-	var err2 error
-	if found {
-		hi, err2 = strconv.Atoi(b)
-	}
-	if err1 != nil || err2 != nil || lo < 0 || hi < lo || hi > 24 {
-		return 0, 0, fmt.Errorf("--zoom %q: want N or MIN-MAX within 0-24", s)
-	}
-	return lo, hi, nil
 }
 
 // progressBar draws "done/total, rate, ETA" on one line, at most 5 times a

@@ -42,6 +42,14 @@ type ConsumerOptions struct {
 	ShutdownGrace time.Duration // in-flight work allowed to finish on shutdown; default 30s
 	Logger        *slog.Logger
 	Observer      Observer // learns every recorded outcome; nil: none
+	// LogLines is how many log lines of each item (per stage) are kept in
+	// Redis, the newest, for pvs status and the management API: the lines
+	// the consumer logs about the item and those its handler logs through
+	// ItemLogger. Default DefaultLogLines; negative: none are kept.
+	LogLines int
+	// LogTTL is how long an item's log tail is kept after its last line.
+	// Default DefaultLogTTL.
+	LogTTL time.Duration
 	// Hold, when set and returning an error, keeps the consumer from
 	// taking new items (those in flight go on); it asks again every
 	// PollTimeout. A worker under failure pressure holds this way.
@@ -103,6 +111,12 @@ func (o *ConsumerOptions) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.LogLines == 0 {
+		o.LogLines = DefaultLogLines
+	}
+	if o.LogTTL <= 0 {
+		o.LogTTL = DefaultLogTTL
+	}
 }
 
 // Consumer takes items of one stage with at-least-once delivery.
@@ -120,6 +134,8 @@ type Consumer struct {
 	turned atomic.Int64
 	// holding is whether Hold kept the last take from happening.
 	holding atomic.Bool
+	// tail keeps the items' log lines in Redis; nil when LogLines < 0.
+	tail *logTail
 
 	// mu makes taking an item and noting it in flight one step as far as
 	// the orphan sweep can tell: the sweep gives back whatever is in the
@@ -167,6 +183,9 @@ func (c *Client) NewConsumer(stage Stage, opt ConsumerOptions) *Consumer {
 	opt.setDefaults()
 	w := &Consumer{c: c, stage: stage, opt: opt, clock: time.Now, inFlight: map[string]*flight{},
 		log: opt.Logger.With("stage", stage.Name, "worker", opt.WorkerID)}
+	if opt.LogLines > 0 {
+		w.tail = newLogTail(c, opt.LogLines, opt.LogTTL, w.log)
+	}
 	// A consumer not yet running counts as alive: the daemon may still be
 	// connecting to its other services.
 	w.turn()
@@ -213,6 +232,15 @@ func (w *Consumer) Run(ctx context.Context, h Handler) error {
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	bg.Add(1)
 	go func() { defer bg.Done(); w.maintain(bgCtx) }()
+
+	// The tail's writer outlives the work, whose last lines it writes.
+	tailStop, tailDone := make(chan struct{}), make(chan struct{})
+	if w.tail != nil {
+		go func() { defer close(tailDone); w.tail.run(tailStop) }()
+	} else {
+		close(tailDone)
+	}
+	defer func() { close(tailStop); <-tailDone }()
 
 	slots := make(chan struct{}, w.opt.Concurrency)
 	var work sync.WaitGroup
@@ -350,6 +378,7 @@ func (w *Consumer) takeNow(ctx, workCtx context.Context) (*flight, error) {
 	w.mu.Unlock()
 	for _, it := range r.gaveUp {
 		w.log.Warn("item failed: gave up after too many attempts", "item", it, "max_attempts", w.opt.MaxAttempts)
+		w.tailNote(it, slog.LevelWarn, fmt.Sprintf("item failed: gave up after %d attempts", w.opt.MaxAttempts))
 		if w.opt.Observer != nil {
 			w.opt.Observer.ItemDone(w.stage.Name, OutcomeFailure, 0)
 		}

@@ -14,10 +14,11 @@ import (
 // process works on one item and records its outcome.
 func (w *Consumer) process(workCtx context.Context, f *flight, h Handler) {
 	defer w.untrack(f)
-	log := w.log.With("item", f.Value, "attempt", f.Attempt)
+	log := w.itemLogger(f)
 	log.Info("item started")
 	t0 := w.clock()
 	hctx, next := withNext(f.ctx, w.c)
+	hctx = context.WithValue(hctx, itemLogKey{}, log)
 	it, err := decodeItem(f.taken)
 	var result string
 	if err == nil {

@@ -40,6 +40,7 @@ var (
 	orphansScript   = script("orphans")
 	reclaimScript   = script("reclaim")
 	promoteScript   = script("promote")
+	logScript       = script("log")
 )
 
 // run evaluates a script with the client's prefix as first argument. The
