@@ -115,6 +115,8 @@ func (e *cleanError) Error() string { return e.msg }
 func (e *cleanError) Unwrap() error { return e.err }
 
 func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work string) (string, error) {
+	// GDAL's warnings about this item go to its log tail too.
+	log := queue.ItemLogger(ctx, p.Log)
 	pkgDir := filepath.Join(work, "package")
 	if err := os.Mkdir(pkgDir, 0o755); err != nil {
 		return "", err
@@ -159,7 +161,7 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 		TargetCRS: pt.TargetCRS, Resampling: pt.Resampling}
 	conv := p.Converter
 	if conv == nil {
-		conv = cog.InProcess{Log: p.Log}
+		conv = cog.InProcess{Log: log}
 	}
 	// The package is untrusted: GDAL may open its rasters only with the
 	// drivers of the product type, read no file outside it, and must find
@@ -169,15 +171,15 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if err != nil {
 		return "", convertError(ctx, inputs, err)
 	}
-	info, err := cog.Describe(cogPath, p.Log)
+	info, err := cog.Describe(cogPath, log)
 	if err != nil {
 		return "", queue.Permanent(fmt.Errorf("read COG of %s: %w", prod.Identifier, err))
 	}
-	p.Log.Debug("COG written", "identifier", prod.Identifier, "seconds", usage.Elapsed.Seconds(),
+	log.Debug("COG written", "identifier", prod.Identifier, "seconds", usage.Elapsed.Seconds(),
 		"max_rss_mb", usage.MaxRSS>>20, "width", info.Width, "height", info.Height, "bands", len(info.Bands))
 	if len(prod.Footprint) == 0 {
 		// No footprint in the metadata: the outline of the valid pixels.
-		fp, err := cog.ValidFootprint(cogPath, p.Log)
+		fp, err := cog.ValidFootprint(cogPath, log)
 		if err != nil {
 			return "", queue.Permanent(fmt.Errorf("footprint of %s: %w", prod.Identifier, err))
 		}
@@ -194,7 +196,7 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	}
 	// Statistics from an overview, for the browses without an explicit
 	// range: cheap next to the conversion.
-	stats, err := cog.Statistics(cogPath, p.Log)
+	stats, err := cog.Statistics(cogPath, log)
 	if err != nil {
 		return "", queue.Permanent(fmt.Errorf("statistics of %s: %w", prod.Identifier, err))
 	}

@@ -245,7 +245,7 @@ func (r *Registrar) describe(ctx context.Context, descKey, cogKey string) (descr
 	if !errors.Is(err, fs.ErrNotExist) {
 		return info, err
 	}
-	info.Info, err = cog.Describe(r.Output.GDALPath(cogKey), r.Log)
+	info.Info, err = cog.Describe(r.Output.GDALPath(cogKey), queue.ItemLogger(ctx, r.Log))
 	if err != nil {
 		return info, fmt.Errorf("read COG header %s: %w", cogKey, err)
 	}
