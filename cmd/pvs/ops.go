@@ -46,7 +46,7 @@ func newEnqueueCmd(g *globals) *cobra.Command {
 	var queueName string
 	var wait time.Duration
 	cmd := &cobra.Command{
-		Use:   "enqueue ITEM...",
+		Use:   "enqueue [ITEM...]",
 		Short: "Push items onto a PVS queue (default preprocess_queue)",
 		Long: `Push items onto a queue. For preprocess_queue an item is the object path of
 a product package in the source store; for preprocess-md_queue a JSON
@@ -68,6 +68,7 @@ registered (or fails) and exits non-zero if any failed.`,
 	}
 	cmd.Flags().StringVarP(&queueName, "queue", "q", "preprocess_queue", "queue to push onto")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "follow the items until registered or failed, at most this long")
+	addBulkEnqueue(cmd, g)
 	return cmd
 }
 

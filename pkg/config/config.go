@@ -28,6 +28,7 @@ type Config struct {
 	Renderer     Renderer     `yaml:"renderer"`
 	Cache        Cache        `yaml:"cache"`
 	Seeder       Seeder       `yaml:"seeder"`
+	Ingestor     Ingestor     `yaml:"ingestor"`
 }
 
 // Collection describes the collection served by the deployment.
@@ -395,6 +396,8 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) {
 	set(&c.Renderer.PublicURL, "PVS_PUBLIC_URL")
 	set(&c.Cache.PublicURL, "PVS_PUBLIC_URL")
 	set(&c.Cache.RendererURL, "PVS_RENDERER_URL")
+	set(&c.Ingestor.Token, "PVS_INGESTOR_TOKEN")
+	set(&c.Ingestor.TokenFile, "PVS_INGESTOR_TOKEN_FILE")
 }
 
 // ResolveSecrets reads keys given as files (Docker secrets).
@@ -588,6 +591,7 @@ func (c *Config) SetDefaults() {
 	if c.Seeder.MetaTile <= 0 {
 		c.Seeder.MetaTile = 4
 	}
+	c.Ingestor.SetDefaults()
 }
 
 var collectionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
@@ -661,6 +665,7 @@ func (c *Config) Validate() error {
 		bad("preprocessor.limits.unpacked_bytes", "%d, but max_package_bytes says %d: give one of them", p.Limits.UnpackedBytes, p.MaxPackageBytes)
 	}
 	errs = append(errs, c.Preprocessor.Limits.Validate())
+	errs = append(errs, c.Ingestor.Validate())
 	return errors.Join(errs...)
 }
 
