@@ -197,30 +197,17 @@ const (
 // SetDefaults fills in unset limits. An unset UnpackedBytes takes
 // max_package_bytes, the key that held this cap before.
 func (l *PreprocessorLimits) SetDefaults(maxPackageBytes int64) {
-	setInt64 := func(v *int64, def int64) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	setInt64(&l.DownloadBytes, DefaultDownloadBytes)
+	orDefault(&l.DownloadBytes, DefaultDownloadBytes)
 	if l.UnpackedBytes == 0 && maxPackageBytes > 0 {
 		l.UnpackedBytes = maxPackageBytes
 	}
-	setInt64(&l.UnpackedBytes, DefaultUnpackedBytes)
-	if l.ExpansionRatio == 0 {
-		l.ExpansionRatio = DefaultExpansionRatio
-	}
-	if l.Entries == 0 {
-		l.Entries = DefaultEntries
-	}
-	if l.RasterSide == 0 {
-		l.RasterSide = DefaultRasterSide
-	}
-	setInt64(&l.RasterSamples, DefaultRasterSamples)
-	setInt64(&l.XMLBytes, DefaultXMLBytes)
-	if l.XMLDepth == 0 {
-		l.XMLDepth = DefaultXMLDepth
-	}
+	orDefault(&l.UnpackedBytes, DefaultUnpackedBytes)
+	orDefault(&l.ExpansionRatio, DefaultExpansionRatio)
+	orDefault(&l.Entries, DefaultEntries)
+	orDefault(&l.RasterSide, DefaultRasterSide)
+	orDefault(&l.RasterSamples, DefaultRasterSamples)
+	orDefault(&l.XMLBytes, DefaultXMLBytes)
+	orDefault(&l.XMLDepth, DefaultXMLDepth)
 }
 
 // Validate names the first limit that cannot work.
@@ -459,11 +446,48 @@ func (c *Config) resolveRedisPassword(read func(dst *string, file, field string)
 
 // SetDefaults fills in unset values.
 func (c *Config) SetDefaults() {
-	if c.Collection.Title == "" {
-		c.Collection.Title = c.Collection.Name
+	c.Collection.setDefaults()
+	orDefault(&c.Redis.URL, "redis://127.0.0.1:6379/0")
+	orDefault(&c.Database.URL, "postgres://postgres@127.0.0.1:5432/pvs")
+	orDefault(&c.Storage.Source, "var/data/incoming")
+	orDefault(&c.Storage.Output, "var/data/products")
+	orDefault(&c.Storage.Cache, "var/data/cache")
+	orDefault(&c.S3.Region, "us-east-1")
+	c.Preprocessor.setDefaults()
+	c.Registrar.setDefaults()
+	c.Renderer.setDefaults()
+	c.Cache.setDefaults(c.Renderer.Listen)
+	c.Seeder.setDefaults()
+	c.Ingestor.SetDefaults()
+}
+
+// orDefault sets *v to def when it is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
-	for i := range c.Collection.ProductTypes {
-		pt := &c.Collection.ProductTypes[i]
+}
+
+// positiveOr sets *v to def when it is zero or negative.
+func positiveOr[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// trueUnlessSet sets an unset switch to true.
+func trueUnlessSet(v **bool) {
+	if *v == nil {
+		t := true
+		*v = &t
+	}
+}
+
+func (c *Collection) setDefaults() {
+	orDefault(&c.Title, c.Name)
+	for i := range c.ProductTypes {
+		pt := &c.ProductTypes[i]
 		if len(pt.DataGlobs) == 0 && len(pt.BandFiles) == 0 {
 			pt.DataGlobs = []string{"*.tif", "*.TIF", "*.tiff", "*.jp2"}
 		}
@@ -471,127 +495,61 @@ func (c *Config) SetDefaults() {
 			pt.MetadataGlobs = []string{"*.xml"}
 		}
 	}
-	if len(c.Collection.Browses) == 0 {
-		c.Collection.Browses = []Browse{{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}}}
+	if len(c.Browses) == 0 {
+		c.Browses = []Browse{{Name: "TRUE_COLOR", Bands: []int{1, 2, 3}}}
 	}
-	for i := range c.Collection.Browses {
-		if c.Collection.Browses[i].Resampling == "" {
-			c.Collection.Browses[i].Resampling = "nearest"
-		}
+	for i := range c.Browses {
+		orDefault(&c.Browses[i].Resampling, "nearest")
 	}
-	if c.Redis.URL == "" {
-		c.Redis.URL = "redis://127.0.0.1:6379/0"
-	}
-	if c.Database.URL == "" {
-		c.Database.URL = "postgres://postgres@127.0.0.1:5432/pvs"
-	}
-	if c.Storage.Source == "" {
-		c.Storage.Source = "var/data/incoming"
-	}
-	if c.Storage.Output == "" {
-		c.Storage.Output = "var/data/products"
-	}
-	if c.Storage.Cache == "" {
-		c.Storage.Cache = "var/data/cache"
-	}
-	if c.S3.Region == "" {
-		c.S3.Region = "us-east-1"
-	}
-	p := &c.Preprocessor
-	if p.WorkDir == "" {
-		p.WorkDir = os.TempDir()
-	}
-	if p.Concurrency <= 0 {
-		p.Concurrency = 1
-	}
-	if p.Timeout <= 0 {
-		p.Timeout = 30 * time.Minute
-	}
-	if p.GDALCacheMB <= 0 {
-		p.GDALCacheMB = 256
-	}
+}
+
+func (p *Preprocessor) setDefaults() {
+	orDefault(&p.WorkDir, os.TempDir())
+	positiveOr(&p.Concurrency, 1)
+	positiveOr(&p.Timeout, 30*time.Minute)
+	positiveOr(&p.GDALCacheMB, 256)
 	p.Limits.SetDefaults(p.MaxPackageBytes)
-	if p.MaxPackageBytes <= 0 {
-		p.MaxPackageBytes = p.Limits.UnpackedBytes
+	positiveOr(&p.MaxPackageBytes, p.Limits.UnpackedBytes)
+	orDefault(&p.COG.Compress, "DEFLATE")
+	orDefault(&p.COG.BlockSize, 512)
+	orDefault(&p.COG.Resampling, "AVERAGE")
+	orDefault(&p.COG.Threads, "ALL_CPUS")
+}
+
+func (r *Registrar) setDefaults() {
+	trueUnlessSet(&r.Replace)
+	trueUnlessSet(&r.Seed)
+	trueUnlessSet(&r.DeleteObjects)
+	positiveOr(&r.Concurrency, 16)
+	positiveOr(&r.BatchDelay, 5*time.Millisecond)
+}
+
+func (r *Renderer) setDefaults() {
+	orDefault(&r.Listen, "127.0.0.1:8081")
+	orDefault(&r.MaxSize, 4096)
+	// Drawing is CPU-bound: more at once only adds memory and latency.
+	positiveOr(&r.MaxRequests, 8*runtime.GOMAXPROCS(0))
+	orDefault(&r.OpenDatasets, 256)
+	orDefault(&r.WCSMaxMB, 512)
+	orDefault(&r.ListedCoverages, 1000)
+	orDefault(&r.OpenSearchMaxCount, 200)
+	orDefault(&r.MaxProducts, 50)
+}
+
+func (c *Cache) setDefaults(rendererListen string) {
+	orDefault(&c.Listen, "127.0.0.1:8082")
+	orDefault(&c.MemoryMB, 64)
+	orDefault(&c.RendererURL, "http://"+rendererListen+"/ows")
+	orDefault(&c.Format, "png")
+}
+
+func (s *Seeder) setDefaults() {
+	orDefault(&s.Grid, "GoogleMapsCompatible")
+	if s.MaxZoom == 0 && s.MinZoom == 0 {
+		s.MinZoom, s.MaxZoom = 0, 10
 	}
-	if p.COG.Compress == "" {
-		p.COG.Compress = "DEFLATE"
-	}
-	if p.COG.BlockSize == 0 {
-		p.COG.BlockSize = 512
-	}
-	if p.COG.Resampling == "" {
-		p.COG.Resampling = "AVERAGE"
-	}
-	if p.COG.Threads == "" {
-		p.COG.Threads = "ALL_CPUS"
-	}
-	t := true
-	if c.Registrar.Replace == nil {
-		c.Registrar.Replace = &t
-	}
-	if c.Registrar.Seed == nil {
-		c.Registrar.Seed = &t
-	}
-	if c.Registrar.DeleteObjects == nil {
-		c.Registrar.DeleteObjects = &t
-	}
-	if c.Registrar.Concurrency <= 0 {
-		c.Registrar.Concurrency = 16
-	}
-	if c.Registrar.BatchDelay <= 0 {
-		c.Registrar.BatchDelay = 5 * time.Millisecond
-	}
-	if c.Renderer.Listen == "" {
-		c.Renderer.Listen = "127.0.0.1:8081"
-	}
-	if c.Renderer.MaxSize == 0 {
-		c.Renderer.MaxSize = 4096
-	}
-	if c.Renderer.MaxRequests <= 0 {
-		// Drawing is CPU-bound: more at once only adds memory and latency.
-		c.Renderer.MaxRequests = 8 * runtime.GOMAXPROCS(0)
-	}
-	if c.Renderer.OpenDatasets == 0 {
-		c.Renderer.OpenDatasets = 256
-	}
-	if c.Renderer.WCSMaxMB == 0 {
-		c.Renderer.WCSMaxMB = 512
-	}
-	if c.Renderer.ListedCoverages == 0 {
-		c.Renderer.ListedCoverages = 1000
-	}
-	if c.Renderer.OpenSearchMaxCount == 0 {
-		c.Renderer.OpenSearchMaxCount = 200
-	}
-	if c.Renderer.MaxProducts == 0 {
-		c.Renderer.MaxProducts = 50
-	}
-	if c.Cache.Listen == "" {
-		c.Cache.Listen = "127.0.0.1:8082"
-	}
-	if c.Cache.MemoryMB == 0 {
-		c.Cache.MemoryMB = 64
-	}
-	if c.Cache.RendererURL == "" {
-		c.Cache.RendererURL = "http://" + c.Renderer.Listen + "/ows"
-	}
-	if c.Cache.Format == "" {
-		c.Cache.Format = "png"
-	}
-	if c.Seeder.Grid == "" {
-		c.Seeder.Grid = "GoogleMapsCompatible"
-	}
-	if c.Seeder.MaxZoom == 0 && c.Seeder.MinZoom == 0 {
-		c.Seeder.MinZoom, c.Seeder.MaxZoom = 0, 10
-	}
-	if c.Seeder.Concurrency <= 0 {
-		c.Seeder.Concurrency = 2
-	}
-	if c.Seeder.MetaTile <= 0 {
-		c.Seeder.MetaTile = 4
-	}
-	c.Ingestor.SetDefaults()
+	positiveOr(&s.Concurrency, 2)
+	positiveOr(&s.MetaTile, 4)
 }
 
 var collectionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
