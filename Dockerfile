@@ -6,6 +6,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd cmd
 COPY pkg pkg
+# The web client's bundle is built on the host (make client: npm is not
+# reachable from here) and embedded from pkg/webclient/dist.
+RUN test -s pkg/webclient/dist/client.js || { echo "client bundle not built: run make client before building the image" >&2; exit 1; }
 COPY internal internal
 ARG VERSION=dev
 RUN go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/pvs ./cmd/pvs

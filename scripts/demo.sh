@@ -13,7 +13,14 @@ export_demo_env
 mkdir -p "$run/daemons" "$run/log" "$PVS_SOURCE"
 
 "$pvs" migrate
-for d in preprocessor registrar seeder renderer cache; do
+# The web client, the management API and the ingestor behind the same
+# Traefik; the API's and the ingestor's bearer tokens are made once.
+export PVS_CLIENT_LISTEN=127.0.0.1:$PVS_CLIENT_PORT PVS_ADMIN_LISTEN=127.0.0.1:$PVS_ADMIN_PORT
+for tok in admin-token ingestor-token; do
+  [ -s "$run/$tok" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/$tok")
+done
+export PVS_ADMIN_TOKEN_FILE=$run/admin-token PVS_INGESTOR_TOKEN_FILE=$run/ingestor-token
+for d in preprocessor registrar seeder renderer cache client admin ingestor; do
   f="$run/daemons/$d.pid"
   if [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; then continue; fi
   nohup "$pvs" "$d" >"$run/log/$d.log" 2>&1 &
@@ -31,10 +38,15 @@ tile="$base/wmts/1.0.0/VHR_IMAGE_2018/default/GoogleMapsCompatible/8/109/72.png"
 for _ in $(seq 1 50); do curl -sf -o "$run/demo-map.png" "$wms" && break; sleep 0.2; done
 curl -sf -o "$run/demo-map.png" "$wms"
 curl -sf -o "$run/demo-tile.png" "$tile"
+for _ in $(seq 1 50); do curl -sf "$base/" | grep -q '<html' && break; sleep 0.2; done
+curl -sf "$base/" | grep -q '<html'
 cat <<TXT
 
 pvs demo: product VHR18_SAMPLE_RGB_20180615 is ingested, registered and served.
 
+  web client         $base/
+  operations console $base/admin/   (token: $run/admin-token)
+  ingest endpoint    $base/ingest   (token: $run/ingestor-token; or drop packages in $PVS_SOURCE/inbox/)
   WMS capabilities   $base/ows?SERVICE=WMS&REQUEST=GetCapabilities
   WMS map            $wms
   WMTS capabilities  $base/wmts/1.0.0/WMTSCapabilities.xml

@@ -78,6 +78,7 @@ accessLog:
   filePath: "$run/log/traefik-access.log"
 YAML
 sed -e "s/\${PVS_RENDERER_PORT}/$PVS_RENDERER_PORT/g" -e "s/\${PVS_CACHE_PORT}/$PVS_CACHE_PORT/g" \
+  -e "s/\${PVS_INGESTOR_PORT}/$PVS_INGESTOR_PORT/g" -e "s/\${PVS_CLIENT_PORT}/$PVS_CLIENT_PORT/g" -e "s/\${PVS_ADMIN_PORT}/$PVS_ADMIN_PORT/g" \
   "$here/stacks/traefik/local.yml" >"$run/traefik/dynamic/pvs.yml"
 if ! alive "$run/traefik/traefik.pid"; then
   nohup "$TRAEFIK_BIN" --configFile="$run/traefik/traefik.yml" >"$run/log/traefik.log" 2>&1 &

@@ -46,9 +46,12 @@ func TestSwarmDeploy(t *testing.T) {
 	certPEM, keyPEM, pool := selfSigned(t, vhr18.host, emg.host)
 	s.secret("pvs-tls-cert", certPEM)
 	s.secret("pvs-tls-key", keyPEM)
+	tokens := map[string]string{} // the admin and ingestor tokens, by secret name
 	for _, c := range []collection{vhr18, emg} {
-		for _, name := range []string{"s3-access-key", "s3-secret-key", "db-password", "redis-password"} {
-			s.secret(c.stack+"-"+name, []byte(c.stack+"-"+name+"-"+fmt.Sprint(time.Now().UnixNano())))
+		for _, name := range []string{"s3-access-key", "s3-secret-key", "db-password", "redis-password", "admin-token", "ingestor-token"} {
+			v := c.stack + "-" + name + "-" + fmt.Sprint(time.Now().UnixNano())
+			tokens[c.stack+"-"+name] = v
+			s.secret(c.stack+"-"+name, []byte(v))
 		}
 	}
 	baseEnv := []string{"PVS_WEB_PORT=" + webPort, "PVS_WEBSECURE_PORT=" + websecurePort}
@@ -86,6 +89,9 @@ func TestSwarmDeploy(t *testing.T) {
 	t.Run("kill", func(t *testing.T) { kills(t, s, hc, root) })
 	t.Run("rolling-update", func(t *testing.T) { rollingUpdate(t, s, hc, root) })
 	t.Run("config-redeploy", func(t *testing.T) { configRedeploy(t, s, hc, root) })
+	for _, c := range []collection{vhr18, emg} {
+		t.Run("operations/"+c.stack, func(t *testing.T) { operations(t, s, hc, root, c, tokens) })
+	}
 	t.Logf("stack test took %s", time.Since(start).Round(time.Second))
 }
 

@@ -86,7 +86,7 @@ daemon is routed by PathPrefix(<base>) without stripping the prefix.
 			return serve(ctx, e.log, listen, serviceMux("admin", srv.Handler(), health, m))
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", envOr("PVS_ADMIN_LISTEN", "127.0.0.1:8083"), "address to listen on (env PVS_ADMIN_LISTEN)")
+	cmd.Flags().StringVar(&listen, "listen", envOr("PVS_ADMIN_LISTEN", "127.0.0.1:18085"), "address to listen on (env PVS_ADMIN_LISTEN)")
 	cmd.Flags().StringVar(&basePath, "base-path", envOr("PVS_ADMIN_BASE_PATH", "/admin"), "path prefix the API and console are served under (env PVS_ADMIN_BASE_PATH)")
 	cmd.Flags().StringVar(&tokenFile, "token-file", envOr("PVS_ADMIN_TOKEN_FILE", ""), "file holding the bearer token, e.g. /run/secrets/pvs_admin_token (env PVS_ADMIN_TOKEN_FILE; else PVS_ADMIN_TOKEN)")
 	dr.add(cmd)

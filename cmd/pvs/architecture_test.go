@@ -33,6 +33,7 @@ func TestDependencyRule(t *testing.T) {
 		"github.com/pvs/pvs/pkg/opensearch": {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", pgx},
 		"github.com/pvs/pvs/pkg/stac":       {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", pgx},
 		"github.com/pvs/pvs/pkg/ingest":     {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/render", pgx, prometheus},
+		"github.com/pvs/pvs/pkg/webclient":  {"pkg/store", "pkg/registry", "pkg/queue", "pkg/tilecache", "pkg/render", pgx},
 		"github.com/pvs/pvs/pkg/ops":        {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/render", pgx},
 		"github.com/pvs/pvs/pkg/admin":      {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/render", "pkg/tilecache", pgx},
 		"github.com/pvs/pvs/pkg/wmts":       {"pkg/store/file", "pkg/store/s3", "pkg/registry", "pkg/queue", "pkg/tilecache", "pkg/render", pgx},

@@ -63,7 +63,7 @@ func newRootCmd() *cobra.Command {
 		}
 	}
 	root.AddCommand(
-		newPreprocessorCmd(g), newRegistrarCmd(g), newSeederCmd(g), newRendererCmd(g), newCacheCmd(g), newAdminCmd(g), newIngestorCmd(g),
+		newPreprocessorCmd(g), newRegistrarCmd(g), newSeederCmd(g), newRendererCmd(g), newCacheCmd(g), newAdminCmd(g), newIngestorCmd(g), newClientCmd(g),
 		newEnqueueCmd(g), newStatusCmd(g), newRetryCmd(g), newMigrateCmd(g), newDeregisterCmd(g), newSeedCmd(g), newVersionCmd(), newCOGConvertCmd(g), newHealthcheckCmd(),
 	)
 	return root

@@ -128,26 +128,11 @@ func newBrowser(t *testing.T) *browser {
 	return &browser{ctx: ctx}
 }
 
-// visit is what a page left behind.
-type visit struct {
-	result     []byte   // window.result as JSON
-	screenshot []byte   // PNG of the viewport, the map at its top left
-	problems   []string // uncaught exceptions, console errors, failed requests
-}
-
-// open loads url in a new tab, waits for the page's window.result and
-// takes a screenshot of the map.
-func (b *browser) open(t *testing.T, pageURL string) visit {
-	t.Helper()
-	var mu sync.Mutex
-	var v visit
-	note := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		v.problems = append(v.problems, fmt.Sprintf(format, args...))
-	}
-	tab, closeTab := chromedp.NewContext(b.ctx, chromedp.WithListener(func(ev any) {
-		// Runs in the tab's message loop: only record.
+// problems is a tab's listener that notes what went wrong on the page:
+// uncaught exceptions, console errors, browser log errors, HTTP errors and
+// failed requests. It runs in the tab's message loop: it only records.
+func problems(note func(format string, args ...any)) func(ev any) {
+	return func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventExceptionThrown:
 			d := ev.ExceptionDetails
@@ -177,7 +162,28 @@ func (b *browser) open(t *testing.T, pageURL string) visit {
 				note("request failed: %s (%s)", ev.ErrorText, ev.Type)
 			}
 		}
-	}))
+	}
+}
+
+// visit is what a page left behind.
+type visit struct {
+	result     []byte   // window.result as JSON
+	screenshot []byte   // PNG of the viewport, the map at its top left
+	problems   []string // uncaught exceptions, console errors, failed requests
+}
+
+// open loads url in a new tab, waits for the page's window.result and
+// takes a screenshot of the map.
+func (b *browser) open(t *testing.T, pageURL string) visit {
+	t.Helper()
+	var mu sync.Mutex
+	var v visit
+	note := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		v.problems = append(v.problems, fmt.Sprintf(format, args...))
+	}
+	tab, closeTab := chromedp.NewContext(b.ctx, chromedp.WithListener(problems(note)))
 	defer closeTab()
 	ctx, cancel := context.WithTimeout(tab, 2*time.Minute)
 	defer cancel()

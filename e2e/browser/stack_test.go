@@ -108,56 +108,83 @@ func proxyTo(port int) http.Handler {
 	return httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(port)})
 }
 
-// The same pages against the real daemons: the pvs renderer and cache,
-// started here on ports of their own with the registry, Redis and a local
-// object store, after the sample and a newer product are registered
-// through the preprocessor and registrar.
-func TestOpenLayersAgainstTheStack(t *testing.T) {
-	testenv.Require(t)
-	b := newBrowser(t)
-	scripts := bundle(t)
+// deployment is the pipeline and the OGC daemons of pvs, run as processes
+// on ports of their own with the registry, Redis and a local object store,
+// with the sample and a newer product registered through the preprocessor
+// and the registrar.
+type deployment struct {
+	bin, root       string
+	env             []string
+	renderer, cache int
+}
+
+// newDeployment picks the ports and writes the packages; start runs it.
+func newDeployment(t *testing.T, bin string) *deployment {
+	t.Helper()
 	root := testenv.RepoRoot(t)
-	bin := testenv.PVSBinary(t)
 	_, prefix := testenv.Redis(t)
 	dbURL := testenv.Database(t)
 	data := t.TempDir()
 	incoming, output, cache := filepath.Join(data, "incoming"), filepath.Join(data, "products"), filepath.Join(data, "cache")
 	packages(t, root, incoming)
-
-	rendererPort, cachePort := testenv.FreePort(t), testenv.FreePort(t)
-	ogc := http.NewServeMux()
-	ogc.Handle("/ows", proxyTo(rendererPort))
-	ogc.Handle("/wmts", proxyTo(cachePort))
-	ogc.Handle("/wmts/", proxyTo(cachePort))
-	srv := site(t, scripts, ogc)
-
-	env := append(os.Environ(),
+	d := &deployment{bin: bin, root: root, renderer: testenv.FreePort(t), cache: testenv.FreePort(t)}
+	d.env = append(os.Environ(),
 		"PVS_CONFIG="+filepath.Join(root, "config/vhr18.yaml"),
 		"REDIS_URL="+testenv.RedisURL(), "PVS_REDIS_PREFIX="+prefix, "DATABASE_URL="+dbURL,
 		"PVS_SOURCE="+incoming, "PVS_OUTPUT="+output, "PVS_CACHE_STORE="+cache,
-		"PVS_PUBLIC_URL="+srv.URL, // capabilities advertise the page's origin
-		"PVS_RENDERER_PORT="+strconv.Itoa(rendererPort), "PVS_CACHE_PORT="+strconv.Itoa(cachePort),
+		"PVS_RENDERER_PORT="+strconv.Itoa(d.renderer), "PVS_CACHE_PORT="+strconv.Itoa(d.cache),
 	)
+	return d
+}
+
+// routes hands the services to the daemons as the stack's Traefik does:
+// /ows, /wms, /wcs and /opensearch to the renderer, /wmts to the cache.
+func (d *deployment) routes(mux *http.ServeMux) {
+	for _, p := range []string{"/ows", "/wms", "/wcs", "/opensearch", "/opensearch/"} {
+		mux.Handle(p, proxyTo(d.renderer))
+	}
+	mux.Handle("/wmts", proxyTo(d.cache))
+	mux.Handle("/wmts/", proxyTo(d.cache))
+}
+
+// start registers the products and starts the renderer and the cache,
+// whose capabilities advertise publicURL (the origin the browser sees).
+func (d *deployment) start(t *testing.T, publicURL string) {
+	t.Helper()
+	d.env = append(d.env, "PVS_PUBLIC_URL="+publicURL)
 	run := func(args ...string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env, cmd.Dir = env, root
+		cmd := exec.CommandContext(ctx, d.bin, args...)
+		cmd.Env, cmd.Dir = d.env, d.root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("pvs %v: %v\n%s", args, err, out)
 		}
 	}
 	run("migrate")
-	daemon(t, bin, env, "preprocessor", "--heartbeat", "1s")
-	daemon(t, bin, env, "registrar", "--heartbeat", "1s")
+	daemon(t, d.bin, d.env, "preprocessor", "--heartbeat", "1s")
+	daemon(t, d.bin, d.env, "registrar", "--heartbeat", "1s")
 	run("enqueue", "--wait", "120s", "packages/sample.tar", "packages/newer.tar")
 	// Started after the registrations, so that their first look at the
 	// catalogue sees both products.
-	daemon(t, bin, env, "renderer")
-	daemon(t, bin, env, "cache")
-	waitReady(t, rendererPort)
-	waitReady(t, cachePort)
+	daemon(t, d.bin, d.env, "renderer")
+	daemon(t, d.bin, d.env, "cache")
+	waitReady(t, d.renderer)
+	waitReady(t, d.cache)
+}
+
+// The same pages against the real daemons, started here after the sample
+// and a newer product are registered.
+func TestOpenLayersAgainstTheStack(t *testing.T) {
+	testenv.Require(t)
+	b := newBrowser(t)
+	scripts := bundle(t)
+	d := newDeployment(t, testenv.PVSBinary(t))
+	ogc := http.NewServeMux()
+	d.routes(ogc)
+	srv := site(t, scripts, ogc)
+	d.start(t, srv.URL) // capabilities advertise the page's origin
 
 	// The sample's raster, a little wider: the layer's extent lies in it.
 	bounds := [4]float64{-79.01, 23.51, -76.52, 25.6}
