@@ -25,7 +25,8 @@ import (
 // an http(s) URL, its children and items followed by their links) or the
 // item search of a STAC API (paged by its "next" links). An item's asset
 // must name a key of the source store; its id, geometry and times become
-// the document's identifier, footprint and begin/end times.
+// the document's identifier, footprint and begin/end times, its platform,
+// instruments, cloud cover and orbit the document's properties.
 //
 // The harvester's cursor, the Redis hash pvs:ingest:harvest:<name>, holds
 // a digest of every item it handed over, so that an unchanged item costs

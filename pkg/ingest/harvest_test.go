@@ -20,9 +20,11 @@ import (
 func stacItem(id, day, href string) map[string]any {
 	return map[string]any{
 		"type": "Feature", "stac_version": "1.0.0", "id": id, "collection": "vhr",
-		"geometry":   map[string]any{"type": "Polygon", "coordinates": [][][2]float64{{{-78.9, 23.5}, {-76.6, 23.5}, {-76.6, 25.6}, {-78.9, 25.6}, {-78.9, 23.5}}}},
-		"bbox":       []float64{-78.9, 23.5, -76.6, 25.6},
-		"properties": map[string]any{"datetime": nil, "start_datetime": day + "T15:20:00Z", "end_datetime": day + "T15:20:30Z", "platform": "PHR1A"},
+		"geometry": map[string]any{"type": "Polygon", "coordinates": [][][2]float64{{{-78.9, 23.5}, {-76.6, 23.5}, {-76.6, 25.6}, {-78.9, 25.6}, {-78.9, 23.5}}}},
+		"bbox":     []float64{-78.9, 23.5, -76.6, 25.6},
+		"properties": map[string]any{"datetime": nil, "start_datetime": day + "T15:20:00Z", "end_datetime": day + "T15:20:30Z",
+			"platform": "PHR1A", "constellation": "pleiades", "instruments": []string{"PHR"}, "eo:cloud_cover": 12.5,
+			"sat:orbit_state": "descending", "sat:absolute_orbit": 12345},
 		"assets": map[string]any{
 			"thumbnail": map[string]any{"href": "./thumb.png", "type": "image/png", "roles": []string{"thumbnail"}},
 			"data":      map[string]any{"href": href, "type": "image/tiff; application=geotiff", "roles": []string{"data"}},

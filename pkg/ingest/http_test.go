@@ -24,6 +24,7 @@ func TestEndpoint(t *testing.T) {
 	put(t, src, "in/a.tar", "a")
 	put(t, src, "in/scene.tif", "tif")
 	put(t, src, "in/SAFE/MTD.xml", "<x/>")
+	put(t, src, "in/props.tif", "tif")
 	srv := httptest.NewServer(&Handler{Token: testToken, Ledger: l, Source: src, Collection: testColl, CheckExists: true,
 		MaxBytes: 4096, Log: slog.New(slog.DiscardHandler)})
 	defer srv.Close()
@@ -66,6 +67,9 @@ func TestEndpoint(t *testing.T) {
 		{"bad time", "/ingest", testToken, js, `{"path":"in/scene.tif","begin_time":"15/06/2018"}`, 422, "begin_time: invalid time"},
 		{"bad footprint", "/ingest", testToken, js, `{"path":"in/scene.tif","footprint":{"type":"Point","coordinates":[1,2]}}`, 422, "footprint must be a GeoJSON Polygon or MultiPolygon"},
 		{"unknown product type", "/ingest", testToken, js, `{"path":"in/scene.tif","product_type":"S2MSI1C"}`, 422, "not one of collection VHR_IMAGE_2018"},
+		{"array property", "/ingest", testToken, js, `{"path":"in/scene.tif","properties":{"bands":[1,2]}}`, 400, `property "bands": an object or array`},
+		{"cloud cover over 100", "/ingest", testToken, js, `{"path":"in/scene.tif","properties":{"cloudCover":140}}`, 422, `property cloudCover "140" is not a percentage`},
+		{"misspelt property", "/ingest", testToken, js, `{"path":"in/scene.tif","properties":{"cloud_cover":14}}`, 422, "spelled cloudCover"},
 		{"missing object", "/ingest", testToken, js, `{"path":"in/nothing.tar"}`, 422, `path "in/nothing.tar": no object or prefix`},
 		{"wrong content type", "/ingest", testToken, "application/xml", `<path/>`, 415, "send application/json"},
 		{"too large", "/ingest", testToken, js, `{"path":"` + strings.Repeat("a", 5000) + `"}`, 413, "body over 4096 bytes"},
@@ -99,6 +103,8 @@ func TestEndpoint(t *testing.T) {
 		{"document", js, `{"path":"in/scene.tif","identifier":"SCENE","begin_time":"2018-06-15T10:00:00Z","end_time":"2018-06-15T10:00:09Z",
 			"footprint":{"type":"Polygon","coordinates":[[[1,2],[2,2],[2,3],[1,3],[1,2]]]}}`, MetadataQueue,
 			`{"path":"in/scene.tif","identifier":"SCENE","begin_time":"2018-06-15T10:00:00Z","end_time":"2018-06-15T10:00:09Z","footprint":{"type":"Polygon","coordinates":[[[1,2],[2,2],[2,3],[1,3],[1,2]]]}}`},
+		{"properties alone", js, `{"path":"in/props.tif","properties":{"platform":"PHR1A","cloudCover":12.5}}`, MetadataQueue,
+			`{"path":"in/props.tif","properties":{"cloudCover":"12.5","platform":"PHR1A"}}`},
 	}
 	for _, tc := range accepted {
 		code, body, _ := do(http.MethodPost, "/ingest", testToken, tc.ctype, tc.body)

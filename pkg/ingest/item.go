@@ -24,12 +24,17 @@ type Document struct {
 	BeginTime   string          `json:"begin_time,omitempty"`
 	EndTime     string          `json:"end_time,omitempty"`
 	Footprint   json.RawMessage `json:"footprint,omitempty"`
+	// Properties are EO properties by their metadata names (platform,
+	// cloudCover, ...; see metadata.EOProperties) and any others, kept
+	// with the product's metadata.
+	Properties metadata.PropertyMap `json:"properties,omitempty"`
 }
 
 // Metadata reports whether the document says more than where the package
 // is (else the package goes to preprocess_queue as its bare path).
 func (d Document) Metadata() bool {
-	return d.Identifier != "" || d.ProductType != "" || d.BeginTime != "" || d.EndTime != "" || len(d.Footprint) > 0
+	return d.Identifier != "" || d.ProductType != "" || d.BeginTime != "" || d.EndTime != "" || len(d.Footprint) > 0 ||
+		len(d.Properties) > 0
 }
 
 // Request is the request that queues the document: its bare path on
@@ -91,8 +96,9 @@ func CheckPath(p string) error {
 
 // Check validates the document as the preprocessor will read it, so that
 // a bad one is refused at the door with its reason instead of failing in
-// the queue: the path, the identifier, the times and the footprint, and a
-// product type the collection lists.
+// the queue: the path, the identifier, the times and the footprint, a
+// product type the collection lists, and the properties (a parentIdentifier
+// must name the collection).
 func (d Document) Check(coll config.Collection) error {
 	if err := CheckPath(d.Path); err != nil {
 		return err
@@ -103,6 +109,20 @@ func (d Document) Check(coll config.Collection) error {
 	if d.ProductType != "" && len(coll.ProductTypes) > 0 && !slices.Contains(coll.ProductTypeNames(), d.ProductType) {
 		return fmt.Errorf("product_type %q is not one of collection %s (it lists %s)", d.ProductType, coll.Name,
 			strings.Join(coll.ProductTypeNames(), ", "))
+	}
+	if err := metadata.CheckProperties(d.Properties); err != nil {
+		return err
+	}
+	// The preprocessor's rule (config.Collection.Accepts) for the
+	// collection a parentIdentifier names.
+	if parent := strings.TrimSpace(d.Properties["parentIdentifier"]); parent != "" && metadata.CollectionOf(parent) != coll.Name {
+		id := d.Identifier
+		if id == "" {
+			id = d.Path
+		}
+		other := metadata.CollectionOf(parent)
+		return fmt.Errorf("product %s belongs to collection %s (parentIdentifier %s), not %s; enqueue it to the %s deployment",
+			id, other, parent, coll.Name, other)
 	}
 	var begin, end time.Time
 	for _, f := range []struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/internal/testenv"
+	"github.com/pvs/pvs/pkg/catalog"
 	"github.com/pvs/pvs/pkg/cog"
 	"github.com/pvs/pvs/pkg/config"
 	"github.com/pvs/pvs/pkg/preprocess"
@@ -19,9 +20,11 @@ import (
 )
 
 // A static catalog harvested from the S3 source store is registered by
-// the real preprocessor and registrar: the STAC items' ids, times and
-// geometries become the products' (the raster holds no metadata), and a
-// harvest after the registration queues nothing.
+// the real preprocessor and registrar: the STAC items' ids, times,
+// geometries and EO properties (platform, cloud cover, instrument, orbit)
+// become the products' (the raster holds no metadata), searchable by
+// platform and cloud cover, and a harvest after the registration queues
+// nothing.
 func TestHarvestedItemsAreRegistered(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
@@ -87,6 +90,24 @@ func TestHarvestedItemsAreRegistered(t *testing.T) {
 		if rec.BBox != [4]float64{-78.9, 23.5, -76.6, 25.6} {
 			t.Errorf("%s: footprint bbox %v, want the item's geometry", id, rec.BBox)
 		}
+		if rec.Platform != "PHR1A" || rec.CloudCover == nil || *rec.CloudCover != 12.5 {
+			t.Errorf("%s: platform %q, cloud cover %v; want the item's PHR1A and 12.5", id, rec.Platform, rec.CloudCover)
+		}
+		for k, v := range map[string]string{"instrument": "PHR", "orbitDirection": "DESCENDING", "orbitNumber": "12345", "constellation": "pleiades"} {
+			if rec.Properties[k] != v {
+				t.Errorf("%s: property %s = %v, want %s", id, k, rec.Properties[k], v)
+			}
+		}
+	}
+	found, err := reg.Find(ctx, catalog.Query{Collection: coll.Name, Platform: "PHR1A", CloudCover: &catalog.NumberRange{Max: ptr(20.0)}})
+	testenv.Must(t, err, "search by platform and cloud cover")
+	if len(found) != len(ids) {
+		t.Errorf("search platform=PHR1A cloudCover<=20: %d products, want %d", len(found), len(ids))
+	}
+	found, err = reg.Find(ctx, catalog.Query{Collection: coll.Name, CloudCover: &catalog.NumberRange{Max: ptr(10.0)}})
+	testenv.Must(t, err, "search by cloud cover")
+	if len(found) != 0 {
+		t.Errorf("search cloudCover<=10: %d products, want none", len(found))
 	}
 	// Registered: harvesting again (a restart without the cursor) queues
 	// nothing, nor does the endpoint's route.
@@ -102,3 +123,5 @@ func TestHarvestedItemsAreRegistered(t *testing.T) {
 		t.Errorf("submission of a registered package: %+v", outc)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

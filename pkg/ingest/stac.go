@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pvs/pvs/pkg/metadata"
 )
 
 // stacDoc is the part of a STAC catalog, collection, item or item
@@ -128,6 +132,9 @@ func (p itemPolicy) document(item *stacDoc, base *url.URL) (Document, error) {
 		return Document{}, fmt.Errorf("item %s: %w", item.ID, err)
 	}
 	d.BeginTime, d.EndTime = begin, end
+	if d.Properties, err = eoProperties(item.Properties); err != nil {
+		return Document{}, fmt.Errorf("item %s: %w", item.ID, err)
+	}
 	var g struct {
 		Type string `json:"type"`
 	}
@@ -208,4 +215,81 @@ func itemTimes(props map[string]any) (string, string, error) {
 		return "", "", errors.New("no datetime, nor start_datetime and end_datetime")
 	}
 	return start, end, nil
+}
+
+// eoProperties maps the STAC properties of an item onto the EO properties
+// of its document: platform (as given: "pleiades-1a", "PHR1A"), instruments
+// (joined by commas), eo:cloud_cover, sat:orbit_state (ascending or
+// descending; geostationary has no EO orbit direction and is left out),
+// sat:absolute_orbit, and constellation, kept as it is and standing for the
+// platform when the item names none. A property of the wrong kind refuses
+// the item with its STAC name; nil when the item has none of them.
+func eoProperties(props map[string]any) (metadata.PropertyMap, error) {
+	out := metadata.PropertyMap{}
+	text := func(key string) (string, error) {
+		switch v := props[key].(type) {
+		case nil:
+			return "", nil
+		case string:
+			return strings.TrimSpace(v), nil
+		default:
+			return "", fmt.Errorf("property %s is not a string", key)
+		}
+	}
+	for _, k := range []string{"platform", "constellation"} {
+		v, err := text(k)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if out["platform"] == "" && out["constellation"] != "" {
+		out["platform"] = out["constellation"]
+	}
+	switch v := props["instruments"].(type) {
+	case nil:
+	case []any:
+		var names []string
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, errors.New("property instruments is not a list of strings")
+			}
+			if s = strings.TrimSpace(s); s != "" {
+				names = append(names, s)
+			}
+		}
+		if len(names) > 0 {
+			out["instrument"] = strings.Join(names, ",")
+		}
+	default:
+		return nil, errors.New("property instruments is not a list of strings")
+	}
+	if v, ok := props["eo:cloud_cover"]; ok && v != nil {
+		c, ok := v.(float64)
+		if !ok || c < 0 || c > 100 {
+			return nil, fmt.Errorf("property eo:cloud_cover %v is not a percentage (a number from 0 to 100)", v)
+		}
+		out["cloudCover"] = strconv.FormatFloat(c, 'f', -1, 64)
+	}
+	state, err := text("sat:orbit_state")
+	if err != nil {
+		return nil, err
+	}
+	if s := strings.ToUpper(state); s == "ASCENDING" || s == "DESCENDING" {
+		out["orbitDirection"] = s
+	}
+	if v, ok := props["sat:absolute_orbit"]; ok && v != nil {
+		n, ok := v.(float64)
+		if !ok || n < 0 || n != math.Trunc(n) || n > 1<<53 {
+			return nil, fmt.Errorf("property sat:absolute_orbit %v is not an orbit number (a whole number, 0 or more)", v)
+		}
+		out["orbitNumber"] = strconv.FormatFloat(n, 'f', 0, 64)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/pkg/config"
+	"github.com/pvs/pvs/pkg/metadata"
 	"github.com/pvs/pvs/pkg/preprocess"
 	"github.com/pvs/pvs/pkg/store"
 )
@@ -72,6 +73,12 @@ func TestDocumentCheck(t *testing.T) {
 		{"end before begin", Document{Path: "a", BeginTime: "2018-06-15T10:00:00Z", EndTime: "2018-06-14T10:00:00Z"}, "is before begin_time"},
 		{"point footprint", Document{Path: "a", Footprint: json.RawMessage(`{"type":"Point","coordinates":[1,2]}`)}, "footprint: footprint must be a GeoJSON Polygon"},
 		{"footprint out of range", Document{Path: "a", Footprint: json.RawMessage(`{"type":"Polygon","coordinates":[[[1,2],[200,2],[2,3],[1,2]]]}`)}, "outside lon/lat range"},
+		{"properties", Document{Path: "a", Properties: metadata.PropertyMap{"platform": "PHR1A", "cloudCover": "12.5", "constellation": "pleiades",
+			"parentIdentifier": "VHR_IMAGE_2018/PHR"}}, ""},
+		{"cloud cover over 100", Document{Path: "a", Properties: metadata.PropertyMap{"cloudCover": "101"}}, `property cloudCover "101" is not a percentage`},
+		{"misspelt property", Document{Path: "a", Properties: metadata.PropertyMap{"cloud_cover": "3"}}, "spelled cloudCover"},
+		{"parent of another collection", Document{Path: "a", Properties: metadata.PropertyMap{"parentIdentifier": "Emergency/DM02"}},
+			"product a belongs to collection Emergency (parentIdentifier Emergency/DM02), not VHR_IMAGE_2018; enqueue it to the Emergency deployment"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +99,7 @@ func TestDocumentIsPreprocessorItem(t *testing.T) {
 	t.Parallel()
 	d := Document{Path: "in/a.tif", Identifier: "A", ProductType: "VHR_OPTICAL", BeginTime: "2018-06-15T10:00:00Z",
 		EndTime: "2018-06-15T10:00:09Z", Footprint: json.RawMessage(`{"type": "Polygon",
-		"coordinates": [[[1,2],[2,2],[2,3],[1,3],[1,2]]]}`)}
+		"coordinates": [[[1,2],[2,2],[2,3],[1,3],[1,2]]]}`), Properties: metadata.PropertyMap{"platform": "PHR1A", "cloudCover": "12.5"}}
 	r := d.Request("test")
 	if r.Queue != MetadataQueue || strings.Contains(r.Item, "\n") {
 		t.Fatalf("request %+v: want one compact line on %s", r, MetadataQueue)
@@ -103,8 +110,19 @@ func TestDocumentIsPreprocessorItem(t *testing.T) {
 	if err := dec.Decode(&md); err != nil {
 		t.Fatalf("the preprocessor refuses %s: %v", r.Item, err)
 	}
-	if md.Path != d.Path || md.Identifier != "A" || md.BeginTime != d.BeginTime || md.EndTime != d.EndTime || md.ProductType != "VHR_OPTICAL" {
+	if md.Path != d.Path || md.Identifier != "A" || md.BeginTime != d.BeginTime || md.EndTime != d.EndTime || md.ProductType != "VHR_OPTICAL" ||
+		md.Properties["platform"] != "PHR1A" || md.Properties["cloudCover"] != "12.5" {
 		t.Errorf("preprocessor reads %+v from %s", md, r.Item)
+	}
+	if p := (Document{Path: "in/a.tif", Properties: metadata.PropertyMap{"platform": "PHR1A"}}).Request("test"); p.Queue != MetadataQueue {
+		t.Errorf("a document with properties alone goes to %s, want %s", p.Queue, MetadataQueue)
+	}
+	// Properties may be numbers; the top level stays strict.
+	if d, err := ParseDocument([]byte(`{"path":"a","properties":{"cloudCover":3,"platform":"PHR1A"}}`)); err != nil || d.Properties["cloudCover"] != "3" {
+		t.Errorf("numeric property: %+v, %v", d, err)
+	}
+	if _, err := ParseDocument([]byte(`{"path":"a","properties":{"bands":[1,2]}}`)); err == nil || !strings.Contains(err.Error(), `property "bands"`) {
+		t.Errorf("array property: %v", err)
 	}
 	if p := (Document{Path: "in/a.tar"}).Request("test"); p.Queue != PackageQueue || p.Item != "in/a.tar" {
 		t.Errorf("a bare path goes to %s as %q, want preprocess_queue as itself", p.Queue, p.Item)
@@ -147,6 +165,11 @@ func TestItemDocument(t *testing.T) {
 		{"no time", `{}`, `{"d":{"href":"A.tif","roles":["data"]}}`, "", "", "", "no datetime"},
 		{"no usable asset", `{"datetime":"2018-06-15T10:00:00Z"}`, `{"t":{"href":"A.png","type":"image/png"}}`, "", "", "", "no asset with role data"},
 	}
+	tests = append(tests, struct {
+		name, props, assets string
+		path, begin, end    string
+		err                 string
+	}{"bad cloud cover", `{"datetime":"2018-06-15T10:00:00Z","eo:cloud_cover":"cloudy"}`, `{"d":{"href":"A.tif","roles":["data"]}}`, "", "", "", "eo:cloud_cover cloudy is not a percentage"})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := pol.document(item(tc.props, tc.assets), itemAt)
@@ -166,5 +189,95 @@ func TestItemDocument(t *testing.T) {
 				t.Errorf("times %s/%s, want %s/%s", d.BeginTime, d.EndTime, tc.begin, tc.end)
 			}
 		})
+	}
+}
+
+// STAC item properties become the EO properties of the md document.
+func TestEOProperties(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		props string
+		want  map[string]string // nil: no properties
+		err   string
+	}{
+		{"none", `{"datetime":"2018-06-15T10:00:00Z","gsd":0.5}`, nil, ""},
+		{"Pleiades as a STAC catalogue names it", `{"platform":"pleiades-1a","constellation":"pleiades","instruments":["phr"],
+			"eo:cloud_cover":12.5,"sat:orbit_state":"descending","sat:absolute_orbit":12345}`,
+			map[string]string{"platform": "pleiades-1a", "constellation": "pleiades", "instrument": "phr", "cloudCover": "12.5",
+				"orbitDirection": "DESCENDING", "orbitNumber": "12345"}, ""},
+		{"platform as given", `{"platform":"PHR1A","eo:cloud_cover":0}`, map[string]string{"platform": "PHR1A", "cloudCover": "0"}, ""},
+		{"constellation stands for a missing platform", `{"constellation":"sentinel-2"}`,
+			map[string]string{"platform": "sentinel-2", "constellation": "sentinel-2"}, ""},
+		{"several instruments", `{"instruments":["olci","slstr"]}`, map[string]string{"instrument": "olci,slstr"}, ""},
+		{"ascending", `{"sat:orbit_state":"ascending"}`, map[string]string{"orbitDirection": "ASCENDING"}, ""},
+		{"geostationary has no orbit direction", `{"sat:orbit_state":"geostationary","platform":"msg-4"}`, map[string]string{"platform": "msg-4"}, ""},
+		{"nulls", `{"platform":null,"eo:cloud_cover":null,"instruments":null}`, nil, ""},
+		{"cloud cover as text", `{"eo:cloud_cover":"12"}`, nil, "property eo:cloud_cover 12 is not a percentage"},
+		{"cloud cover over 100", `{"eo:cloud_cover":120}`, nil, "property eo:cloud_cover 120 is not a percentage"},
+		{"orbit with a fraction", `{"sat:absolute_orbit":1.5}`, nil, "property sat:absolute_orbit 1.5 is not an orbit number"},
+		{"platform not a string", `{"platform":7}`, nil, "property platform is not a string"},
+		{"instruments not a list", `{"instruments":"phr"}`, nil, "property instruments is not a list of strings"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var props map[string]any
+			if err := json.Unmarshal([]byte(tc.props), &props); err != nil {
+				t.Fatal(err)
+			}
+			got, err := eoProperties(props)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %v, %v; want error %q", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == nil && got != nil || len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+			if err := metadata.CheckProperties(got); err != nil {
+				t.Errorf("the preprocessor refuses what the harvester makes: %v", err)
+			}
+		})
+	}
+}
+
+// The harvester's product type wins over the item's; the item's
+// properties ride along in the document.
+func TestItemDocumentProperties(t *testing.T) {
+	t.Parallel()
+	hrefs, base, err := SourceHrefs("s3://incoming/pre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	itemAt, _ := url.Parse(base.String() + "stac/items/A.json")
+	var item stacDoc
+	raw := `{"type":"Feature","id":"A","geometry":null,"assets":{"d":{"href":"A.tif","roles":["data"]}},
+		"properties":{"datetime":"2018-06-15T10:00:00Z","product:type":"PHR_MS___2A","platform":"PHR1A","eo:cloud_cover":7}}`
+	if err := json.Unmarshal([]byte(raw), &item); err != nil {
+		t.Fatal(err)
+	}
+	d, err := itemPolicy{Hrefs: hrefs}.document(&item, itemAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ProductType != "PHR_MS___2A" || d.Properties["platform"] != "PHR1A" || d.Properties["cloudCover"] != "7" {
+		t.Errorf("document %+v", d)
+	}
+	d, err = itemPolicy{Hrefs: hrefs, ProductType: "VHR_OPTICAL"}.document(&item, itemAt)
+	if err != nil || d.ProductType != "VHR_OPTICAL" {
+		t.Errorf("configured product type: %+v, %v; want VHR_OPTICAL", d, err)
+	}
+	if err := d.Check(testColl); err != nil {
+		t.Errorf("document refused: %v", err)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +20,10 @@ func WriteGSC(w io.Writer, p Product) error {
 		return e.String()
 	}
 	t := func(tt time.Time) string { return tt.UTC().Format("2006-01-02T15:04:05.999Z07:00") }
+	acquisitionType := p.Properties["acquisitionType"]
+	if acquisitionType == "" {
+		acquisitionType = "NOMINAL"
+	}
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
 <gsc:report xmlns:gsc="http://earth.esa.int/gsc" xmlns:gml="http://www.opengis.net/gml" xmlns:eop="http://earth.esa.int/eop" xmlns:opt="http://earth.esa.int/opt" version="2.0">
   <gsc:responsibleOrgName>pvs</gsc:responsibleOrgName>
@@ -30,10 +34,19 @@ func WriteGSC(w io.Writer, p Product) error {
       <gsc:EarthObservationMetaData>
         <eop:identifier>%s</eop:identifier>
         <eop:parentIdentifier>%s</eop:parentIdentifier>
-        <eop:acquisitionType>NOMINAL</eop:acquisitionType>
+        <eop:acquisitionType>%s</eop:acquisitionType>
         <eop:productType>%s</eop:productType>
         <eop:status>ARCHIVED</eop:status>
-      </gsc:EarthObservationMetaData>
+`, t(time.Now()), esc(p.Identifier), esc(parentOf(p)), esc(acquisitionType), esc(p.ProductType))
+	// The EO properties have elements of their own (below); the others go
+	// where EOP carries them, one vendorSpecific entry each.
+	for _, k := range sortedKeys(p.Properties) {
+		if !slices.Contains(EOProperties, k) {
+			fmt.Fprintf(&b, "        <eop:vendorSpecific><eop:SpecificInformation><eop:localAttribute>%s</eop:localAttribute><eop:localValue>%s</eop:localValue></eop:SpecificInformation></eop:vendorSpecific>\n",
+				esc(k), esc(p.Properties[k]))
+		}
+	}
+	fmt.Fprintf(&b, `      </gsc:EarthObservationMetaData>
     </gml:metaDataProperty>
     <gml:validTime>
       <gml:TimePeriod>
@@ -41,19 +54,37 @@ func WriteGSC(w io.Writer, p Product) error {
         <gml:endPosition>%s</gml:endPosition>
       </gml:TimePeriod>
     </gml:validTime>
-`, t(time.Now()), esc(p.Identifier), esc(parentOf(p)), esc(p.ProductType), t(p.BeginTime), t(p.EndTime))
+`, t(p.BeginTime), t(p.EndTime))
 	b.WriteString("    <gml:using>\n      <eop:EarthObservationEquipment>\n")
-	if v := p.Properties["platform"]; v != "" {
-		// The serial (PHR "1A", "1B") tells the satellites of a platform
-		// apart; OpenSearch and the catalogue keep both.
-		serial := ""
-		if sv := p.Properties["platformSerialIdentifier"]; sv != "" {
-			serial = "<eop:serialIdentifier>" + esc(sv) + "</eop:serialIdentifier>"
+	// The serial (PHR "1A", "1B") tells the satellites of a platform
+	// apart; OpenSearch and the catalogue keep both.
+	platform, serial := p.Properties["platform"], p.Properties["platformSerialIdentifier"]
+	if platform != "" || serial != "" {
+		b.WriteString("        <eop:platform><eop:Platform>")
+		if platform != "" {
+			fmt.Fprintf(&b, "<eop:shortName>%s</eop:shortName>", esc(platform))
 		}
-		fmt.Fprintf(&b, "        <eop:platform><eop:Platform><eop:shortName>%s</eop:shortName>%s</eop:Platform></eop:platform>\n", esc(v), serial)
+		if serial != "" {
+			fmt.Fprintf(&b, "<eop:serialIdentifier>%s</eop:serialIdentifier>", esc(serial))
+		}
+		b.WriteString("</eop:Platform></eop:platform>\n")
 	}
 	if v := p.Properties["instrument"]; v != "" {
 		fmt.Fprintf(&b, "        <eop:instrument><eop:Instrument><eop:shortName>%s</eop:shortName></eop:Instrument></eop:instrument>\n", esc(v))
+	}
+	if v := p.Properties["sensorType"]; v != "" {
+		fmt.Fprintf(&b, "        <eop:sensor><eop:Sensor><eop:sensorType>%s</eop:sensorType></eop:Sensor></eop:sensor>\n", esc(v))
+	}
+	orbit, direction := p.Properties["orbitNumber"], p.Properties["orbitDirection"]
+	if orbit != "" || direction != "" {
+		b.WriteString("        <eop:acquisitionParameters><eop:Acquisition>")
+		if orbit != "" {
+			fmt.Fprintf(&b, "<eop:orbitNumber>%s</eop:orbitNumber>", esc(orbit))
+		}
+		if direction != "" {
+			fmt.Fprintf(&b, "<eop:orbitDirection>%s</eop:orbitDirection>", esc(direction))
+		}
+		b.WriteString("</eop:Acquisition></eop:acquisitionParameters>\n")
 	}
 	b.WriteString("      </eop:EarthObservationEquipment>\n    </gml:using>\n")
 	b.WriteString("    <gml:target>\n      <eop:Footprint>\n        <gml:multiExtentOf>\n          <gml:MultiSurface srsName=\"EPSG:4326\">\n            <gml:surfaceMembers>\n")
@@ -69,22 +100,9 @@ func WriteGSC(w io.Writer, p Product) error {
 		b.WriteString("              </gml:Polygon>\n")
 	}
 	b.WriteString("            </gml:surfaceMembers>\n          </gml:MultiSurface>\n        </gml:multiExtentOf>\n      </eop:Footprint>\n    </gml:target>\n")
-	// Remaining properties, for the registrar's JSON column.
-	keys := make([]string, 0, len(p.Properties))
-	for k := range p.Properties {
-		if k != "platform" && k != "instrument" && k != "platformSerialIdentifier" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	if len(keys) > 0 {
-		b.WriteString("    <gml:resultOf>\n      <opt:EarthObservationResult>\n")
-		for _, k := range keys {
-			if k == "cloudCover" {
-				fmt.Fprintf(&b, "        <opt:cloudCoverPercentage>%s</opt:cloudCoverPercentage>\n", esc(p.Properties[k]))
-			}
-		}
-		b.WriteString("      </opt:EarthObservationResult>\n    </gml:resultOf>\n")
+	if v := p.Properties["cloudCover"]; v != "" {
+		fmt.Fprintf(&b, "    <gml:resultOf>\n      <opt:EarthObservationResult>\n        <opt:cloudCoverPercentage>%s</opt:cloudCoverPercentage>\n      </opt:EarthObservationResult>\n    </gml:resultOf>\n",
+			esc(v))
 	}
 	b.WriteString("  </gsc:opt_metadata>\n</gsc:report>\n")
 	_, err := io.WriteString(w, b.String())

@@ -409,5 +409,13 @@ func readProperties(n *node) map[string]string {
 	take("orbitDirection", "Acquisition", "orbitDirection")
 	take("cloudCover", "cloudCoverPercentage")
 	take("acquisitionType", "EarthObservationMetaData", "acquisitionType")
+	// Further properties (EOP's vendorSpecific), unless named like one
+	// read above.
+	for _, si := range n.find("EarthObservationMetaData", "vendorSpecific", "SpecificInformation") {
+		k, v := si.first("localAttribute"), si.first("localValue")
+		if _, ok := props[k]; !ok && k != "" && v != "" {
+			props[k] = v
+		}
+	}
 	return props
 }

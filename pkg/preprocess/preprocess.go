@@ -47,12 +47,47 @@ type Preprocessor struct {
 // MDItem is a preprocess-md_queue item: where the package is, plus metadata
 // that takes precedence over what the package's own metadata says.
 type MDItem struct {
-	Path        string          `json:"path"`
-	Identifier  string          `json:"identifier,omitempty"`
+	Path       string `json:"path"`
+	Identifier string `json:"identifier,omitempty"`
+	// ProductType picks the collection's product type of that name, as
+	// the metadata's eop:productType does, and overrides it.
 	ProductType string          `json:"product_type,omitempty"`
 	BeginTime   string          `json:"begin_time,omitempty"`
 	EndTime     string          `json:"end_time,omitempty"`
 	Footprint   json.RawMessage `json:"footprint,omitempty"`
+	// Properties are EO properties by their metadata names (platform,
+	// cloudCover, ..., see metadata.EOProperties), each overriding the
+	// package's; others are kept with the product's metadata.
+	// parentIdentifier sets the parent identifier.
+	Properties metadata.PropertyMap `json:"properties,omitempty"`
+}
+
+// declares is what the item says of the product that the collection must
+// accept: its product type and the collection its parentIdentifier names.
+func (md *MDItem) declares() metadata.Product {
+	if md == nil {
+		return metadata.Product{}
+	}
+	d := metadata.Product{Identifier: md.Identifier, ProductType: md.ProductType}
+	if parent := strings.TrimSpace(md.Properties["parentIdentifier"]); parent != "" {
+		d.ParentIdentifier, d.Collection = parent, metadata.CollectionOf(parent)
+	}
+	return d
+}
+
+// over lays what the item declares over what the metadata does.
+func (md *MDItem) over(declared metadata.Product) metadata.Product {
+	d := md.declares()
+	if d.Identifier != "" {
+		declared.Identifier = d.Identifier
+	}
+	if d.ProductType != "" {
+		declared.ProductType = d.ProductType
+	}
+	if d.ParentIdentifier != "" {
+		declared.ParentIdentifier, declared.Collection = d.ParentIdentifier, d.Collection
+	}
+	return declared
 }
 
 // Handle is the queue.Handler of the preprocessor. It returns the
@@ -69,6 +104,18 @@ func (p *Preprocessor) Handle(ctx context.Context, it queue.Item) (string, error
 		}
 		if md.Path == "" {
 			return "", queue.Permanent(errors.New("invalid preprocess-md_queue item: no path"))
+		}
+		if err := metadata.CheckProperties(md.Properties); err != nil {
+			return "", queue.Permanent(fmt.Errorf("invalid preprocess-md_queue item: %w", err))
+		}
+		// A product type or parent the collection does not have fails
+		// before anything is downloaded.
+		d := md.declares()
+		if d.Identifier == "" {
+			d.Identifier = md.Path
+		}
+		if err := checkDeclared(p.Collection, d); err != nil {
+			return "", queue.Permanent(err)
 		}
 		src = md.Path
 	}
@@ -128,7 +175,7 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	// A preprocess-md_queue item that names the product and its times needs
 	// no metadata file in the package.
 	needMeta := md == nil || md.Identifier == "" || md.BeginTime == "" || md.EndTime == ""
-	pt, metaFile, inputs, err := p.detect(src, pkgDir, needMeta, lim)
+	pt, metaFile, inputs, err := p.detect(src, pkgDir, md, needMeta, lim)
 	if err != nil {
 		return "", queue.Permanent(err)
 	}
@@ -143,8 +190,9 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 			return "", queue.Permanent(err)
 		}
 	}
-	// The product is the collection's (detect refused one naming another),
-	// of the type detected; the parent identifier may name a series in it.
+	// The product is the collection's (detect refused one naming another,
+	// in its metadata or in the item), of the type detected; the parent
+	// identifier may name a series in it.
 	prod.Collection = p.Collection.Name
 	prod.ProductType = pt.Name
 	if prod.Identifier == "" {
@@ -446,8 +494,10 @@ func (p *Preprocessor) download(ctx context.Context, key, dst string, limit int6
 
 // detect finds the first product type whose globs (and type extractor)
 // match the package, and returns it with the metadata file and the raster
-// file(s) it matched.
-func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (config.ProductType, string, []string, error) {
+// file(s) it matched. A product type the md item names is the only one
+// tried, and neither its match nor its type extractor (ways to recognise
+// a type nobody names) is asked.
+func (p *Preprocessor) detect(src, dir string, md *MDItem, needMeta bool, lim Limits) (config.ProductType, string, []string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(fp string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -467,8 +517,12 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 	}
 	var tried []string
 	decl := &declarations{lim: lim}
+	named := md.declares().ProductType
 	for _, pt := range p.Collection.ProductTypes {
-		if pt.Match != "" && !matches(src, dir, files, pt.Match) {
+		if named != "" && pt.Name != named {
+			continue
+		}
+		if named == "" && pt.Match != "" && !matches(src, dir, files, pt.Match) {
 			tried = append(tried, fmt.Sprintf("%s (neither the package name nor a path in it contains %q)", pt.Name, pt.Match))
 			continue
 		}
@@ -479,8 +533,9 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 		}
 		if meta != "" {
 			// Metadata that names its product type (eop:productType)
-			// picks the type of that name, and nothing else.
-			declared := decl.of(meta)
+			// picks the type of that name, and nothing else; the md
+			// item's product_type and parentIdentifier override it.
+			declared := md.over(decl.of(meta))
 			if err := checkDeclared(p.Collection, declared); err != nil {
 				return pt, "", nil, err
 			}
@@ -489,7 +544,7 @@ func (p *Preprocessor) detect(src, dir string, needMeta bool, lim Limits) (confi
 				continue
 			}
 		}
-		if e := pt.TypeExtractor; e != nil && meta != "" {
+		if e := pt.TypeExtractor; e != nil && meta != "" && named == "" {
 			ok, err := extractorMatches(meta, e, lim)
 			if err != nil {
 				return pt, "", nil, fmt.Errorf("metadata %s: %w", filepath.Base(meta), err)
@@ -612,6 +667,17 @@ func applyMD(prod *metadata.Product, md *MDItem) error {
 			return fmt.Errorf("preprocess-md_queue footprint: %w", err)
 		}
 		prod.Footprint = fp
+	}
+	for k, v := range md.Properties {
+		v = strings.TrimSpace(v)
+		if k == "parentIdentifier" {
+			prod.ParentIdentifier, prod.Collection = v, metadata.CollectionOf(v)
+			continue
+		}
+		if prod.Properties == nil {
+			prod.Properties = map[string]string{}
+		}
+		prod.Properties[k] = v
 	}
 	return nil
 }
