@@ -151,8 +151,15 @@ func (h *Handler) properties(rec catalog.Record) map[string]any {
 	if pl := firstOf(rec.Platform, md("platform")); pl != "" {
 		p["platform"] = pl
 	}
+	// Several instruments are stored comma-separated.
 	if s := md("instrument"); s != "" {
-		p["instruments"] = []string{s}
+		var ins []string
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				ins = append(ins, v)
+			}
+		}
+		p["instruments"] = ins
 	}
 	if rec.CloudCover != nil {
 		p["eo:cloud_cover"] = *rec.CloudCover

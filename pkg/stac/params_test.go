@@ -3,6 +3,7 @@ package stac
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,4 +253,14 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("%q: limit %d offset %d", s, req.limit, req.offset)
 		}
 	})
+}
+
+func TestInstrumentsAreSplit(t *testing.T) {
+	h := &Handler{}
+	for in, want := range map[string][]string{"HR": {"HR"}, "olci, slstr": {"olci", "slstr"}, "msi,": {"msi"}} {
+		p := h.properties(catalog.Record{Properties: map[string]any{"instrument": in}})
+		if got, _ := p["instruments"].([]string); !slices.Equal(got, want) {
+			t.Errorf("instrument %q: instruments %v, want %v", in, p["instruments"], want)
+		}
+	}
 }
