@@ -41,11 +41,11 @@ ingestor: {concurrency: 8}
 	return &globals{configPath: path, logLevel: "error"}, queue.New(rdb, prefix), src
 }
 
-// runBulkCLI runs `pvs ARGS...` in process with the enqueue command's bulk feeds.
+// runBulkCLI runs `pvs ARGS...` in process (the enqueue command has its
+// bulk feeds).
 func runBulkCLI(t *testing.T, g *globals, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	enq := newEnqueueCmd(g)
-	addBulkEnqueue(enq, g)
 	root := &cobra.Command{Use: "pvs", SilenceUsage: true, SilenceErrors: true}
 	root.AddCommand(enq, newStatusCmd(g))
 	var out, errOut bytes.Buffer
