@@ -26,34 +26,11 @@ import (
 	"github.com/pvs/pvs/internal/testenv"
 )
 
-// integration reports whether the run must not skip for a missing tool.
-func integration() bool { return os.Getenv("PVS_INTEGRATION") == "1" }
-
-// chromium finds the browser ($PVS_CHROMIUM or chromium on the PATH). The
-// test is skipped without one, unless PVS_INTEGRATION=1.
-func chromium(t *testing.T) string {
+// npmBuild runs `npm run build ARGS...` in web/<dir> (ol and esbuild from
+// its package-lock.json), after `npm ci` when it has no node_modules.
+func npmBuild(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	if p := os.Getenv("PVS_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if integration() {
-		t.Fatal("chromium is not installed (apt-get install chromium; scripts/deps.sh)")
-	}
-	t.Skip("chromium is not installed; PVS_INTEGRATION=1 makes this a failure")
-	return ""
-}
-
-// bundle builds the pages' scripts (web/test/src, with ol from the locked
-// package-lock.json) into a temporary folder and returns it. npm ci runs
-// first when web/test has no node_modules.
-func bundle(t *testing.T) string {
-	t.Helper()
-	web := filepath.Join(testenv.RepoRoot(t), "web", "test")
+	web := filepath.Join(testenv.RepoRoot(t), "web", dir)
 	run := func(name string, args ...string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -61,7 +38,7 @@ func bundle(t *testing.T) string {
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.Dir = web
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %s in web/test: %v\n%s", name, strings.Join(args, " "), err, out)
+			t.Fatalf("%s %s in web/%s: %v\n%s", name, strings.Join(args, " "), dir, err, out)
 		}
 	}
 	if _, err := exec.LookPath("npm"); err != nil {
@@ -70,8 +47,16 @@ func bundle(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(web, "node_modules", ".bin", "esbuild")); err != nil {
 		run("npm", "ci", "--no-audit", "--no-fund")
 	}
+	run("npm", append([]string{"run", "--silent", "build"}, args...)...)
+}
+
+// bundle builds the pages' scripts (web/test/src, with ol from the locked
+// package-lock.json) into a temporary folder and returns it. npm ci runs
+// first when web/test has no node_modules.
+func bundle(t *testing.T) string {
+	t.Helper()
 	out := t.TempDir()
-	run("npm", "run", "--silent", "build", "--", "--outdir="+out)
+	npmBuild(t, "test", "--", "--outdir="+out)
 	return out
 }
 
@@ -108,7 +93,7 @@ type browser struct{ ctx context.Context }
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	exe := chromium(t)
+	exe := testenv.Chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.Flag("no-sandbox", true),

@@ -35,24 +35,7 @@ func clientBinary(t *testing.T) string {
 	if b := os.Getenv("PVS_BIN"); b != "" {
 		return b
 	}
-	web := filepath.Join(testenv.RepoRoot(t), "web", "client")
-	run := func(name string, args ...string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Dir = web
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %s in web/client: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		t.Fatalf("the client is bundled with npm: install nodejs and npm (scripts/deps.sh): %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(web, "node_modules", ".bin", "esbuild")); err != nil {
-		run("npm", "ci", "--no-audit", "--no-fund")
-	}
-	run("npm", "run", "--silent", "build")
+	npmBuild(t, "client")
 	return testenv.PVSBinary(t)
 }
 

@@ -39,3 +39,23 @@ func PVSBinary(t testing.TB) string {
 	}
 	return out
 }
+
+// Chromium finds the browser for headless tests: $PVS_CHROMIUM, else
+// chromium on the PATH. The test is skipped without one, unless
+// PVS_INTEGRATION=1 makes that a failure.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("PVS_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("PVS_INTEGRATION") == "1" {
+		t.Fatal("chromium is not installed (apt-get install chromium; scripts/deps.sh)")
+	}
+	t.Skip("chromium is not installed; PVS_INTEGRATION=1 makes this a failure")
+	return ""
+}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,23 +24,6 @@ import (
 	"github.com/pvs/pvs/pkg/queue"
 )
 
-// chromium finds the browser ($PVS_CHROMIUM or chromium on the PATH).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("PVS_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("PVS_INTEGRATION") == "1" {
-		t.Fatal("chromium is not installed (apt-get install chromium; scripts/deps.sh)")
-	}
-	t.Skip("chromium is not installed; PVS_INTEGRATION=1 makes this a failure")
-	return ""
-}
 
 // In headless Chromium, the console asks for the token, shows a failed
 // item with its reason, and a click on its retry button queues it again;
@@ -50,7 +32,7 @@ func chromium(t *testing.T) string {
 // With PVS_SCREENSHOTS=1 the console is saved to docs/images/console.png.
 func TestConsoleRetriesAFailedItem(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
-	exe := chromium(t)
+	exe := testenv.Chromium(t)
 	q := queue.New(rdb, prefix)
 	ctx := context.Background()
 	srv := httptest.NewServer((&Server{Ops: &ops.Ops{Queue: q, Prefix: prefix}, Token: testToken, BasePath: "/admin",
