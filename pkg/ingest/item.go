@@ -15,20 +15,9 @@ import (
 )
 
 // Document is a preprocess-md_queue item, as the preprocessor reads it
-// (docs/queues.md): the package's path plus metadata that takes precedence
-// over the package's own.
-type Document struct {
-	Path        string          `json:"path"`
-	Identifier  string          `json:"identifier,omitempty"`
-	ProductType string          `json:"product_type,omitempty"`
-	BeginTime   string          `json:"begin_time,omitempty"`
-	EndTime     string          `json:"end_time,omitempty"`
-	Footprint   json.RawMessage `json:"footprint,omitempty"`
-	// Properties are EO properties by their metadata names (platform,
-	// cloudCover, ...; see metadata.EOProperties) and any others, kept
-	// with the product's metadata.
-	Properties metadata.PropertyMap `json:"properties,omitempty"`
-}
+// (metadata.MDItem's layout, docs/queues.md): the package's path plus
+// metadata that takes precedence over the package's own.
+type Document metadata.MDItem
 
 // Metadata reports whether the document says more than where the package
 // is (else the package goes to preprocess_queue as its bare path).

@@ -44,23 +44,8 @@ type Preprocessor struct {
 	Log       *slog.Logger
 }
 
-// MDItem is a preprocess-md_queue item: where the package is, plus metadata
-// that takes precedence over what the package's own metadata says.
-type MDItem struct {
-	Path       string `json:"path"`
-	Identifier string `json:"identifier,omitempty"`
-	// ProductType picks the collection's product type of that name, as
-	// the metadata's eop:productType does, and overrides it.
-	ProductType string          `json:"product_type,omitempty"`
-	BeginTime   string          `json:"begin_time,omitempty"`
-	EndTime     string          `json:"end_time,omitempty"`
-	Footprint   json.RawMessage `json:"footprint,omitempty"`
-	// Properties are EO properties by their metadata names (platform,
-	// cloudCover, ..., see metadata.EOProperties), each overriding the
-	// package's; others are kept with the product's metadata.
-	// parentIdentifier sets the parent identifier.
-	Properties metadata.PropertyMap `json:"properties,omitempty"`
-}
+// MDItem is a preprocess-md_queue item (metadata.MDItem's layout).
+type MDItem metadata.MDItem
 
 // declares is what the item says of the product that the collection must
 // accept: its product type and the collection its parentIdentifier names.
