@@ -155,6 +155,7 @@ func BenchmarkSeeding(b *testing.B) {
 			b.Fatalf("pvs seed output: %s", out)
 		}
 		pvsTiles, _ := strconv.Atoi(string(m[1]))
+		pvsImages := distinctTiles(filepath.Join(envOr("PVS_CACHE_STORE", "../var/data/vhr18/cache"), "VHR_IMAGE_2018", "GoogleMapsCompatible"), t0)
 
 		os.RemoveAll(filepath.Join(refs, "mapcache", "sample"))
 		t0 = time.Now()
@@ -172,10 +173,32 @@ func BenchmarkSeeding(b *testing.B) {
 			return nil
 		})
 		pr, mr := float64(pvsTiles)/pvsEl.Seconds(), float64(mcTiles)/mcEl.Seconds()
+		pi := float64(pvsImages) / pvsEl.Seconds()
 		b.ReportMetric(pr, "pvs-tiles/s")
+		b.ReportMetric(pi, "pvs-images/s")
 		b.ReportMetric(mr, "mapcache_seed-tiles/s")
 		b.ReportMetric(pr/mr, "ratio")
-		b.Logf("zoom 8-13 over the footprint: pvs seed %d tiles in %.1fs (%.0f tiles/s, 2 layers of time keys), mapcache_seed -n 2 %d tiles in %.1fs (%.0f tiles/s): %.2fx",
-			pvsTiles, pvsEl.Seconds(), pr, mcTiles, mcEl.Seconds(), mr, pr/mr)
+		b.ReportMetric(pi/mr, "images-ratio")
+		b.Logf("zoom 8-13 over the footprint: pvs seed %d tiles (%d distinct images: %.0f images/s) in %.1fs (%.0f tiles/s, 2 layers of time keys), mapcache_seed -n 2 %d tiles in %.1fs (%.0f tiles/s): %.2fx per tile stored, %.2fx per distinct image",
+			pvsTiles, pvsImages, pi, pvsEl.Seconds(), pr, mcTiles, mcEl.Seconds(), mr, pr/mr, pi/mr)
 	}
+}
+
+// distinctTiles counts the distinct z/x/y of the tile files written since
+// t0 under any time key of dir (<time key>/<z>/<x>/<y>.png): the images
+// drawn, however many keys each is stored under.
+func distinctTiles(dir string, t0 time.Time) int {
+	seen := map[string]bool{}
+	keys, _ := os.ReadDir(dir)
+	for _, k := range keys {
+		root := filepath.Join(dir, k.Name())
+		filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() && strings.HasSuffix(p, ".png") && !info.ModTime().Before(t0) {
+				rel, _ := filepath.Rel(root, p)
+				seen[rel] = true
+			}
+			return nil
+		})
+	}
+	return len(seen)
 }

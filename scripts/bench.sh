@@ -43,15 +43,53 @@ if [ "${PVS_BENCH_REFS:-auto}" != 0 ] && command -v mapcache_seed >/dev/null && 
     rm -rf "$tmp16"
     bin/pvs enqueue --wait 2m "$id16.tar" >/dev/null
   fi
+  # The large scenes (bench/scenegen), generated once into $PVS_CACHE_DIR/bench
+  # and registered through the preprocessor like any delivery; skipped when
+  # PVS_BENCH selects no benchmark that uses them.
+  if [ -z "${PVS_BENCH:-}" ] || printf '%s' "GetMapLarge TileHitsLarge" | grep -Eq -- "${PVS_BENCH}"; then
+    mkdir -p "$PVS_CACHE_DIR/bench"
+    while read -r kind lid ltime; do
+      if [ ! -f "$PVS_CACHE_DIR/bench/$lid.tar" ]; then
+        echo "bench: generating the $kind scene $lid (once, into $PVS_CACHE_DIR/bench)"
+        go run ./bench/scenegen -kind "$kind" -id "$lid" -time "$ltime" -o "$PVS_CACHE_DIR/bench" >/dev/null
+      fi
+      lcog="var/data/vhr18/products/VHR_IMAGE_2018/$lid/$lid.tif"
+      registered=$(psql -h 127.0.0.1 -p "$PVS_PG_PORT" -U postgres -d pvs -qtAc "SELECT count(*) FROM products WHERE identifier = '$lid'")
+      if [ ! -f "$lcog" ] || [ "$registered" != 1 ]; then
+        echo "bench: preprocessing and registering $lid"
+        ln -sf "$PVS_CACHE_DIR/bench/$lid.tar" "$PVS_SOURCE/$lid.tar"
+        bin/pvs enqueue --wait 10m "$lid.tar" >/dev/null
+      fi
+    done <<SCENES
+uint16 BENCH_LARGE_U16_20180701 2018-07-01T10:00:00Z
+rgb BENCH_LARGE_RGB_20180702 2018-07-02T10:00:00Z
+SCENES
+    export PVS_REFS_LARGE16="var/data/vhr18/products/VHR_IMAGE_2018/BENCH_LARGE_U16_20180701/BENCH_LARGE_U16_20180701.tif"
+    export PVS_REFS_LARGERGB="var/data/vhr18/products/VHR_IMAGE_2018/BENCH_LARGE_RGB_20180702/BENCH_LARGE_RGB_20180702.tif"
+    export PVS_BENCH_LARGE_SCENES=1
+  fi
+  # The renderer's configuration in the benchmarks: the collection's, plus
+  # TRUE_COLOR_UINT16 with bilinear, cubic and average resampling.
+  awk '{ print }
+    /- name: TRUE_COLOR_UINT16$/ { u = 1 }
+    u && /resampling: nearest/ {
+      for (i = 1; i <= 3; i++) {
+        split("BILINEAR CUBIC AVERAGE", n, " ")
+        printf "    - name: TRUE_COLOR_UINT16_%s\n      bands: [1, 2, 3]\n      range: [0, 4000]\n      resampling: %s\n", n[i], tolower(n[i])
+      }
+      u = 0
+    }' config/vhr18.yaml >var/bench/vhr18.yaml
+  export PVS_BENCH_CONFIG="$here/var/bench/vhr18.yaml"
   bash scripts/refs.sh up "$cog" var/data/vhr18/cache "$cog16"
   psql -h 127.0.0.1 -p "$PVS_PG_PORT" -U postgres -d pvs -qtAc \
     "SELECT ST_AsGeoJSON(footprint) FROM products WHERE identifier = '$id'" >var/bench/footprint.json
   rm -f var/bench/footprint3857.*
   ogr2ogr -t_srs EPSG:3857 var/bench/footprint3857.shp var/bench/footprint.json
-  export PVS_BENCH_REFS=1 PVS_BENCH_FOOTPRINT="$here/var/bench/footprint3857.shp" PVS_RUN_DIR
+  export PVS_BENCH_REFS=1 PVS_BENCH_FOOTPRINT="$here/var/bench/footprint3857.shp" PVS_RUN_DIR PVS_BENCH_TRAEFIK_PORT=${PVS_BENCH_TRAEFIK_PORT:-18093}
 else
   echo "bench: reference servers not installed (make bench-deps); the comparisons with them are skipped"
 fi
 out="var/bench/$(date -u +%Y%m%dT%H%M%SZ).txt"
-go test -run '^$' -bench "${PVS_BENCH:-.}" -benchtime "${PVS_BENCH_TIME:-1x}" -timeout 60m ./bench/ | tee "$out"
-echo "bench: results in $out"
+t0=$(date +%s)
+go test -run '^$' -bench "${PVS_BENCH:-.}" -benchtime "${PVS_BENCH_TIME:-1x}" -timeout 90m ./bench/ | tee "$out"
+echo "bench: results in $out (benchmarks took $(( $(date +%s) - t0 )) s)"

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Reference servers for the benchmarks, as local processes under
 # $PVS_RUN_DIR/refs: MapServer 8 (2 FastCGI processes) behind nginx, nginx
-# serving the pvs tile cache statically, and Apache with mod_mapcache (disk
-# cache, fed by that MapServer). Usage: refs.sh up COG CACHEDIR [COG16] |
-# refs.sh down. COG16, a 4-band UInt16 COG, becomes the layer sample16,
-# bands 1-3 stretched from 0-4000.
+# serving the pvs tile cache statically, Apache with mod_mapcache (disk
+# cache, fed by that MapServer), and a Traefik (the stack's version) in
+# front of both the pvs cache and Apache. Usage: refs.sh up COG CACHEDIR
+# [COG16] | refs.sh down. COG16, a 4-band UInt16 COG, becomes the layer
+# sample16, bands 1-3 stretched from 0-4000. The large scenes, when
+# PVS_REFS_LARGE16 (4-band UInt16) and PVS_REFS_LARGERGB (3-band Byte) name
+# their COGs, become the layers large16 (nearest, and large16_bilinear,
+# large16_cubic, large16_average with MapServer's other resamplings) and
+# largergb, and large16 a MapCache tileset.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/env.sh"
 refs=$PVS_RUN_DIR/refs
-: "${PVS_MS_PORT:=18090}" "${PVS_NGINX_TILES_PORT:=18091}" "${PVS_MAPCACHE_PORT:=18092}"
+: "${PVS_MS_PORT:=18090}" "${PVS_NGINX_TILES_PORT:=18091}" "${PVS_MAPCACHE_PORT:=18092}" "${PVS_BENCH_TRAEFIK_PORT:=18093}"
 
 down() {
   [ -f "$refs/nginx.pid" ] && kill "$(cat "$refs/nginx.pid")" 2>/dev/null || true
   [ -f "$refs/apache.pid" ] && kill "$(cat "$refs/apache.pid")" 2>/dev/null || true
+  [ -f "$refs/traefik.pid" ] && kill "$(cat "$refs/traefik.pid")" 2>/dev/null || true
   pkill -f "spawn-fcgi.*$refs/ms.sock" 2>/dev/null || true
   pkill -f "$refs/ms.sock" 2>/dev/null || true
   [ -f "$refs/ms.pids" ] && xargs -r kill <"$refs/ms.pids" 2>/dev/null || true
@@ -39,8 +45,25 @@ if [ -n "${4:-}" ]; then
     METADATA \"wms_title\" \"sample16\" \"wms_srs\" \"EPSG:3857 EPSG:4326\" END
   END"
 fi
+# rasterlayer NAME COG PROCESSING...: one MapServer raster layer.
+rasterlayer() {
+  local name=$1 data=$2; shift 2
+  printf '  LAYER\n    NAME "%s"\n    TYPE RASTER\n    STATUS ON\n    DATA "%s"\n    PROJECTION AUTO END\n' "$name" "$(realpath "$data")"
+  for p in "$@"; do printf '    PROCESSING "%s"\n' "$p"; done
+  printf '    METADATA "wms_title" "%s" "wms_srs" "EPSG:3857 EPSG:4326" END\n  END\n' "$name"
+}
+large=""
+if [ -n "${PVS_REFS_LARGE16:-}" ]; then
+  large+=$(rasterlayer large16 "$PVS_REFS_LARGE16" BANDS=1,2,3 SCALE=0,4000 RESAMPLE=NEAREST)$'\n'
+  for r in bilinear:BILINEAR cubic:BICUBIC average:AVERAGE; do
+    large+=$(rasterlayer "large16_${r%%:*}" "$PVS_REFS_LARGE16" BANDS=1,2,3 SCALE=0,4000 "RESAMPLE=${r#*:}")$'\n'
+  done
+fi
+if [ -n "${PVS_REFS_LARGERGB:-}" ]; then
+  large+=$(rasterlayer largergb "$PVS_REFS_LARGERGB" BANDS=1,2,3 RESAMPLE=NEAREST)$'\n'
+fi
 down
-mkdir -p "$refs"/{mapcache,logs,tmp}
+mkdir -p "$refs"/{mapcache,logs,tmp,traefik}
 chmod 755 "$refs" "$refs/mapcache"
 chown -R www-data "$refs/mapcache" 2>/dev/null || true
 
@@ -71,6 +94,7 @@ MAP
     METADATA "wms_title" "sample" "wms_srs" "EPSG:3857 EPSG:4326" END
   END
 $layer16
+$large
 END
 EOMAP
 cat >"$refs/mapserver.conf" <<CONF
@@ -135,6 +159,14 @@ cat >"$refs/mapcache.xml" <<XML
     <source>ms</source><cache>disk</cache><grid>GoogleMapsCompatible</grid><format>PNGQ</format>
     <metatile>4 4</metatile><metabuffer>0</metabuffer>
   </tileset>
+  <source name="ms16" type="wms">
+    <getmap><params><FORMAT>image/png</FORMAT><LAYERS>large16</LAYERS><TRANSPARENT>true</TRANSPARENT></params></getmap>
+    <http><url>http://127.0.0.1:$PVS_MS_PORT/ms?</url></http>
+  </source>
+  <tileset name="large16">
+    <source>ms16</source><cache>disk</cache><grid>GoogleMapsCompatible</grid><format>PNGQ</format>
+    <metatile>4 4</metatile><metabuffer>0</metabuffer>
+  </tileset>
   <service type="wmts" enabled="true"/>
   <service type="wms" enabled="true"/>
   <default_format>PNGQ</default_format>
@@ -169,9 +201,54 @@ APACHE
 chmod -R a+rX "$refs"
 APACHE_RUN_DIR=$refs APACHE_LOCK_DIR=$refs APACHE_LOG_DIR=$refs/logs apache2 -f "$refs/apache.conf" -k start
 
+# Traefik, configured as the stack's (JSON access log, same version), in
+# front of the pvs cache (/wmts) and Apache + mod_mapcache (/mapcache), with
+# the stack's dynamic configuration for the local processes.
+if [ -x "$TRAEFIK_BIN" ]; then
+  cat >"$refs/traefik/traefik.yml" <<YAML
+entryPoints:
+  web:
+    address: "127.0.0.1:$PVS_BENCH_TRAEFIK_PORT"
+    transport:
+      respondingTimeouts:
+        readTimeout: 120s
+ping:
+  entryPoint: web
+api:
+  dashboard: false
+providers:
+  file:
+    directory: "$refs/traefik/dynamic"
+log:
+  level: WARN
+accessLog:
+  filePath: "$refs/logs/traefik-access.log"
+  format: json
+YAML
+  mkdir -p "$refs/traefik/dynamic"
+  sed -e "s/\${PVS_RENDERER_PORT}/$PVS_RENDERER_PORT/g" -e "s/\${PVS_CACHE_PORT}/$PVS_CACHE_PORT/g" \
+    "$here/stacks/traefik/local.yml" >"$refs/traefik/dynamic/pvs.yml"
+  cat >"$refs/traefik/dynamic/mapcache.yml" <<YAML
+http:
+  routers:
+    mapcache:
+      entryPoints: [web]
+      rule: "PathPrefix(\`/mapcache\`)"
+      service: mapcache
+  services:
+    mapcache:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:$PVS_MAPCACHE_PORT"
+YAML
+  nohup "$TRAEFIK_BIN" --configFile="$refs/traefik/traefik.yml" >"$refs/logs/traefik.log" 2>&1 &
+  echo $! >"$refs/traefik.pid"
+fi
+
 for url in "http://127.0.0.1:$PVS_MS_PORT/ms?SERVICE=WMS&REQUEST=GetCapabilities" \
-           "http://127.0.0.1:$PVS_MAPCACHE_PORT/mapcache/wmts?SERVICE=WMTS&REQUEST=GetCapabilities"; do
-  for _ in $(seq 1 50); do curl -sf -o /dev/null "$url" && break; sleep 0.1; done
+           "http://127.0.0.1:$PVS_MAPCACHE_PORT/mapcache/wmts?SERVICE=WMTS&REQUEST=GetCapabilities" \
+           $([ -x "$TRAEFIK_BIN" ] && echo "http://127.0.0.1:$PVS_BENCH_TRAEFIK_PORT/ping"); do
+  for _ in $(seq 1 150); do curl -sf -o /dev/null "$url" && break; sleep 0.1; done
   curl -sf -o /dev/null "$url" || { echo "refs: $url does not answer" >&2; exit 1; }
 done
-echo "refs: mapserver :$PVS_MS_PORT, nginx tiles :$PVS_NGINX_TILES_PORT, apache+mapcache :$PVS_MAPCACHE_PORT"
+echo "refs: mapserver :$PVS_MS_PORT, nginx tiles :$PVS_NGINX_TILES_PORT, apache+mapcache :$PVS_MAPCACHE_PORT, traefik :$PVS_BENCH_TRAEFIK_PORT"

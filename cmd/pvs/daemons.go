@@ -305,6 +305,11 @@ func newRendererCmd(g *globals) *cobra.Command {
 				e.log.Info("GDAL block cache sized from memory", "cache_mb", mb, "limit_mb", limit>>20, "from", from)
 			}
 			initGDAL()
+			// Most of that budget goes to the decoded blocks every handle of
+			// a file shares; GDAL keeps the rest.
+			blocks := render.SharedBlocks()
+			_, blockMax, _, _ := blocks.Stats()
+			e.log.Info("shared block cache of the open COGs", "block_cache_mb", blockMax>>20)
 			if listen != "" {
 				e.cfg.Renderer.Listen = listen
 			}
@@ -320,7 +325,7 @@ func newRendererCmd(g *globals) *cobra.Command {
 			b := backend.OGC{
 				Catalog: layer.Catalog{Extents: backend.Extents{Products: reg}, Collections: []config.Collection{e.cfg.Collection}},
 				Renderer: &render.Renderer{Products: reg, Objects: out, MaxProducts: e.cfg.Renderer.MaxProducts, Log: e.log,
-					Pool: &render.Pool{Max: e.cfg.Renderer.OpenDatasets, Open: func(path string) (*godal.Dataset, error) {
+					Pool: &render.Pool{Max: e.cfg.Renderer.OpenDatasets, Blocks: blocks, Open: func(path string) (*godal.Dataset, error) {
 						return cog.Open(path, godal.RasterOnly(), godal.ErrLogger(cog.Errors(e.log)))
 					}}},
 				Products: reg,
@@ -328,6 +333,7 @@ func newRendererCmd(g *globals) *cobra.Command {
 			app := backend.RendererApp(e.cfg, b, e.log)
 			m := telemetry.New("renderer", version)
 			m.WatchGDAL()
+			m.WatchBlocks(blocks.Stats)
 			// The renderer needs no Redis to draw: only the catalogue.
 			// A draw stuck in GDAL or PROJ cannot be cancelled: past
 			// stuckAfter the probes fail so that the orchestrator replaces

@@ -24,7 +24,6 @@ import (
 	"github.com/pvs/pvs/pkg/queue"
 )
 
-
 // In headless Chromium, the console asks for the token, shows a failed
 // item with its reason, and a click on its retry button queues it again;
 // a real consumer, whose handler fails the item's first attempt only,

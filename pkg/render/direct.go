@@ -192,7 +192,7 @@ func (g *sampleGrid) rows(w, h int, fn func(y int, sx, sy []float64)) {
 // the request, from a pooled dataset, and sampling it in Go. It reports
 // false, having drawn nothing, for the cases it leaves to GDAL's warper:
 // rotated grids, no CRS, points that do not transform.
-func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *bandexpr.Expr, asBytes bool, stretch func(float32) uint8) (bool, error) {
+func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *bandexpr.Expr, asBytes bool, stretch func(float32) uint8, rs resampler) (bool, error) {
 	gt := h.GT
 	if h.GTErr != nil || h.SRS == nil || gt[2] != 0 || gt[4] != 0 || gt[1] == 0 || gt[5] == 0 {
 		return false, nil
@@ -206,7 +206,11 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 		return false, nil
 	}
 	first := h.Bands[bands[0]-1]
-	win, at, reach := readWindow(g, h, first)
+	integers := expr == nil && (asBytes || first.Structure().DataType == godal.UInt16)
+	if rs != nearest && !integers {
+		return false, nil // other resamplings of other data: GDAL's warper
+	}
+	win, at, reach := readWindow(g, h, first, rs.margin())
 	switch reach {
 	case windowOutside:
 		return true, nil // the request does not reach the coverage
@@ -223,8 +227,8 @@ func drawDirect(canvas *image.NRGBA, req Request, h *Handle, bands []int, expr *
 	nd := bandNoData(h, bands, valid == nil)
 	// One or three bands of integers, the common cases: through a lookup
 	// table (bytes as they are, UInt16 stretched), a grey band as three.
-	if expr == nil && (asBytes || first.Structure().DataType == godal.UInt16) {
-		return true, drawIntegers(canvas, req, g, at, h, bands, win, valid, nd, asBytes, stretch)
+	if integers {
+		return true, drawIntegers(canvas, req, g, at, h, bands, win, valid, nd, asBytes, stretch, rs)
 	}
 	floatBuf, err := readBands[float32](at, h, bands, win, nil)
 	if err != nil {
@@ -243,9 +247,9 @@ const (
 
 // readWindow picks the overview level to read, the coarsest whose pixels
 // are no larger than the request's, and the window of it that the
-// request's samples fall in (with a pixel of margin); at maps a
+// request's samples fall in (with margin pixels around them); at maps a
 // full-resolution band to that level.
-func readWindow(g *sampleGrid, h *Handle, first godal.Band) (win window, at func(godal.Band) godal.Band, reach int) {
+func readWindow(g *sampleGrid, h *Handle, first godal.Band, margin int) (win window, at func(godal.Band) godal.Band, reach int) {
 	f := g.scale()
 	level := -1
 	lw, lh := h.Width, h.Height
@@ -257,17 +261,18 @@ func readWindow(g *sampleGrid, h *Handle, first godal.Band) (win window, at func
 	}
 	kx, ky := float64(lw)/float64(h.Width), float64(lh)/float64(h.Height)
 	minX, minY, maxX, maxY := g.bounds()
-	x0 := int(math.Max(0, math.Floor(minX*kx)-1))
-	y0 := int(math.Max(0, math.Floor(minY*ky)-1))
-	x1 := int(math.Min(float64(lw), math.Ceil(maxX*kx)+1))
-	y1 := int(math.Min(float64(lh), math.Ceil(maxY*ky)+1))
+	m := float64(margin)
+	x0 := int(math.Max(0, math.Floor(minX*kx)-m))
+	y0 := int(math.Max(0, math.Floor(minY*ky)-m))
+	x1 := int(math.Min(float64(lw), math.Ceil(maxX*kx)+m))
+	y1 := int(math.Min(float64(lh), math.Ceil(maxY*ky)+m))
 	at = func(b godal.Band) godal.Band {
 		if level < 0 {
 			return b
 		}
 		return b.Overviews()[level]
 	}
-	win = window{kx: kx, ky: ky, fw: float64(lw), fh: float64(lh), x0: x0, y0: y0, w: x1 - x0, h: y1 - y0}
+	win = window{kx: kx, ky: ky, fw: float64(lw), fh: float64(lh), x0: x0, y0: y0, w: x1 - x0, h: y1 - y0, level: level, scale: f}
 	switch {
 	case x1 <= x0 || y1 <= y0:
 		return win, at, windowOutside
@@ -314,9 +319,10 @@ func bandNoData(h *Handle, bands []int, noMask bool) noData {
 }
 
 // drawIntegers draws one or three Byte or UInt16 bands through a lookup
-// table: bytes as they are, UInt16 values stretched.
+// table: bytes as they are, UInt16 values stretched; with nearest
+// neighbours or resampling rs.
 func drawIntegers(canvas *image.NRGBA, req Request, g *sampleGrid, at func(godal.Band) godal.Band, h *Handle, bands []int, win window,
-	valid []byte, nd noData, asBytes bool, stretch func(float32) uint8) error {
+	valid []byte, nd noData, asBytes bool, stretch func(float32) uint8, rs resampler) error {
 	pick := [3]int{0, 0, 0}
 	if len(bands) == 3 {
 		pick = [3]int{0, 1, 2}
@@ -326,7 +332,7 @@ func drawIntegers(canvas *image.NRGBA, req Request, g *sampleGrid, at func(godal
 		nd3[i] = nd.values[pick[i]]
 	}
 	if asBytes {
-		buf, err := readBands(at, h, bands, win, getBytes)
+		buf, err := readIntegers(at, h, bands, win, getBytes)
 		defer func() {
 			for _, b := range buf {
 				putBytes(b)
@@ -335,15 +341,43 @@ func drawIntegers(canvas *image.NRGBA, req Request, g *sampleGrid, at func(godal
 		if err != nil {
 			return err
 		}
-		drawRGB(canvas, req, g, [3][]byte{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, identity[:], valid, nd3, nd.all, win)
+		drawPicked(canvas, req, g, [3][]byte{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, identity[:], valid, nd3, nd.all, win, rs)
 		return nil
 	}
-	buf, err := readBands[uint16](at, h, bands, win, nil)
+	buf, err := readIntegers(at, h, bands, win, getUint16s)
+	defer func() {
+		for _, b := range buf {
+			putUint16s(b)
+		}
+	}()
 	if err != nil {
 		return err
 	}
-	drawRGB(canvas, req, g, [3][]uint16{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, stretchLUT(req.Browse.Range, stretch), valid, nd3, nd.all, win)
+	drawPicked(canvas, req, g, [3][]uint16{buf[pick[0]], buf[pick[1]], buf[pick[2]]}, stretchLUT(req.Browse.Range, stretch), valid, nd3, nd.all, win, rs)
 	return nil
+}
+
+// drawPicked draws three bands of integers with nearest neighbours or
+// resampling rs.
+func drawPicked[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, bands [3][]T, lut []uint8, valid []byte, nd [3]float64, checkND bool, win window, rs resampler) {
+	if rs == nearest {
+		drawRGB(canvas, req, g, bands, lut, valid, nd, checkND, win)
+		return
+	}
+	drawResampled(canvas, req, g, bands, lut, valid, nd, checkND, win, rs)
+}
+
+// readIntegers reads the window of each band from the pool's shared block
+// cache, into buffers from get; without a cache, from the handle.
+func readIntegers[T byte | uint16](at func(godal.Band) godal.Band, h *Handle, bands []int, win window, get func(int) []T) ([][]T, error) {
+	if h.blocks == nil {
+		return readBands(at, h, bands, win, get)
+	}
+	out := make([][]T, len(bands))
+	for i := range out {
+		out[i] = get(win.w * win.h)
+	}
+	return out, readCached(h.blocks, h, at, bands, win, out)
 }
 
 // drawFloats draws any other band type, or a band expression, sample by
@@ -421,6 +455,8 @@ type window struct {
 	kx, ky       float64 // level pixels per full-resolution pixel
 	fw, fh       float64 // the level's size
 	x0, y0, w, h int     // the window, in level pixels
+	level        int     // overview index, -1 for full resolution
+	scale        float64 // full-resolution pixels per output pixel (the least)
 }
 
 // index returns the offset, in the window's buffers, of the pixel holding
@@ -545,5 +581,20 @@ func getBytes(n int) []byte {
 func putBytes(b []byte) {
 	if cap(b) <= 16<<20 {
 		bytePool.Put(&b)
+	}
+}
+
+var uint16Pool sync.Pool
+
+func getUint16s(n int) []uint16 {
+	if b, ok := uint16Pool.Get().(*[]uint16); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]uint16, n)
+}
+
+func putUint16s(b []uint16) {
+	if cap(b) <= 8<<20 {
+		uint16Pool.Put(&b)
 	}
 }

@@ -16,6 +16,10 @@ import (
 type Pool struct {
 	Max  int
 	Open func(path string) (*godal.Dataset, error)
+	// Blocks holds the decoded blocks every handle of a file shares; nil
+	// means the process's shared cache, which takes over most of GDAL's
+	// block cache budget (see sharedBlocks).
+	Blocks *BlockCache
 
 	mu    sync.Mutex
 	idle  map[string][]*list.Element
@@ -26,6 +30,8 @@ type Pool struct {
 // Handle is one opened dataset and what was read of it once.
 type Handle struct {
 	key    string
+	path   string
+	blocks *BlockCache
 	DS     *godal.Dataset
 	SRS    *godal.SpatialRef // nil when the dataset has none
 	GT     [6]float64
@@ -96,7 +102,11 @@ func (p *Pool) Get(path, key string) (*Handle, error) {
 		return nil, err
 	}
 	st := ds.Structure()
-	h := &Handle{key: key, DS: ds, SRS: ds.SpatialRef(), Width: st.SizeX, Height: st.SizeY, Bands: ds.Bands()}
+	blocks := p.Blocks
+	if blocks == nil {
+		blocks = sharedBlocks()
+	}
+	h := &Handle{key: key, path: path, blocks: blocks, DS: ds, SRS: ds.SpatialRef(), Width: st.SizeX, Height: st.SizeY, Bands: ds.Bands()}
 	h.GT, h.GTErr = ds.GeoTransform(godal.ErrLogger(func(godal.ErrorCategory, int, string) error { return nil }))
 	return h, nil
 }

@@ -299,8 +299,8 @@ func (r *Renderer) drawCoverage(canvas *image.NRGBA, req Request, expr *bandexpr
 	// as bytes. Anything else is stretched from Float32.
 	asBytes := expr == nil && len(req.Browse.Range) == 0 && src.Bands()[0].Structure().DataType == godal.Byte
 	stretch := linearStretch(req.Browse.Range)
-	if hd != nil && (req.Browse.Resampling == "" || req.Browse.Resampling == "nearest") {
-		done, err := drawDirect(canvas, req, hd, bands, expr, asBytes, stretch)
+	if rs, ok := resamplerOf(req.Browse.Resampling); ok && hd != nil {
+		done, err := drawDirect(canvas, req, hd, bands, expr, asBytes, stretch, rs)
 		if err != nil || done {
 			return err
 		}

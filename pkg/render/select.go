@@ -70,6 +70,12 @@ func (r *Renderer) visible(ctx context.Context, q catalog.Query, area *coverage,
 		if len(page) < q.Limit {
 			return out, nil
 		}
+		if err := area.settle(); err != nil {
+			return nil, err
+		}
+		if area.covered() {
+			return out, nil
+		}
 		if area.changes == before {
 			q.Offset += len(page)
 		} else {
@@ -90,7 +96,15 @@ func (r *Renderer) visible(ctx context.Context, q catalog.Query, area *coverage,
 // coverage tracks the part of a request's area, in lon/lat, that the
 // footprints of the products selected so far leave uncovered.
 type coverage struct {
-	left *godal.Geometry // uncovered
+	// ring is the request's area. left and open are made only when a
+	// second product, or a second catalogue page, needs them: the newest
+	// product cannot be hidden, a map inside its footprint is settled by
+	// footprintContains, and a map that the first page answers with one
+	// product needs no subtraction at all.
+	ring    [][2]float64
+	whole   bool            // a footprint covers ring
+	pending []string        // footprints shown but not yet taken out of left
+	left    *godal.Geometry // uncovered
 	// open is left shrunk by eps: slivers narrower than a fiftieth of a
 	// pixel, where footprints meet or where the footprints as read back
 	// (GeoJSON, rounded) differ from the stored ones, hold no pixel
@@ -109,22 +123,36 @@ type coverage struct {
 // newCoverage starts with the whole area of req, whose lon/lat bbox
 // (clamped to the CRS's valid area) is wgs.
 func newCoverage(req Request, wgs [4]float64) (*coverage, error) {
-	g, err := godal.NewGeometryFromWKT(ringWKT(requestRing(req, wgs)), nil)
+	pixel := math.Min((wgs[2]-wgs[0])/float64(req.Width), (wgs[3]-wgs[1])/float64(req.Height))
+	c := &coverage{ring: requestRing(req, wgs), eps: pixel / 100, done: map[string]bool{}}
+	c.bounds = [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	for _, p := range c.ring {
+		c.bounds = [4]float64{math.Min(c.bounds[0], p[0]), math.Min(c.bounds[1], p[1]), math.Max(c.bounds[2], p[0]), math.Max(c.bounds[3], p[1])}
+	}
+	if !ringSimple(c.ring) {
+		c.ring = rectRing(wgs)
+		c.bounds = wgs
+	}
+	return c, nil
+}
+
+// geometry makes left and open from the request's area, once.
+func (c *coverage) geometry() error {
+	if c.left != nil {
+		return nil
+	}
+	g, err := godal.NewGeometryFromWKT(ringWKT(c.ring), nil)
 	if err != nil {
-		return nil, fmt.Errorf("request area: %w", err)
+		return fmt.Errorf("request area: %w", err)
 	}
 	if !g.Valid() {
 		g.Close()
-		if g, err = godal.NewGeometryFromWKT(ringWKT(rectRing(wgs)), nil); err != nil {
-			return nil, fmt.Errorf("request area: %w", err)
-		}
+		return fmt.Errorf("request area: invalid ring %v", c.ring)
 	}
-	pixel := math.Min((wgs[2]-wgs[0])/float64(req.Width), (wgs[3]-wgs[1])/float64(req.Height))
-	c := &coverage{eps: pixel / 100, done: map[string]bool{}}
 	if err := c.set(g); err != nil {
-		return nil, fmt.Errorf("request area: %w", err)
+		return fmt.Errorf("request area: %w", err)
 	}
-	return c, nil
+	return nil
 }
 
 // set makes left the uncovered area, taking it over.
@@ -159,8 +187,21 @@ func (c *coverage) add(rec catalog.Record) bool {
 	if gj == "" {
 		return true
 	}
-	if c.done[gj] || (rec.BBox != [4]float64{} && !overlaps(rec.BBox, c.bounds)) {
+	if c.whole || c.done[gj] || (rec.BBox != [4]float64{} && !overlaps(rec.BBox, c.bounds)) {
 		return false
+	}
+	if c.left == nil && len(c.pending) == 0 {
+		c.done[gj] = true
+		if polys, ok := footprints.get(gj); ok && footprintContains(polys, c.ring) {
+			c.whole = true
+			c.changes++
+			return true
+		}
+		c.pending = append(c.pending, gj)
+		return true
+	}
+	if err := c.settle(); err != nil {
+		return true
 	}
 	fp, err := godal.NewGeometryFromGeoJSON(gj)
 	if err != nil {
@@ -182,11 +223,41 @@ func (c *coverage) add(rec catalog.Record) bool {
 	return true
 }
 
-// covered reports whether the footprints added cover the whole area.
-func (c *coverage) covered() bool { return c.open.Empty() }
+// settle makes left and open, and takes the pending footprints out.
+func (c *coverage) settle() error {
+	if c.whole {
+		return nil
+	}
+	if err := c.geometry(); err != nil {
+		return err
+	}
+	for _, gj := range c.pending {
+		fp, err := godal.NewGeometryFromGeoJSON(gj)
+		if err != nil {
+			continue // shows and hides nothing
+		}
+		left, err := c.left.Difference(fp)
+		fp.Close()
+		if err != nil {
+			continue
+		}
+		if err := c.set(left); err != nil {
+			return err
+		}
+	}
+	c.pending = nil
+	return nil
+}
+
+// covered reports whether the footprints added, once settled, cover the
+// whole area; false while some are pending.
+func (c *coverage) covered() bool { return c.whole || c.left != nil && c.open.Empty() }
 
 // wkt is the uncovered area for the catalogue query.
 func (c *coverage) wkt() (string, error) {
+	if err := c.settle(); err != nil {
+		return "", err
+	}
 	s, err := c.open.WKT()
 	if err != nil {
 		return "", fmt.Errorf("uncovered area: %w", err)
@@ -195,8 +266,10 @@ func (c *coverage) wkt() (string, error) {
 }
 
 func (c *coverage) close() {
-	c.left.Close()
-	c.open.Close()
+	if c.left != nil {
+		c.left.Close()
+		c.open.Close()
+	}
 }
 
 // requestRing returns the outline of req's area in lon/lat. A box in

@@ -225,6 +225,9 @@ func TestRequestAreaInUTM(t *testing.T) {
 		t.Fatalf("ring of %d points, want the box densified", len(ring))
 	}
 	// The traced area is smaller than its bbox.
+	if err := area.geometry(); err != nil {
+		t.Fatal(err)
+	}
 	full, _ := godal.NewGeometryFromWKT(ringWKT(rectRing(wgs)), nil)
 	defer full.Close()
 	if a, b := area.left.Area(), full.Area(); a >= b*0.999 {
@@ -245,5 +248,51 @@ func TestRequestAreaInUTM(t *testing.T) {
 	r.FootprintGeoJSON += `]]}`
 	if !area.add(r) || !area.covered() {
 		t.Errorf("a footprint over the traced area: covered %v", area.covered())
+	}
+}
+
+// A footprint that holds the whole request settles coverage without GEOS;
+// one that holds part of it, or touches its outline, is taken out of the
+// area with GEOS only when settled (a second product or page needs it).
+func TestFootprintContainsWithoutGEOS(t *testing.T) {
+	cog.Init()
+	req := Request{CRS: crs.CRS{Code: 4326}, BBox: [4]float64{10, 40, 11, 41}, Width: 256, Height: 256}
+	poly := func(x0, y0, x1, y1 float64) string {
+		return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}`, x0, y0, x1, y0, x1, y1, x0, y1, x0, y0)
+	}
+	cases := []struct {
+		footprint string
+		fast      bool // covered without GEOS
+		covered   bool // once settled
+	}{
+		{poly(9, 39, 12, 42), true, true},
+		{poly(10.5, 39, 12, 42), false, false},
+		{poly(10, 40, 11, 41), false, true}, // the outline itself
+		{`{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[9,39],[12,39],[12,42],[9,42],[9,39]]]]}`, true, true},
+	}
+	for i, c := range cases {
+		wgs, _ := ToWGS84(req.CRS, req.BBox)
+		area, err := newCoverage(req, wgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rec("P", "p.tif")
+		r.FootprintGeoJSON = c.footprint
+		if !area.add(r) || area.left != nil || area.covered() != c.fast {
+			t.Errorf("case %d: GEOS used %v, covered before settling %v (want %v)", i, area.left != nil, area.covered(), c.fast)
+		}
+		if err := area.settle(); err != nil {
+			t.Fatal(err)
+		}
+		if area.covered() != c.covered {
+			t.Errorf("case %d: covered %v once settled, want %v", i, area.covered(), c.covered)
+		}
+		// A second product under the first is hidden where it covers.
+		r2 := rec("Q", "q.tif")
+		r2.FootprintGeoJSON = poly(10.1, 40.1, 10.2, 40.2)
+		if shows := area.add(r2); shows == c.covered {
+			t.Errorf("case %d: a small product inside the area shows %v", i, shows)
+		}
+		area.close()
 	}
 }

@@ -18,3 +18,15 @@ func TestGDALBlockCacheGauges(t *testing.T) {
 		t.Errorf("GDAL block cache use %v, outside 0..max", used)
 	}
 }
+
+func TestRenderBlockCacheMetrics(t *testing.T) {
+	t.Parallel()
+	m := telemetry.New("renderer", "test")
+	m.WatchBlocks(func() (used, max, hits, misses int64) { return 3 << 20, 64 << 20, 41, 7 })
+	for name, want := range map[string]float64{"pvs_render_block_cache_used_bytes": 3 << 20, "pvs_render_block_cache_max_bytes": 64 << 20,
+		"pvs_render_block_cache_hits_total": 41, "pvs_render_block_cache_misses_total": 7} {
+		if got := value(t, m.Registry(), name, nil); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+}

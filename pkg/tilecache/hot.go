@@ -90,6 +90,29 @@ func (h *Hot) keep(key string, data []byte, version string) {
 	}
 }
 
+// room reports whether a tile of n bytes read from below fits in memory
+// without pushing out a copy younger than TTL. A tile set larger than the
+// memory, served in a loop (a client panning, a seeding check), would
+// otherwise push out every copy before its next request: each request
+// would read its file into memory and leave it as garbage, where the
+// file itself goes out with sendfile. So memory keeps the tiles it holds
+// until they expire, and the others are served from their files.
+func (h *Hot) room(n int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.lru == nil {
+		return true
+	}
+	for h.size+n > h.MaxBytes && h.lru.Len() > 0 {
+		el := h.lru.Back()
+		if time.Since(el.Value.(*hotEntry).at) <= h.ttl() {
+			break
+		}
+		h.removeLocked(el)
+	}
+	return h.size+n <= h.MaxBytes
+}
+
 func (h *Hot) drop(key string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -136,7 +159,7 @@ func (h *Hot) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
 		return c, nil
 	}
 	c, err := o.Open(ctx, k)
-	if err != nil || c.Size > h.maxTile() || c.Size > h.MaxBytes {
+	if err != nil || c.Size > h.maxTile() || c.Size > h.MaxBytes || !h.room(c.Size) {
 		return c, err
 	}
 	data := make([]byte, c.Size)

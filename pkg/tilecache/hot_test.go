@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,5 +105,53 @@ func TestHotServesFromMemoryAndForgetsOnChange(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	if body(t, h, k2) != "ffffff" {
 		t.Error("a copy older than TTL was served")
+	}
+}
+
+// fileCache is a cache below that opens tiles as a file cache does.
+type fileCache struct {
+	memCache
+}
+
+func (f *fileCache) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
+	d, err := f.Get(ctx, k)
+	if err != nil {
+		return tile.Content{}, err
+	}
+	return tile.Content{Body: io.NopCloser(strings.NewReader(string(d))), Size: int64(len(d)), Hit: true}, nil
+}
+
+// Tiles opened from files are kept in memory while there is room, and
+// then served from their files: a tile set larger than the memory served
+// in a loop does not push out every copy before its next request.
+func TestHotKeepsWhatItHoldsWhenFull(t *testing.T) {
+	ctx := context.Background()
+	below := &fileCache{memCache{data: map[string][]byte{}}}
+	h := &Hot{Cache: below, MaxBytes: 10, TTL: time.Hour}
+	keys := make([]tile.Key, 4)
+	for i := range keys {
+		keys[i] = tile.Key{Layer: "L", Grid: "G", Time: "default", Z: 1, Col: i, Format: "png"}
+		below.Set(ctx, keys[i], []byte("aaaa"))
+	}
+	for round := 0; round < 3; round++ {
+		for _, k := range keys {
+			if body(t, h, k) != "aaaa" {
+				t.Fatal("wrong tile")
+			}
+		}
+	}
+	// Two tiles fit: they are read once, the other two on every round.
+	if below.reads != 2+2*3 {
+		t.Errorf("%d reads below, want %d", below.reads, 2+2*3)
+	}
+	// Expired copies make room for others.
+	h.TTL = time.Nanosecond
+	time.Sleep(time.Millisecond)
+	body(t, h, keys[3])
+	h.TTL = time.Hour
+	reads := below.reads
+	body(t, h, keys[3])
+	if below.reads != reads {
+		t.Error("no room was made for a tile once the copies expired")
 	}
 }
