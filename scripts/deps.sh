@@ -16,10 +16,13 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -e /usr/include/turbojpeg.h ] || need_apt+=(libturbojpeg0-dev)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
 # Capabilities are validated against the OGC schemas with xmllint; the
-# browser tests drive Debian's Chromium (their pages are bundled with npm).
+# browser tests drive Debian's Chromium (their pages are bundled with npm),
+# and OWSLib (Debian's, for Debian's /usr/bin/python3) uses the services as
+# Python map clients do.
 command -v xmllint >/dev/null || need_apt+=(libxml2-utils)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import owslib' 2>/dev/null || need_apt+=(python3-owslib)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
