@@ -57,14 +57,16 @@ forced (POST /ingest?force=true). See docs/ingest.md.`,
 			if err != nil {
 				return err
 			}
+			m := workerMetrics(e, "ingestor")
 			ledger := ingest.NewLedger(e.q)
+			count := m.IngestCounter()
+			ledger.Observe = func(origin string, o ingest.Outcome) { count(origin, o.Pushed) }
 			host, _ := os.Hostname()
 			in, err := ingest.New(e.cfg, ingest.Options{Ledger: ledger, Source: src, SourceLocation: e.cfg.Storage.Source,
 				Owner: fmt.Sprintf("%s-%d", host, os.Getpid()), Client: ingestClient, Log: e.log})
 			if err != nil {
 				return err
 			}
-			m := workerMetrics(e, "ingestor")
 			health := &telemetry.Health{Ready: []telemetry.Check{redisCheck(e.rdb), dr.check()}}
 			e.log.Info("ingestor started", "source", src.URL(), "listen", ic.Listen, "loops", in.String())
 

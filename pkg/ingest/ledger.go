@@ -98,8 +98,11 @@ type Outcome struct {
 // stands; the ledger only adds the package → item index, kept in the Redis
 // hash pvs:ingest:packages.
 type Ledger struct {
-	Q   *queue.Client
-	now func() time.Time
+	Q *queue.Client
+	// Observe, when set, is told the outcome of every submission with the
+	// route it came by (Request.Origin): the ingestor's metrics.
+	Observe func(origin string, o Outcome)
+	now     func() time.Time
 }
 
 // NewLedger returns a ledger on q's Redis and prefix.
@@ -279,6 +282,19 @@ func (l *Ledger) SubmitBatch(ctx context.Context, rs []Request) ([]Outcome, erro
 	if err != nil {
 		return nil, err
 	}
+	outs, err := l.submit(ctx, rs, sts)
+	if l.Observe != nil {
+		for i := range outs {
+			if i < len(rs) {
+				l.Observe(rs[i].Origin, outs[i])
+			}
+		}
+	}
+	return outs, err
+}
+
+// submit claims and pushes the requests whose packages stand in sts.
+func (l *Ledger) submit(ctx context.Context, rs []Request, sts []Status) ([]Outcome, error) {
 	outs := make([]Outcome, len(rs))
 	var claim []int
 	at := l.now().UTC().Format(time.RFC3339Nano)

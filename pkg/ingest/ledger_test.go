@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +173,22 @@ func TestLedgerContention(t *testing.T) {
 	m, _ := l.Q.Redis().LLen(ctx, l.Q.Key(MetadataQueue)).Result()
 	if n != 0 || m != 1 {
 		t.Errorf("queues hold %d paths and %d documents, want the document alone", n, m)
+	}
+}
+
+// Every submission is observed with its route, pushed or left alone.
+func TestLedgerObserved(t *testing.T) {
+	testenv.Require(t)
+	ctx := context.Background()
+	l := newLedger(t)
+	var seen []string
+	l.Observe = func(origin string, o Outcome) { seen = append(seen, fmt.Sprintf("%s %v", origin, o.Pushed)) }
+	_, err := l.SubmitBatch(ctx, []Request{PathRequest("in/o1.tar", "watch:inbox"), PathRequest("in/o2.tar", "http")})
+	testenv.Must(t, err, "submit")
+	_, err = l.Submit(ctx, PathRequest("in/o1.tar", "harvest:cat"))
+	testenv.Must(t, err, "submit again")
+	want := []string{"watch:inbox true", "http true", "harvest:cat false"}
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Errorf("observed %v, want %v", seen, want)
 	}
 }

@@ -30,3 +30,18 @@ func TestRenderBlockCacheMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestIngestCounter(t *testing.T) {
+	t.Parallel()
+	m := telemetry.New("ingestor", "test")
+	count := m.IngestCounter()
+	count("watch:inbox", true)
+	count("watch:inbox", true)
+	count("http", false)
+	if got := value(t, m.Registry(), "pvs_ingest_packages_total", map[string]string{"route": "watch:inbox", "result": "queued"}); got != 2 {
+		t.Errorf("queued from watch:inbox = %v, want 2", got)
+	}
+	if got := value(t, m.Registry(), "pvs_ingest_packages_total", map[string]string{"route": "http", "result": "left_alone"}); got != 1 {
+		t.Errorf("left alone from http = %v, want 1", got)
+	}
+}
