@@ -143,94 +143,143 @@ func Parse(v url.Values, maxCount int) (Query, error) {
 		q.Count = maxCount
 	}
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	// The steps run in this order, so that a request with several faults
+	// is told of the same one first; each leaves q as far as it got.
+	if err := q.parsePaging(get, maxCount); err != nil {
+		return q, err
+	}
+	if err := q.parseBBox(get("bbox")); err != nil {
+		return q, err
+	}
+	if err := q.parseGeom(get("geom")); err != nil {
+		return q, err
+	}
+	if err := q.parsePoint(get("lat"), get("lon"), get("radius")); err != nil {
+		return q, err
+	}
+	if err := q.parseTimes(get); err != nil {
+		return q, err
+	}
+	if err := q.parseEO(get); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// parsePaging reads count, startIndex and startPage; startPage moves
+// startIndex on by whole pages of count.
+func (q *Query) parsePaging(get func(string) string, maxCount int) error {
 	if s := get("count"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > maxCount {
-			return q, bad("count", "must be a whole number from 0 to %d, got %q", maxCount, s)
+			return bad("count", "must be a whole number from 0 to %d, got %q", maxCount, s)
 		}
 		q.Count = n
 	}
 	if s := get("startIndex"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1_000_000_000 {
-			return q, bad("startIndex", "must be a whole number from 1, got %q", s)
+			return bad("startIndex", "must be a whole number from 1, got %q", s)
 		}
 		q.StartIndex = n
 	}
 	if s := get("startPage"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1_000_000 {
-			return q, bad("startPage", "must be a whole number from 1, got %q", s)
+			return bad("startPage", "must be a whole number from 1, got %q", s)
 		}
 		q.StartIndex += (n - 1) * q.Count
 	}
-	if s := get("bbox"); s != "" {
-		parts := strings.Split(s, ",")
-		var b [4]float64
-		ok := len(parts) == 4
-		for i := 0; ok && i < 4; i++ {
-			b[i], ok = finite(parts[i])
-		}
-		if !ok || b[1] > b[3] || b[1] < -90 || b[3] > 90 || b[0] < -180 || b[0] > 180 || b[2] < -180 || b[2] > 180 {
-			return q, bad("bbox", "must be west,south,east,north in degrees, got %q", s)
-		}
-		if b[0] > b[2] {
-			// Across the antimeridian: two boxes, as a geometry.
-			q.GeometryWKT = fmt.Sprintf("MULTIPOLYGON(((%[1]s %[2]s,180 %[2]s,180 %[4]s,%[1]s %[4]s,%[1]s %[2]s)),((-180 %[2]s,%[3]s %[2]s,%[3]s %[4]s,-180 %[4]s,-180 %[2]s)))",
-				ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3]))
-		} else {
-			q.BBox = &b
-		}
+	return nil
+}
+
+// parseBBox reads bbox into q.BBox, or into q.GeometryWKT when it
+// crosses the antimeridian.
+func (q *Query) parseBBox(s string) error {
+	if s == "" {
+		return nil
 	}
-	if s := get("geom"); s != "" {
-		if q.GeometryWKT != "" {
-			return q, bad("geom", "give either geom or an antimeridian-crossing bbox, not both")
-		}
-		// GEOS's validity check grows with the vertices: the length is
-		// bounded before it runs.
-		if len(s) > maxGeomLen {
-			return q, bad("geom", "is %d characters of WKT; at most %d are taken", len(s), maxGeomLen)
-		}
-		// Warnings are not failures; a failure must be one, or godal
-		// hands back a geometry with no handle.
-		g, err := godal.NewGeometryFromWKT(s, nil, godal.ErrLogger(func(ec godal.ErrorCategory, _ int, msg string) error {
-			if ec < godal.CE_Failure {
-				return nil
-			}
-			return errors.New(msg)
-		}))
-		if err != nil {
-			return q, bad("geom", "is not WKT: %q", truncate(s))
-		}
-		valid := g.Valid() && !g.Empty()
-		env, envErr := g.Bounds()
-		g.Close()
-		if !valid {
-			return q, bad("geom", "is not a valid, non-empty geometry: %q", truncate(s))
-		}
-		// The comparisons are false for NaN, which WKT can spell.
-		if envErr != nil || !(env[0] >= -180 && env[2] <= 180 && env[1] >= -90 && env[3] <= 90) {
-			return q, bad("geom", "must lie within -180..180 longitude, -90..90 latitude (EPSG:4326), got %q", truncate(s))
-		}
-		q.GeometryWKT = s
+	parts := strings.Split(s, ",")
+	var b [4]float64
+	ok := len(parts) == 4
+	for i := 0; ok && i < 4; i++ {
+		b[i], ok = finite(parts[i])
 	}
-	lat, lon, radius := get("lat"), get("lon"), get("radius")
-	if lat != "" || lon != "" || radius != "" {
-		la, ok1 := finite(lat)
-		lo, ok2 := finite(lon)
-		if !ok1 || !ok2 || la < -90 || la > 90 || lo < -180 || lo > 180 {
-			return q, bad("lat", "lat and lon must both be given, in degrees, got lat=%q lon=%q", lat, lon)
-		}
-		q.Point = &[2]float64{lo, la}
-		q.Radius = 0
-		if radius != "" {
-			r, ok := finite(radius)
-			if !ok || r < 0 || r > 20_040_000 {
-				return q, bad("radius", "must be metres from 0 to 20040000, got %q", radius)
-			}
-			q.Radius = r
-		}
+	if !ok || b[1] > b[3] || b[1] < -90 || b[3] > 90 || b[0] < -180 || b[0] > 180 || b[2] < -180 || b[2] > 180 {
+		return bad("bbox", "must be west,south,east,north in degrees, got %q", s)
 	}
+	if b[0] > b[2] {
+		// Across the antimeridian: two boxes, as a geometry.
+		q.GeometryWKT = fmt.Sprintf("MULTIPOLYGON(((%[1]s %[2]s,180 %[2]s,180 %[4]s,%[1]s %[4]s,%[1]s %[2]s)),((-180 %[2]s,%[3]s %[2]s,%[3]s %[4]s,-180 %[4]s,-180 %[2]s)))",
+			ftoa(b[0]), ftoa(b[1]), ftoa(b[2]), ftoa(b[3]))
+	} else {
+		q.BBox = &b
+	}
+	return nil
+}
+
+// parseGeom reads the WKT of geom into q.GeometryWKT.
+func (q *Query) parseGeom(s string) error {
+	if s == "" {
+		return nil
+	}
+	if q.GeometryWKT != "" {
+		return bad("geom", "give either geom or an antimeridian-crossing bbox, not both")
+	}
+	// GEOS's validity check grows with the vertices: the length is
+	// bounded before it runs.
+	if len(s) > maxGeomLen {
+		return bad("geom", "is %d characters of WKT; at most %d are taken", len(s), maxGeomLen)
+	}
+	// Warnings are not failures; a failure must be one, or godal
+	// hands back a geometry with no handle.
+	g, err := godal.NewGeometryFromWKT(s, nil, godal.ErrLogger(func(ec godal.ErrorCategory, _ int, msg string) error {
+		if ec < godal.CE_Failure {
+			return nil
+		}
+		return errors.New(msg)
+	}))
+	if err != nil {
+		return bad("geom", "is not WKT: %q", truncate(s))
+	}
+	valid := g.Valid() && !g.Empty()
+	env, envErr := g.Bounds()
+	g.Close()
+	if !valid {
+		return bad("geom", "is not a valid, non-empty geometry: %q", truncate(s))
+	}
+	// The comparisons are false for NaN, which WKT can spell.
+	if envErr != nil || !(env[0] >= -180 && env[2] <= 180 && env[1] >= -90 && env[3] <= 90) {
+		return bad("geom", "must lie within -180..180 longitude, -90..90 latitude (EPSG:4326), got %q", truncate(s))
+	}
+	q.GeometryWKT = s
+	return nil
+}
+
+// parsePoint reads lat, lon and radius into q.Point and q.Radius.
+func (q *Query) parsePoint(lat, lon, radius string) error {
+	if lat == "" && lon == "" && radius == "" {
+		return nil
+	}
+	la, ok1 := finite(lat)
+	lo, ok2 := finite(lon)
+	if !ok1 || !ok2 || la < -90 || la > 90 || lo < -180 || lo > 180 {
+		return bad("lat", "lat and lon must both be given, in degrees, got lat=%q lon=%q", lat, lon)
+	}
+	q.Point = &[2]float64{lo, la}
+	q.Radius = 0
+	if radius != "" {
+		r, ok := finite(radius)
+		if !ok || r < 0 || r > 20_040_000 {
+			return bad("radius", "must be metres from 0 to 20040000, got %q", radius)
+		}
+		q.Radius = r
+	}
+	return nil
+}
+
+// parseTimes reads start and end into q.Start and q.End.
+func (q *Query) parseTimes(get func(string) string) error {
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
@@ -238,23 +287,29 @@ func Parse(v url.Values, maxCount int) (Query, error) {
 		if s := get(p.name); s != "" {
 			t, err := parseTime(s)
 			if err != nil {
-				return q, bad(p.name, "%v", err)
+				return bad(p.name, "%v", err)
 			}
 			*p.dst = t
 		}
 	}
 	if !q.Start.IsZero() && !q.End.IsZero() && q.End.Before(q.Start) {
-		return q, bad("end", "is before start")
+		return bad("end", "is before start")
 	}
+	return nil
+}
+
+// parseEO reads the Earth observation filters: uid, productType,
+// platform and cloudCover.
+func (q *Query) parseEO(get func(string) string) error {
 	q.UID, q.ProductType, q.Platform = get("uid"), get("productType"), get("platform")
 	if s := get("cloudCover"); s != "" {
 		r, err := ParseRange(s)
 		if err != nil {
-			return q, bad("cloudCover", "%v", err)
+			return bad("cloudCover", "%v", err)
 		}
 		q.CloudCover = r
 	}
-	return q, nil
+	return nil
 }
 
 func truncate(s string) string {

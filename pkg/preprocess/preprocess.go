@@ -157,37 +157,76 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	if err := p.fetch(ctx, src, work, pkgDir, lim); err != nil {
 		return "", err
 	}
+	d, err := p.identify(src, pkgDir, md, lim)
+	if err != nil {
+		return "", err
+	}
+	cogPath := filepath.Join(work, d.prod.Identifier+".tif")
+	info, err := p.convert(ctx, log, d, pkgDir, cogPath, lim)
+	if err != nil {
+		return "", err
+	}
+	if err := completeProduct(&d.prod, cogPath, log); err != nil {
+		return "", err
+	}
+	prefix := p.Collection.Name + "/" + d.prod.Identifier
+	if err := p.publish(ctx, log, d, prefix, cogPath, info); err != nil {
+		return "", err
+	}
+	if err := p.Next.Enqueue(ctx, "register_queue", prefix); err != nil {
+		return "", fmt.Errorf("hand %s to the registrar: %w", prefix, err)
+	}
+	return prefix, nil
+}
+
+// detected is what a fetched package holds: the product type it matched,
+// the product it describes, its metadata file (if any) and the rasters to
+// convert.
+type detected struct {
+	pt       config.ProductType
+	prod     metadata.Product
+	metaFile string
+	inputs   []string
+}
+
+// identify finds the product type, the metadata and the rasters of the
+// package in pkgDir, and the product they describe together with md.
+func (p *Preprocessor) identify(src, pkgDir string, md *MDItem, lim Limits) (*detected, error) {
 	// A preprocess-md_queue item that names the product and its times needs
 	// no metadata file in the package.
 	needMeta := md == nil || md.Identifier == "" || md.BeginTime == "" || md.EndTime == ""
 	pt, metaFile, inputs, err := p.detect(src, pkgDir, md, needMeta, lim)
 	if err != nil {
-		return "", queue.Permanent(err)
+		return nil, queue.Permanent(err)
 	}
-	var prod metadata.Product
+	d := &detected{pt: pt, metaFile: metaFile, inputs: inputs}
 	if metaFile != "" {
-		if prod, err = readMetadata(metaFile, lim); err != nil {
-			return "", err
+		if d.prod, err = readMetadata(metaFile, lim); err != nil {
+			return nil, err
 		}
 	}
 	if md != nil {
-		if err := applyMD(&prod, md); err != nil {
-			return "", queue.Permanent(err)
+		if err := applyMD(&d.prod, md); err != nil {
+			return nil, queue.Permanent(err)
 		}
 	}
 	// The product is the collection's (detect refused one naming another,
 	// in its metadata or in the item), of the type detected; the parent
 	// identifier may name a series in it.
-	prod.Collection = p.Collection.Name
-	prod.ProductType = pt.Name
-	if prod.Identifier == "" {
-		return "", queue.Permanent(fmt.Errorf("metadata %s has no identifier", filepath.Base(metaFile)))
+	d.prod.Collection = p.Collection.Name
+	d.prod.ProductType = pt.Name
+	if d.prod.Identifier == "" {
+		return nil, queue.Permanent(fmt.Errorf("metadata %s has no identifier", filepath.Base(metaFile)))
 	}
-	if prod.BeginTime.IsZero() {
-		return "", queue.Permanent(errors.New("no acquisition time: neither the metadata nor the item gives one"))
+	if d.prod.BeginTime.IsZero() {
+		return nil, queue.Permanent(errors.New("no acquisition time: neither the metadata nor the item gives one"))
 	}
+	return d, nil
+}
 
-	cogPath := filepath.Join(work, prod.Identifier+".tif")
+// convert writes the COG of the package's rasters to cogPath and describes it.
+func (p *Preprocessor) convert(ctx context.Context, log *slog.Logger, d *detected, pkgDir, cogPath string, lim Limits) (cog.Info, error) {
+	pt := d.pt
 	opts := cog.Options{Compress: p.Options.COG.Compress, BlockSize: p.Options.COG.BlockSize,
 		OverviewResampling: p.Options.COG.Resampling, Threads: p.Options.COG.Threads, Extra: p.Options.COG.Options}
 	steps := cog.Steps{Bands: pt.Bands, NoData: pt.NoData, Scale: pt.Scale, Offset: pt.Offset,
@@ -200,60 +239,68 @@ func (p *Preprocessor) process(ctx context.Context, src string, md *MDItem, work
 	// drivers of the product type, read no file outside it, and must find
 	// the sizes within the caps before reading a pixel.
 	input := cog.InputPolicy{Drivers: InputDrivers(pt), Root: pkgDir, MaxSide: lim.RasterSide, MaxSamples: lim.RasterSamples}
-	usage, err := conv.Convert(ctx, cog.Job{Inputs: inputs, Dst: cogPath, Steps: steps, Options: opts, Input: input})
+	usage, err := conv.Convert(ctx, cog.Job{Inputs: d.inputs, Dst: cogPath, Steps: steps, Options: opts, Input: input})
 	if err != nil {
-		return "", convertError(ctx, inputs, err)
+		return cog.Info{}, convertError(ctx, d.inputs, err)
 	}
 	info, err := cog.Describe(cogPath, log)
 	if err != nil {
-		return "", queue.Permanent(fmt.Errorf("read COG of %s: %w", prod.Identifier, err))
+		return cog.Info{}, queue.Permanent(fmt.Errorf("read COG of %s: %w", d.prod.Identifier, err))
 	}
-	log.Debug("COG written", "identifier", prod.Identifier, "seconds", usage.Elapsed.Seconds(),
+	log.Debug("COG written", "identifier", d.prod.Identifier, "seconds", usage.Elapsed.Seconds(),
 		"max_rss_mb", usage.MaxRSS>>20, "width", info.Width, "height", info.Height, "bands", len(info.Bands))
+	return info, nil
+}
+
+// completeProduct fills in a missing footprint from the COG and validates
+// the product.
+func completeProduct(prod *metadata.Product, cogPath string, log *slog.Logger) error {
 	if len(prod.Footprint) == 0 {
 		// No footprint in the metadata: the outline of the valid pixels.
 		fp, err := cog.ValidFootprint(cogPath, log)
 		if err != nil {
-			return "", queue.Permanent(fmt.Errorf("footprint of %s: %w", prod.Identifier, err))
+			return queue.Permanent(fmt.Errorf("footprint of %s: %w", prod.Identifier, err))
 		}
 		prod.Footprint = fp
 	}
 	if err := prod.Validate(); err != nil {
-		return "", queue.Permanent(fmt.Errorf("product %s: %w", prod.Identifier, err))
+		return queue.Permanent(fmt.Errorf("product %s: %w", prod.Identifier, err))
 	}
+	return nil
+}
 
-	prefix := p.Collection.Name + "/" + prod.Identifier
+// publish uploads the COG, its description, the source metadata and the
+// normalised metadata under prefix in the output store.
+func (p *Preprocessor) publish(ctx context.Context, log *slog.Logger, d *detected, prefix, cogPath string, info cog.Info) error {
+	prod := d.prod
 	var gsc bytes.Buffer
 	if err := metadata.WriteGSC(&gsc, prod); err != nil {
-		return "", err
+		return err
 	}
 	// Statistics from an overview, for the browses without an explicit
 	// range: cheap next to the conversion.
 	stats, err := cog.Statistics(cogPath, log)
 	if err != nil {
-		return "", queue.Permanent(fmt.Errorf("statistics of %s: %w", prod.Identifier, err))
+		return queue.Permanent(fmt.Errorf("statistics of %s: %w", prod.Identifier, err))
 	}
 	// The COG's description, so that the registrar needs no GDAL call.
 	desc, err := json.Marshal(cog.Description{Info: info, Stats: stats})
 	if err != nil {
-		return "", err
+		return err
 	}
 	uploads := []upload{{key: prefix + "/" + prod.Identifier + ".tif", file: cogPath},
 		{key: prefix + "/" + prod.Identifier + ".json", data: desc}}
-	if metaFile != "" {
-		uploads = append(uploads, upload{key: prefix + "/source/" + filepath.Base(metaFile), file: metaFile})
+	if d.metaFile != "" {
+		uploads = append(uploads, upload{key: prefix + "/source/" + filepath.Base(d.metaFile), file: d.metaFile})
 	}
 	// The normalised metadata goes last: its presence marks a complete product.
 	uploads = append(uploads, upload{key: prefix + "/" + prod.Identifier + ".xml", data: gsc.Bytes()})
 	for _, u := range uploads {
 		if err := u.put(ctx, p.Output); err != nil {
-			return "", err
+			return err
 		}
 	}
-	if err := p.Next.Enqueue(ctx, "register_queue", prefix); err != nil {
-		return "", fmt.Errorf("hand %s to the registrar: %w", prefix, err)
-	}
-	return prefix, nil
+	return nil
 }
 
 // convertError says what a failed conversion means for the item. Bad input

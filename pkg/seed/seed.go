@@ -181,78 +181,92 @@ type Stats struct {
 func (s *Seeder) Run(ctx context.Context, j Job, pl *Plan, progress func(done, total int)) (Stats, error) {
 	s.fill(&j)
 	t0 := time.Now()
-	jobID := j.Period.Key() + ":" + strconv.Itoa(j.MinZoom) + "-" + strconv.Itoa(j.MaxZoom)
-	if j.BBox != nil {
-		b, _ := json.Marshal(j.BBox)
-		jobID += ":" + string(b)
-	}
-	if j.Truncate {
-		jobID += ":truncate"
-	}
+	r := &seedRun{s: s, j: j, pl: pl, jobID: progressID(j), progress: progress}
 	done := map[string]bool{}
 	if s.Progress != nil && !j.Truncate {
 		var err error
-		if done, err = s.Progress.Done(ctx, jobID); err != nil {
+		if done, err = s.Progress.Done(ctx, r.jobID); err != nil {
 			return Stats{}, fmt.Errorf("read seed progress: %w", err)
 		}
 	}
-	// One block of one layer, for the time keys not done yet.
-	type work struct {
-		b     tile.Block
-		times []string
-		keys  []string // progress keys, one per time key
-	}
-	works := make(chan work)
-	var count, skipped atomic.Int64
-	var firstErr error
-	var once sync.Once
+	works := make(chan blockWork)
 	var wg sync.WaitGroup
 	for i := 0; i < max(s.Concurrency, 1); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for w := range works {
-				// Each time key is marked done as soon as its tiles are.
-				mark := func(times []string) {
-					if s.Progress == nil || j.Truncate {
-						return
-					}
-					for i, tk := range w.times {
-						for _, done := range times {
-							if tk != done {
-								continue
-							}
-							if err := s.Progress.Mark(ctx, jobID, w.keys[i]); err != nil {
-								once.Do(func() { firstErr = err })
-							}
-						}
-					}
-				}
-				n, err := s.block(ctx, j, pl, w.b, w.times, mark)
-				if s.Observer != nil && n > 0 {
-					s.Observer.TilesDone(n, j.Truncate)
-				}
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					count.Add(int64(n))
-					continue
-				}
-				c := count.Add(int64(n))
-				if progress != nil {
-					progress(int(c+skipped.Load()), pl.Total)
-				}
-			}
+			r.work(ctx, works)
 		}()
 	}
-feed:
-	for _, l := range j.Layers {
-		for _, b := range pl.Blocks {
+	r.feed(ctx, works, done)
+	close(works)
+	wg.Wait()
+	if progress != nil {
+		progress(int(r.count.Load()+r.skipped.Load()), pl.Total)
+	}
+	st := Stats{Tiles: int(r.count.Load()), Skipped: int(r.skipped.Load()), Products: pl.Products, Elapsed: time.Since(t0)}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	if r.firstErr != nil {
+		return st, r.firstErr
+	}
+	if s.Progress != nil {
+		if err := s.Progress.Forget(ctx, r.jobID); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// progressID names the job in the progress store: the same period, zoom
+// levels, area and kind of run resume each other.
+func progressID(j Job) string {
+	id := j.Period.Key() + ":" + strconv.Itoa(j.MinZoom) + "-" + strconv.Itoa(j.MaxZoom)
+	if j.BBox != nil {
+		b, _ := json.Marshal(j.BBox)
+		id += ":" + string(b)
+	}
+	if j.Truncate {
+		id += ":truncate"
+	}
+	return id
+}
+
+// blockWork is one block of one layer, for the time keys not done yet.
+type blockWork struct {
+	b     tile.Block
+	times []string
+	keys  []string // progress keys, one per time key
+}
+
+// seedRun is what the feeder and the workers of one Run share.
+type seedRun struct {
+	s        *Seeder
+	j        Job
+	pl       *Plan
+	jobID    string
+	progress func(done, total int)
+
+	count, skipped atomic.Int64
+	once           sync.Once
+	firstErr       error
+}
+
+// fail keeps the first error of the run.
+func (r *seedRun) fail(err error) { r.once.Do(func() { r.firstErr = err }) }
+
+// feed sends every block of every layer to the workers, counting the
+// tiles of time keys done before as skipped, until ctx ends.
+func (r *seedRun) feed(ctx context.Context, works chan<- blockWork, done map[string]bool) {
+	for _, l := range r.j.Layers {
+		for _, b := range r.pl.Blocks {
 			b.Key.Layer = l
-			w := work{b: b}
-			for _, tk := range j.Times {
+			w := blockWork{b: b}
+			for _, tk := range r.j.Times {
 				key := fmt.Sprintf("%s/%s/%d/%d/%d", l, tk, b.Key.Z, b.MinRow, b.MinCol)
 				if done[key] {
-					skipped.Add(int64(s.wanted(pl, b)))
+					r.skipped.Add(int64(r.s.wanted(r.pl, b)))
 					continue
 				}
 				w.times, w.keys = append(w.times, tk), append(w.keys, key)
@@ -263,28 +277,47 @@ feed:
 			select {
 			case works <- w:
 			case <-ctx.Done():
-				break feed
+				return
 			}
 		}
 	}
-	close(works)
-	wg.Wait()
-	if progress != nil {
-		progress(int(count.Load()+skipped.Load()), pl.Total)
-	}
-	st := Stats{Tiles: int(count.Load()), Skipped: int(skipped.Load()), Products: pl.Products, Elapsed: time.Since(t0)}
-	if err := ctx.Err(); err != nil {
-		return st, err
-	}
-	if firstErr != nil {
-		return st, firstErr
-	}
-	if s.Progress != nil {
-		if err := s.Progress.Forget(ctx, jobID); err != nil {
-			return st, err
+}
+
+// work renders or removes the blocks it receives until works is closed.
+func (r *seedRun) work(ctx context.Context, works <-chan blockWork) {
+	for w := range works {
+		n, err := r.s.block(ctx, r.j, r.pl, w.b, w.times, func(times []string) { r.mark(ctx, w, times) })
+		if r.s.Observer != nil && n > 0 {
+			r.s.Observer.TilesDone(n, r.j.Truncate)
+		}
+		if err != nil {
+			r.fail(err)
+			r.count.Add(int64(n))
+			continue
+		}
+		c := r.count.Add(int64(n))
+		if r.progress != nil {
+			r.progress(int(c+r.skipped.Load()), r.pl.Total)
 		}
 	}
-	return st, nil
+}
+
+// mark records the time keys of w in times as done, as soon as their
+// tiles are.
+func (r *seedRun) mark(ctx context.Context, w blockWork, times []string) {
+	if r.s.Progress == nil || r.j.Truncate {
+		return
+	}
+	for i, tk := range w.times {
+		for _, done := range times {
+			if tk != done {
+				continue
+			}
+			if err := r.s.Progress.Mark(ctx, r.jobID, w.keys[i]); err != nil {
+				r.fail(err)
+			}
+		}
+	}
 }
 
 func (s *Seeder) wanted(pl *Plan, b tile.Block) int {
