@@ -23,7 +23,7 @@ export PVS_ADMIN_TOKEN_FILE=$run/admin-token PVS_INGESTOR_TOKEN_FILE=$run/ingest
 for d in preprocessor registrar seeder renderer cache client admin ingestor; do
   f="$run/daemons/$d.pid"
   if [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; then continue; fi
-  nohup "$pvs" "$d" >"$run/log/$d.log" 2>&1 &
+  setsid nohup "$pvs" "$d" >"$run/log/$d.log" 2>&1 &
   echo $! >"$f"
 done
 

@@ -50,9 +50,11 @@ for db in pvs pvs_template; do
 done
 psql_ -c "update pg_database set datistemplate = true where datname = 'pvs_template'"
 
-# S3-compatible server
+# S3-compatible server. The background services run in sessions of their
+# own (setsid), so that they outlive whatever started this script, like the
+# daemonised Redis and PostgreSQL.
 if ! alive "$run/s3/versitygw.pid"; then
-  ROOT_ACCESS_KEY=$PVS_S3_ACCESS_KEY ROOT_SECRET_KEY=$PVS_S3_SECRET_KEY nohup "$VERSITYGW_BIN" \
+  ROOT_ACCESS_KEY=$PVS_S3_ACCESS_KEY ROOT_SECRET_KEY=$PVS_S3_SECRET_KEY setsid nohup "$VERSITYGW_BIN" \
     --port "127.0.0.1:$PVS_S3_PORT" --iam-dir "$run/s3/iam" --health /health posix "$run/s3/data" \
     >"$run/log/versitygw.log" 2>&1 &
   echo $! >"$run/s3/versitygw.pid"
@@ -81,7 +83,7 @@ sed -e "s/\${PVS_RENDERER_PORT}/$PVS_RENDERER_PORT/g" -e "s/\${PVS_CACHE_PORT}/$
   -e "s/\${PVS_INGESTOR_PORT}/$PVS_INGESTOR_PORT/g" -e "s/\${PVS_CLIENT_PORT}/$PVS_CLIENT_PORT/g" -e "s/\${PVS_ADMIN_PORT}/$PVS_ADMIN_PORT/g" \
   "$here/stacks/traefik/local.yml" >"$run/traefik/dynamic/pvs.yml"
 if ! alive "$run/traefik/traefik.pid"; then
-  nohup "$TRAEFIK_BIN" --configFile="$run/traefik/traefik.yml" >"$run/log/traefik.log" 2>&1 &
+  setsid nohup "$TRAEFIK_BIN" --configFile="$run/traefik/traefik.yml" >"$run/log/traefik.log" 2>&1 &
   echo $! >"$run/traefik/traefik.pid"
 fi
 wait_for traefik 30 curl -sf "http://127.0.0.1:$PVS_HTTP_PORT/ping"
