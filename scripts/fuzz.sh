@@ -14,8 +14,9 @@ while IFS=: read -r file name; do
   ok=0
   for attempt in 1 2; do
     if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$t" "$dir" >/tmp/pvs-fuzz.$$ 2>&1; then ok=1; break; fi
-    # Go's fuzzing engine may report "context deadline exceeded" when its
-    # time runs out mid-run, with no failing input: run that target again.
+    # Go's fuzzing coordinator may report "context deadline exceeded" when
+    # its time runs out mid-run, with no failing input (go.dev/issue/75804,
+    # fixed in Go 1.27): run that target again once.
     grep -q 'Failing input written' /tmp/pvs-fuzz.$$ && break
     grep -q 'context deadline exceeded' /tmp/pvs-fuzz.$$ || break
     echo "fuzz: $name stopped at its deadline without a failing input; again"
