@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"github.com/airbusgeo/godal"
+
+	"github.com/pvs/pvs/pkg/geom"
 )
 
 // lonLat takes polygons in sr to EPSG:4326 lon/lat, longitudes within ±180.
@@ -191,7 +193,7 @@ func closeRing(ll, native [][2]float64, poles [2]*[2]float64) [][2]float64 {
 // the side of the ring's mean latitude.
 func poleLat(ll, native [][2]float64, poles [2]*[2]float64) float64 {
 	for i, lat := range [2]float64{-90, 90} {
-		if poles[i] != nil && inside(native, *poles[i]) {
+		if poles[i] != nil && geom.InRing(native, *poles[i]) {
 			return lat
 		}
 	}
@@ -222,18 +224,6 @@ func nativePoles(wgs, sr *godal.SpatialRef) [2]*[2]float64 {
 		}
 	}
 	return out
-}
-
-// inside tells whether pt is inside the closed ring (even-odd rule).
-func inside(ring [][2]float64, pt [2]float64) bool {
-	in := false
-	for i, j := 0, len(ring)-1; i < len(ring); j, i = i, i+1 {
-		a, b := ring[i], ring[j]
-		if (a[1] > pt[1]) != (b[1] > pt[1]) && pt[0] < (b[0]-a[0])*(pt[1]-a[1])/(b[1]-a[1])+a[0] {
-			in = !in
-		}
-	}
-	return in
 }
 
 // wrapped returns the polygon of an unwrapped ring with every longitude

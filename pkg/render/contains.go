@@ -3,6 +3,7 @@ package render
 import (
 	"sync"
 
+	"github.com/pvs/pvs/pkg/geom"
 	"github.com/pvs/pvs/pkg/metadata"
 )
 
@@ -56,7 +57,7 @@ func footprintContains(polys [][][][2]float64, ring [][2]float64) bool {
 		outer := poly[0]
 		inside := true
 		for _, p := range ring {
-			if !pointInRing(p, outer) {
+			if !geom.InRing(outer, p) {
 				inside = false
 				break
 			}
@@ -66,18 +67,6 @@ func footprintContains(polys [][][][2]float64, ring [][2]float64) bool {
 		}
 	}
 	return false
-}
-
-// pointInRing is the even-odd rule on a closed ring.
-func pointInRing(p [2]float64, ring [][2]float64) bool {
-	in := false
-	for i, j := 0, len(ring)-1; i < len(ring); j, i = i, i+1 {
-		a, b := ring[i], ring[j]
-		if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0]-a[0])*(p[1]-a[1])/(b[1]-a[1])+a[0] {
-			in = !in
-		}
-	}
-	return in
 }
 
 // ringsMeet reports whether an edge of a meets (crosses or touches) an

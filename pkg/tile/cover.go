@@ -1,6 +1,10 @@
 package tile
 
-import "math"
+import (
+	"math"
+
+	"github.com/pvs/pvs/pkg/geom"
+)
 
 // Pos is a tile of one level.
 type Pos struct{ Row, Col int }
@@ -96,11 +100,11 @@ func polygonTouchesRect(rings [][][2]float64, r [4]float64) bool {
 	// No boundary meets the rectangle: it lies wholly inside or outside;
 	// its centre tells which.
 	c := [2]float64{(r[0] + r[2]) / 2, (r[1] + r[3]) / 2}
-	if !inRing(outer, c) {
+	if !geom.InRing(outer, c) {
 		return false
 	}
 	for _, hole := range rings[1:] {
-		if inRing(hole, c) {
+		if geom.InRing(hole, c) {
 			return false
 		}
 	}
@@ -133,16 +137,4 @@ func segmentTouchesRect(a, b [2]float64, r [4]float64) bool {
 		}
 	}
 	return t0 <= t1
-}
-
-// inRing is the even-odd point-in-polygon test.
-func inRing(ring [][2]float64, p [2]float64) bool {
-	in := false
-	for i, j := 0, len(ring)-1; i < len(ring); j, i = i, i+1 {
-		a, b := ring[i], ring[j]
-		if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0]-a[0])*(p[1]-a[1])/(b[1]-a[1])+a[0] {
-			in = !in
-		}
-	}
-	return in
 }

@@ -3,6 +3,8 @@ package tile
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/pvs/pvs/pkg/geom"
 )
 
 // oracle decides by sampling: a dense lattice of points in the tile against
@@ -17,10 +19,10 @@ func oracle(g Grid, poly [][][2]float64, z, row, col int) bool {
 	for i := 0; i <= n; i++ {
 		for j := 0; j <= n; j++ {
 			p := [2]float64{b[0] + (b[2]-b[0])*float64(i)/n, b[1] + (b[3]-b[1])*float64(j)/n}
-			if inRing(rings[0], p) {
+			if geom.InRing(rings[0], p) {
 				hole := false
 				for _, h := range rings[1:] {
-					hole = hole || inRing(h, p)
+					hole = hole || geom.InRing(h, p)
 				}
 				if !hole {
 					return true
