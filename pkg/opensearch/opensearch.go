@@ -77,11 +77,7 @@ func (h *Handler) base(r *http.Request) string {
 	if h.BaseURL != "" {
 		return strings.TrimSuffix(h.BaseURL, "/")
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	return ows.Origin(r)
 }
 
 func (h *Handler) maxCount() int {

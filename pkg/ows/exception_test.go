@@ -1,6 +1,7 @@
 package ows
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -60,5 +61,16 @@ func TestHTTPStatus(t *testing.T) {
 	}
 	if got := Errorf(http.StatusNotFound, CodeInvalidParameterValue, "x", "%d", 1); got.HTTPStatus() != http.StatusNotFound || got.Error() != "InvalidParameterValue: 1" {
 		t.Errorf("Errorf: %+v", got)
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "http://maps.example.org:8080/ows?SERVICE=WMS", nil)
+	if got := Origin(r); got != "http://maps.example.org:8080" {
+		t.Errorf("Origin = %q", got)
+	}
+	r.TLS = &tls.ConnectionState{}
+	if got := Origin(r); got != "https://maps.example.org:8080" {
+		t.Errorf("Origin over TLS = %q", got)
 	}
 }

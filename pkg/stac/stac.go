@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pvs/pvs/pkg/catalog"
+	"github.com/pvs/pvs/pkg/ows"
 )
 
 // Catalogue is what the STAC API reads of the product catalogue.
@@ -224,11 +225,7 @@ func (h *Handler) base(r *http.Request) string {
 	if h.BaseURL != "" {
 		return strings.TrimSuffix(h.BaseURL, "/")
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	return ows.Origin(r)
 }
 
 func (h *Handler) root(r *http.Request) string { return h.base(r) + "/stac" }

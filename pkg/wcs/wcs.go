@@ -116,11 +116,7 @@ func (h *Handler) endpoint(r *http.Request) string {
 	if h.Service.PublicURL != "" {
 		return h.Service.PublicURL
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + r.URL.Path
+	return ows.Origin(r) + r.URL.Path
 }
 
 // esc escapes XML text.

@@ -43,11 +43,7 @@ func (h *Handler) getCapabilities(w http.ResponseWriter, r *http.Request, p para
 	d := capsData{Service: h.Service, CRS: crs.SupportedCodes()}
 	d.URL = h.Service.PublicURL
 	if d.URL == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		d.URL = scheme + "://" + r.Host + r.URL.Path
+		d.URL = ows.Origin(r) + r.URL.Path
 	}
 	for _, l := range layers {
 		cl := capsLayer{Layer: l}
