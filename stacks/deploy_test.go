@@ -140,10 +140,7 @@ func upload(t *testing.T, s *swarm, c collection, key string, data []byte) {
 	}
 }
 
-var (
-	view3857 = [4]float64{-8750000, 2800000, -8600000, 2950000}
-	viewWGS  = [4]float64{-78.4, 24.3, -77.3, 25.3} // lon/lat
-)
+var view3857 = [4]float64{-8750000, 2800000, -8600000, 2950000}
 
 func bboxParam(b [4]float64) string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

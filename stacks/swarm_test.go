@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -273,8 +272,6 @@ func client(pool *x509.CertPool) *http.Client {
 	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DialContext: dial,
 		TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 4}}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // execOut runs a command and returns its combined output.
 func execOut(name string, args ...string) (string, error) {
