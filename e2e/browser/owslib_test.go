@@ -174,7 +174,8 @@ func TestOWSLibAgainstTheStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, python, filepath.Join(testenv.RepoRoot(t), "e2e/browser/testdata/owslib_check.py"), cfgPath)
+	// -B: no bytecode written beside the script.
+	cmd := exec.CommandContext(ctx, python, "-B", filepath.Join(testenv.RepoRoot(t), "e2e/browser/testdata/owslib_check.py"), cfgPath)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("owslib_check.py: %v\n%s", err, stderr.Bytes())
