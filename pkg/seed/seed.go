@@ -338,6 +338,10 @@ func (s *Seeder) block(ctx context.Context, j Job, pl *Plan, b tile.Block, times
 	want := func(p tile.Pos) bool { return pl.want[b.Key.Z][p] }
 	n := 0
 	if !j.Truncate {
+		b, ok := wantedPart(b, want)
+		if !ok {
+			return 0, nil
+		}
 		var first error
 		for _, group := range s.sameImages(ctx, j, b, times) {
 			b.Key.Time = group[0]
@@ -367,6 +371,25 @@ func (s *Seeder) block(ctx context.Context, j Job, pl *Plan, b tile.Block, times
 		}
 	}
 	return n, nil
+}
+
+// wantedPart is the smallest rectangle of the block's tiles that holds
+// every tile want accepts: on a footprint's edge a block is drawn only
+// where it is stored. ok is false when want accepts none.
+func wantedPart(b tile.Block, want func(tile.Pos) bool) (part tile.Block, ok bool) {
+	minR, minC, maxR, maxC := b.MinRow+b.Rows, b.MinCol+b.Cols, -1, -1
+	for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
+		for c := b.MinCol; c < b.MinCol+b.Cols; c++ {
+			if want(tile.Pos{Row: r, Col: c}) {
+				minR, minC, maxR, maxC = min(minR, r), min(minC, c), max(maxR, r), max(maxC, c)
+			}
+		}
+	}
+	if maxR < 0 {
+		return b, false
+	}
+	b.MinRow, b.MinCol, b.Rows, b.Cols = minR, minC, maxR-minR+1, maxC-minC+1
+	return b, true
 }
 
 // sameImages groups time keys whose tiles of a block are the same images:

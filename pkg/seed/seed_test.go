@@ -27,6 +27,7 @@ type fakeTiles struct {
 	failAt  int // fail the n-th block (1-based), once
 	calls   int
 	maxSide int
+	drawn   []tile.Block
 }
 
 func (f *fakeTiles) RenderBlock(ctx context.Context, b tile.Block, also []string, want func(tile.Pos) bool) (int, error) {
@@ -38,6 +39,7 @@ func (f *fakeTiles) RenderBlock(ctx context.Context, b tile.Block, also []string
 	}
 	f.blocks++
 	f.maxSide = max(f.maxSide, b.Rows, b.Cols)
+	f.drawn = append(f.drawn, b)
 	n := 0
 	for _, tk := range append([]string{b.Key.Time}, also...) {
 		for r := b.MinRow; r < b.MinRow+b.Rows; r++ {
@@ -263,5 +265,70 @@ func TestObserverCountsTheTilesOfEveryBlock(t *testing.T) {
 	}
 	if c.truncated != pl.Total {
 		t.Errorf("observed %d truncated, want %d", c.truncated, pl.Total)
+	}
+}
+
+func TestBlocksAreDrawnOnlyWhereTilesAreWanted(t *testing.T) {
+	ft := &fakeTiles{stored: map[tile.Key]bool{}, purged: map[tile.Key]bool{}}
+	s := seeder(ft, nil)
+	p, _ := period.Parse("2018-06-15/2018-06-16")
+	j := s.JobFor(p)
+	pl, err := s.Plan(context.Background(), j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background(), j, pl, nil); err != nil {
+		t.Fatal(err)
+	}
+	drawnTiles, fullTiles := 0, 0
+	for _, b := range pl.Blocks {
+		fullTiles += b.Rows * b.Cols
+	}
+	for _, b := range ft.drawn {
+		drawnTiles += b.Rows * b.Cols
+		// Every outer row and column of a drawn block holds a wanted tile.
+		edge := func(r0, c0, dr, dc, n int) bool {
+			for i := 0; i < n; i++ {
+				if pl.want[b.Key.Z][tile.Pos{Row: r0 + i*dr, Col: c0 + i*dc}] {
+					return true
+				}
+			}
+			return false
+		}
+		last := [2]int{b.MinRow + b.Rows - 1, b.MinCol + b.Cols - 1}
+		if !edge(b.MinRow, b.MinCol, 0, 1, b.Cols) || !edge(last[0], b.MinCol, 0, 1, b.Cols) ||
+			!edge(b.MinRow, b.MinCol, 1, 0, b.Rows) || !edge(b.MinRow, last[1], 1, 0, b.Rows) {
+			t.Errorf("block z%d %d/%d %dx%d has an outer row or column without a wanted tile", b.Key.Z, b.MinRow, b.MinCol, b.Rows, b.Cols)
+		}
+	}
+	if len(ft.stored) != pl.Total {
+		t.Errorf("%d tiles stored, plan %d", len(ft.stored), pl.Total)
+	}
+	// Blocks of both time keys are drawn once (one rendering for both).
+	if drawnTiles >= fullTiles {
+		t.Errorf("%d tiles drawn, the whole blocks have %d: blocks not trimmed to their wanted tiles", drawnTiles, fullTiles)
+	}
+}
+
+func TestWantedPart(t *testing.T) {
+	b := tile.Block{MinRow: 8, MinCol: 4, Rows: 4, Cols: 4}
+	for _, tc := range []struct {
+		want []tile.Pos
+		part [4]int // MinRow, MinCol, Rows, Cols
+		ok   bool
+	}{
+		{nil, [4]int{}, false},
+		{[]tile.Pos{{Row: 9, Col: 6}}, [4]int{9, 6, 1, 1}, true},
+		{[]tile.Pos{{Row: 8, Col: 7}, {Row: 11, Col: 4}}, [4]int{8, 4, 4, 4}, true},
+		{[]tile.Pos{{Row: 10, Col: 5}, {Row: 11, Col: 5}, {Row: 12, Col: 5}}, [4]int{10, 5, 2, 1}, true}, // row 12 is outside
+	} {
+		set := map[tile.Pos]bool{}
+		for _, p := range tc.want {
+			set[p] = true
+		}
+		part, ok := wantedPart(b, func(p tile.Pos) bool { return set[p] })
+		if ok != tc.ok || ok && [4]int{part.MinRow, part.MinCol, part.Rows, part.Cols} != tc.part {
+			t.Errorf("wanted %v: part %d/%d %dx%d %v, want %v %v", tc.want, part.MinRow, part.MinCol, part.Rows, part.Cols, ok, tc.part, tc.ok)
+		}
 	}
 }

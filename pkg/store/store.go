@@ -45,6 +45,15 @@ type FilePutter interface {
 	PutFile(ctx context.Context, key, path string) error
 }
 
+// Linker is implemented by stores that can give an object a second key
+// without writing its bytes again (a hard link).
+type Linker interface {
+	// Link stores the object at src under dst too, atomically like Put;
+	// dst is then independent of src (replacing or deleting one leaves the
+	// other).
+	Link(ctx context.Context, src, dst string) error
+}
+
 // PutFile stores a local file through the store's fast path when it has
 // one, else by reading it.
 func PutFile(ctx context.Context, s Store, key, path string) error {

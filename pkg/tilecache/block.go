@@ -3,10 +3,10 @@ package tilecache
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"io"
 	"net/http"
 	"net/url"
@@ -48,10 +48,11 @@ func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, err
 	}
 	img := &image.NRGBA{Pix: data, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
 	out := make(map[tile.Pos][]byte, b.Rows*b.Cols)
+	ts := g.TileSize
 	for r := 0; r < b.Rows; r++ {
 		for c := 0; c < b.Cols; c++ {
-			sub := image.NewNRGBA(image.Rect(0, 0, g.TileSize, g.TileSize))
-			draw.Draw(sub, sub.Bounds(), img, image.Pt(c*g.TileSize, r*g.TileSize), draw.Src)
+			// The tile is encoded from a view of the block: no copy.
+			sub := img.SubImage(image.Rect(c*ts, r*ts, (c+1)*ts, (r+1)*ts)).(*image.NRGBA)
 			var buf bytes.Buffer
 			if err := encodeTile(&buf, sub, b.Key.Format); err != nil {
 				return nil, err
@@ -206,7 +207,8 @@ func (t *Tiler) RenderBlock(ctx context.Context, b Block, also []string, want fu
 		}
 	}
 	n := 0
-	for _, tk := range append([]string{b.Key.Time}, also...) {
+	linker, _ := t.Cache.(Linker)
+	for i, tk := range append([]string{b.Key.Time}, also...) {
 		key := b.Key
 		key.Time = tk
 		if t.Index != nil {
@@ -220,11 +222,25 @@ func (t *Tiler) RenderBlock(ctx context.Context, b Block, also []string, want fu
 			}
 			k := key
 			k.Row, k.Col = p.Row, p.Col
-			if err := t.Cache.Set(ctx, k, data); err != nil {
+			if err := t.storeTile(ctx, linker, i > 0, b.Key, k, data); err != nil {
 				return n, fmt.Errorf("store tile %s: %w", k, err)
 			}
 			n++
 		}
 	}
 	return n, nil
+}
+
+// storeTile stores a tile of a block; under the block's other time keys
+// (again) it links to the copy under the first where the cache can.
+func (t *Tiler) storeTile(ctx context.Context, linker Linker, again bool, first, k tile.Key, data []byte) error {
+	if again && linker != nil {
+		from := first
+		from.Row, from.Col = k.Row, k.Col
+		err := linker.Link(ctx, from, k)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+	}
+	return t.Cache.Set(ctx, k, data)
 }

@@ -53,6 +53,24 @@ func (c StoreCache) Set(ctx context.Context, k tile.Key, data []byte) error {
 	return c.Store.Put(ctx, c.key(k), bytes.NewReader(data))
 }
 
+// Linker is implemented by caches that can store a tile already stored
+// under another key without writing it again.
+type Linker interface {
+	// Link stores the tile at from under to too; errors.ErrUnsupported
+	// when the cache cannot, and the tile is to be written.
+	Link(ctx context.Context, from, to tile.Key) error
+}
+
+// Link implements Linker when the store does (store.Linker: a hard link
+// in a filesystem).
+func (c StoreCache) Link(ctx context.Context, from, to tile.Key) error {
+	l, ok := c.Store.(store.Linker)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return l.Link(ctx, c.key(from), c.key(to))
+}
+
 // Purge implements Cache.
 func (c StoreCache) Purge(ctx context.Context, k tile.Key) error {
 	return c.Store.Delete(ctx, c.key(k))

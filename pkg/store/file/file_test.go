@@ -2,6 +2,9 @@ package file_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,5 +39,59 @@ func TestKeysCannotLeaveTheRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "escape")); err == nil {
 		t.Fatal("a key wrote outside the root")
+	}
+}
+
+func TestLinkGivesAnIndependentSecondKey(t *testing.T) {
+	ctx := context.Background()
+	s, err := file.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l store.Linker = s
+	if err := s.Put(ctx, "a/1.png", strings.NewReader("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Link(ctx, "a/1.png", "b/c/1.png"); err != nil {
+		t.Fatal(err)
+	}
+	read := func(k string) string {
+		rc, err := s.Get(ctx, k)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return string(b)
+	}
+	if got := read("b/c/1.png"); got != "one" {
+		t.Fatalf("linked key reads %q", got)
+	}
+	if err := s.Put(ctx, "a/1.png", strings.NewReader("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got := read("b/c/1.png"); got != "one" {
+		t.Errorf("linked key after the first was replaced: %q", got)
+	}
+	if err := s.Delete(ctx, "b/c/1.png"); err != nil {
+		t.Fatal(err)
+	}
+	if got := read("a/1.png"); got != "two" {
+		t.Errorf("first key after the link was deleted: %q", got)
+	}
+	if err := l.Link(ctx, "missing.png", "x.png"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("link of a missing object: %v, want fs.ErrNotExist", err)
+	}
+	if err := l.Link(ctx, "a/1.png", "../escape.png"); err == nil {
+		t.Error("a link outside the root succeeded")
+	}
+	objs, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if strings.Contains(o.Key, ".put-") {
+			t.Errorf("temporary object left: %s", o.Key)
+		}
 	}
 }
