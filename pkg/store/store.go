@@ -54,6 +54,13 @@ type Linker interface {
 	Link(ctx context.Context, src, dst string) error
 }
 
+// FileOpener is implemented by stores whose objects are local files: the
+// file is handed out open, with its size and modification time from one
+// fstat, for the caller to send (sendfile) rather than read.
+type FileOpener interface {
+	OpenFile(ctx context.Context, key string) (*os.File, Object, error)
+}
+
 // PutFile stores a local file through the store's fast path when it has
 // one, else by reading it.
 func PutFile(ctx context.Context, s Store, key, path string) error {

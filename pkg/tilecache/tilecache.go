@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -114,6 +114,16 @@ type Opener interface {
 // Open implements Opener: for a file, the validator is its size and
 // modification time (as nginx makes ETags), and the body is the file.
 func (c StoreCache) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
+	if fo, ok := c.Store.(store.FileOpener); ok {
+		f, o, err := fo.OpenFile(ctx, c.key(k))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return tile.Content{}, ErrMiss
+			}
+			return tile.Content{}, err
+		}
+		return tile.Content{Body: f, Size: o.Size, Hit: true, Version: fileVersion(o.ModTime, o.Size)}, nil
+	}
 	rc, err := c.Store.Get(ctx, c.key(k))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -121,18 +131,17 @@ func (c StoreCache) Open(ctx context.Context, k tile.Key) (tile.Content, error) 
 		}
 		return tile.Content{}, err
 	}
-	if f, ok := rc.(*os.File); ok {
-		if st, err := f.Stat(); err == nil {
-			return tile.Content{Body: f, Size: st.Size(), Hit: true,
-				Version: strconv.FormatInt(st.ModTime().UnixNano(), 36) + "-" + strconv.FormatInt(st.Size(), 36)}, nil
-		}
-	}
 	data, err := io.ReadAll(rc)
 	rc.Close()
 	if err != nil {
 		return tile.Content{}, err
 	}
 	return contentOf(data, true), nil
+}
+
+// fileVersion is a file's validator: its modification time and size.
+func fileVersion(mod time.Time, size int64) string {
+	return strconv.FormatInt(mod.UnixNano(), 36) + "-" + strconv.FormatInt(size, 36)
 }
 
 func contentOf(data []byte, hit bool) tile.Content {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -363,8 +364,12 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 	}
 	hd.Set("Content-Type", k.MediaType())
 	hd.Set("Content-Length", strconv.FormatInt(c.Size, 10))
-	// A file body goes out with sendfile.
-	io.Copy(w, c.Body)
+	// A file body goes out with sendfile: limited to its size, in one call.
+	var body io.Reader = c.Body
+	if f, ok := c.Body.(*os.File); ok {
+		body = io.LimitReader(f, c.Size)
+	}
+	io.Copy(w, body)
 }
 
 // outside reports whether a tile cannot show anything of the layer: the

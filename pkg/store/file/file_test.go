@@ -95,3 +95,42 @@ func TestLinkGivesAnIndependentSecondKey(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenFileHandsOutTheFileWithItsSizeAndTime(t *testing.T) {
+	ctx := context.Background()
+	s, err := file.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fo store.FileOpener = s
+	if err := s.Put(ctx, "z/1/2.png", strings.NewReader("tile bytes")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stat(ctx, "z/1/2.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, o, err := fo.OpenFile(ctx, "z/1/2.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(f)
+	f.Close()
+	if err != nil || string(b) != "tile bytes" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if o.Key != "z/1/2.png" || o.Size != 10 || !o.ModTime.Equal(st.ModTime) {
+		t.Errorf("object %+v, want key z/1/2.png, size 10, time %s", o, st.ModTime)
+	}
+	for _, k := range []string{"missing.png", "z/1", "z"} {
+		if f, _, err := fo.OpenFile(ctx, k); !errors.Is(err, fs.ErrNotExist) {
+			if f != nil {
+				f.Close()
+			}
+			t.Errorf("OpenFile(%q): %v, want fs.ErrNotExist", k, err)
+		}
+	}
+	if _, _, err := fo.OpenFile(ctx, "../outside"); err == nil {
+		t.Error("OpenFile outside the root succeeded")
+	}
+}
