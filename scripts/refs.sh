@@ -241,6 +241,21 @@ http:
         servers:
           - url: "http://127.0.0.1:$PVS_MAPCACHE_PORT"
 YAML
+  # The same Traefik in front of nginx serving the tile files: the most
+  # any tile server behind this proxy can get through it.
+  cat >"$refs/traefik/dynamic/nginx.yml" <<YAML
+http:
+  routers:
+    nginx-tiles:
+      entryPoints: [web]
+      rule: "PathPrefix(\`/VHR_IMAGE_2018\`)"
+      service: nginx-tiles
+  services:
+    nginx-tiles:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:$PVS_NGINX_TILES_PORT"
+YAML
   nohup "$TRAEFIK_BIN" --configFile="$refs/traefik/traefik.yml" >"$refs/logs/traefik.log" 2>&1 &
   echo $! >"$refs/traefik.pid"
 fi
