@@ -467,7 +467,10 @@ func (win *window) index(sx, sy float64) (int, bool) {
 		return 0, false
 	}
 	ix, iy := int(lx)-win.x0, int(ly)-win.y0
-	if ix < 0 || iy < 0 || ix >= win.w || iy >= win.h {
+	// One unsigned comparison per axis (a negative offset wraps above
+	// the size) keeps the function small enough to be inlined in the
+	// drawing loops.
+	if uint(ix) >= uint(win.w) || uint(iy) >= uint(win.h) {
 		return 0, false
 	}
 	return iy*win.w + ix, true
