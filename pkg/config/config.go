@@ -548,7 +548,9 @@ func (s *Seeder) setDefaults() {
 	if s.MaxZoom == 0 && s.MinZoom == 0 {
 		s.MinZoom, s.MaxZoom = 0, 10
 	}
-	positiveOr(&s.Concurrency, 2)
+	// One block more than there are CPUs: while one waits for the
+	// renderer, another's tiles are encoded.
+	positiveOr(&s.Concurrency, runtime.GOMAXPROCS(0)+1)
 	positiveOr(&s.MetaTile, 4)
 }
 

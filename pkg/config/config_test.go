@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -43,6 +44,10 @@ func TestShippedConfigsLoad(t *testing.T) {
 		}
 		if c.Redis.URL != "redis://r:1/2" || c.S3.SecretKey != "s3cr3t" {
 			t.Errorf("%s: environment overrides not applied: %+v %+v", name, c.Redis, c.S3.Endpoint)
+		}
+		// The seeder draws one block more than there are CPUs, unless set.
+		if want := runtime.GOMAXPROCS(0) + 1; c.Seeder.Concurrency != want {
+			t.Errorf("%s: seeder concurrency %d, want the default %d", name, c.Seeder.Concurrency, want)
 		}
 	}
 }
