@@ -157,7 +157,7 @@ cat >"$refs/mapcache.xml" <<XML
   <format name="PNGQ" type="PNG"><compression>fast</compression></format>
   <tileset name="sample">
     <source>ms</source><cache>disk</cache><grid>GoogleMapsCompatible</grid><format>PNGQ</format>
-    <metatile>4 4</metatile><metabuffer>0</metabuffer>
+    <metatile>8 8</metatile><metabuffer>0</metabuffer>
   </tileset>
   <source name="ms16" type="wms">
     <getmap><params><FORMAT>image/png</FORMAT><LAYERS>large16</LAYERS><TRANSPARENT>true</TRANSPARENT></params></getmap>

@@ -551,7 +551,9 @@ func (s *Seeder) setDefaults() {
 	// One block more than there are CPUs: while one waits for the
 	// renderer, another's tiles are encoded.
 	positiveOr(&s.Concurrency, runtime.GOMAXPROCS(0)+1)
-	positiveOr(&s.MetaTile, 4)
+	// Blocks of 8×8 tiles (2048² pixels, trimmed to the tiles to store):
+	// fewer requests, each with its catalogue query and round trips.
+	positiveOr(&s.MetaTile, 8)
 }
 
 var collectionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
