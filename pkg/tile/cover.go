@@ -24,18 +24,30 @@ func (g Grid) Touching(polys [][][][2]float64, z int) []Pos {
 		if len(rings) == 0 || len(rings[0]) < 3 {
 			continue
 		}
-		bb := ringBBox(rings[0])
-		r, ok := g.Covering(bb, z)
+		r, ok := g.Covering(ringBBox(rings[0]), z)
 		if !ok {
 			continue
 		}
+		var segs [][2][2]float64
 		for row := r.MinRow; row <= r.MaxRow; row++ {
+			// Only the edges that reach the row's height can touch its
+			// tiles: the others are left out of every test in the row.
+			rb := g.BBox(z, row, r.MinCol)
+			segs = segs[:0]
+			for _, ring := range rings {
+				for i := 0; i+1 < len(ring); i++ {
+					a, b := ring[i], ring[i+1]
+					if max(a[1], b[1]) >= rb[1] && min(a[1], b[1]) <= rb[3] {
+						segs = append(segs, [2][2]float64{a, b})
+					}
+				}
+			}
 			for col := r.MinCol; col <= r.MaxCol; col++ {
 				p := Pos{row, col}
 				if seen[p] {
 					continue
 				}
-				if polygonTouchesRect(rings, g.BBox(z, row, col)) {
+				if rectTouches(rings, segs, g.BBox(z, row, col)) {
 					seen[p] = true
 					out = append(out, p)
 				}
@@ -43,6 +55,17 @@ func (g Grid) Touching(polys [][][][2]float64, z int) []Pos {
 		}
 	}
 	return out
+}
+
+// rectTouches is polygonTouchesRect given the boundary edges that can
+// touch the rectangle (all those that reach its height).
+func rectTouches(rings [][][2]float64, segs [][2][2]float64, r [4]float64) bool {
+	for _, s := range segs {
+		if segmentTouchesRect(s[0], s[1], r) {
+			return true
+		}
+	}
+	return centreInside(rings, r)
 }
 
 // project maps lon/lat points to the grid's CRS.
@@ -97,10 +120,14 @@ func polygonTouchesRect(rings [][][2]float64, r [4]float64) bool {
 			}
 		}
 	}
-	// No boundary meets the rectangle: it lies wholly inside or outside;
-	// its centre tells which.
+	return centreInside(rings, r)
+}
+
+// centreInside tells, for a rectangle no boundary meets (wholly inside or
+// outside the polygon), whether it is inside: by its centre.
+func centreInside(rings [][][2]float64, r [4]float64) bool {
 	c := [2]float64{(r[0] + r[2]) / 2, (r[1] + r[3]) / 2}
-	if !geom.InRing(outer, c) {
+	if !geom.InRing(rings[0], c) {
 		return false
 	}
 	for _, hole := range rings[1:] {

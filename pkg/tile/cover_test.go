@@ -1,6 +1,7 @@
 package tile
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -88,6 +89,58 @@ func TestSegmentTouchesRect(t *testing.T) {
 	} {
 		if got := segmentTouchesRect(c.a, c.b, r); got != c.want {
 			t.Errorf("%v-%v: %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// Touching, which tests each tile only against the edges reaching its
+// row, finds exactly the tiles the whole-boundary test finds.
+func TestTouchingMatchesTheWholeBoundaryTest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for trial := 0; trial < 30; trial++ {
+		// A jagged ring of many vertices (a valid-data footprint) around
+		// a centre, with a hole.
+		cx, cy := -170+340*rng.Float64(), -60+120*rng.Float64()
+		n := 8 + rng.IntN(200)
+		var outer, hole [][2]float64
+		for i := 0; i <= n; i++ {
+			a := 2 * math.Pi * float64(i%n) / float64(n)
+			r := 0.5 + 2*rng.Float64()
+			if i == n {
+				outer = append(outer, outer[0])
+				break
+			}
+			outer = append(outer, [2]float64{cx + r*math.Cos(a), cy + r*math.Sin(a)*0.8})
+		}
+		for i := 0; i < 4; i++ {
+			a := 2 * math.Pi * float64(i) / 4
+			hole = append(hole, [2]float64{cx + 0.2*math.Cos(a), cy + 0.2*math.Sin(a)})
+		}
+		hole = append(hole, hole[0])
+		poly := [][][2]float64{outer, hole}
+		for _, g := range Grids {
+			z := 5 + rng.IntN(5)
+			got := map[Pos]bool{}
+			for _, p := range g.Touching([][][][2]float64{poly}, z) {
+				got[p] = true
+			}
+			rings := [][][2]float64{g.project(densify(outer, 0.1)), g.project(densify(hole, 0.1))}
+			r, _ := g.Covering(ringBBox(rings[0]), z)
+			want := 0
+			for row := r.MinRow; row <= r.MaxRow; row++ {
+				for col := r.MinCol; col <= r.MaxCol; col++ {
+					w := polygonTouchesRect(rings, g.BBox(z, row, col))
+					if w {
+						want++
+					}
+					if w != got[Pos{row, col}] {
+						t.Fatalf("trial %d %s z%d tile %d/%d: Touching says %v, the whole-boundary test %v", trial, g.Name, z, row, col, got[Pos{row, col}], w)
+					}
+				}
+			}
+			if want == 0 || len(got) != want {
+				t.Fatalf("trial %d %s z%d: %d tiles, want %d, at least one", trial, g.Name, z, len(got), want)
+			}
 		}
 	}
 }
