@@ -614,6 +614,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Renderer.MaxSize < 256 {
 		bad("renderer.max_size", "must be at least 256, got %d", c.Renderer.MaxSize)
+	} else if side := c.Seeder.MetaTile * 256; side > c.Renderer.MaxSize {
+		// A block is one GetMap of metatile × 256 pixels a side (the grids'
+		// tiles are 256 pixels).
+		bad("seeder.metatile", "blocks of %d tiles are %d pixels a side, above renderer.max_size %d: want at most %d", c.Seeder.MetaTile, side, c.Renderer.MaxSize, c.Renderer.MaxSize/256)
 	}
 	switch c.Cache.Format {
 	case "png", "jpeg":

@@ -92,6 +92,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		"collection: {name: C, product_types: [{name: T}], browses: [{name: X, bands: [1], resampling: lanczos9}]}":            "collection.browses[0].resampling",
 		"collection: {name: C, product_types: [{name: T}]}\nseeder: {min_zoom: 5, max_zoom: 3}":                                "seeder.min_zoom",
 		"collection: {name: C, product_types: [{name: T}]}\ncache: {format: gif}":                                              "cache.format",
+		"collection: {name: C, product_types: [{name: T}]}\nrenderer: {max_size: 1024}":                                        "seeder.metatile",
 		"collection: {name: C, product_types: [{name: T}]}\npreprocessor: {cog: {blocksize: 100}}":                             "preprocessor.cog.blocksize",
 		"collection: {name: C, product_types: [{name: T}]}\nunknown_key: 1":                                                    "unknown_key",
 	} {
