@@ -119,10 +119,14 @@ func (s *Store) PutFile(ctx context.Context, key, path string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	if err := linkInto(path, p); err == nil {
+	tmp := filepath.Join(filepath.Dir(p), ".put-link-"+filepath.Base(p))
+	os.Remove(tmp)
+	if err := os.Link(path, tmp); err == nil {
+		if err := os.Rename(tmp, p); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("put %s: %w", key, err)
+		}
 		return nil
-	} else if !errors.Is(err, errNoLink) {
-		return fmt.Errorf("put %s: %w", key, err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -156,55 +160,14 @@ func (s *Store) OpenFile(_ context.Context, key string) (*os.File, store.Object,
 	return os.NewFile(uintptr(fd), p), store.Object{Key: key, Size: st.Size, ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec)}, nil
 }
 
-// errNoLink is linkInto's answer when the file cannot be linked at all
-// (another filesystem, a filesystem without hard links).
-var errNoLink = errors.New("cannot hard-link")
-
-// linkInto hard-links the file at path to p, through a temporary name
-// renamed over p so that readers see the old file or the new one.
-func linkInto(path, p string) error {
-	tmp := filepath.Join(filepath.Dir(p), ".put-link-"+filepath.Base(p))
-	os.Remove(tmp)
-	if err := os.Link(path, tmp); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errNoLink, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-// Link implements store.Linker with a hard link, or a copy where the
-// filesystem has none.
+// Link implements store.Linker: the object's file is put under dst by
+// PutFile, a hard link where the filesystem allows, else a copy.
 func (s *Store) Link(ctx context.Context, src, dst string) error {
 	ps, err := s.path(src)
 	if err != nil {
 		return fmt.Errorf("link %s: %w", src, err)
 	}
-	pd, err := s.path(dst)
-	if err != nil {
-		return fmt.Errorf("link %s: %w", dst, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(pd), 0o755); err != nil {
-		return fmt.Errorf("link %s: %w", dst, err)
-	}
-	err = linkInto(ps, pd)
-	if errors.Is(err, errNoLink) {
-		f, oerr := os.Open(ps)
-		if oerr != nil {
-			return fmt.Errorf("link %s: %w", src, oerr)
-		}
-		defer f.Close()
-		return s.Put(ctx, dst, f)
-	}
-	if err != nil {
-		return fmt.Errorf("link %s to %s: %w", src, dst, err)
-	}
-	return nil
+	return s.PutFile(ctx, dst, ps)
 }
 
 // Stat implements store.Store.
