@@ -57,7 +57,8 @@ func (g Grid) Touching(polys [][][][2]float64, z int) []Pos {
 	return out
 }
 
-// rectTouches is polygonTouchesRect given the boundary edges that can
+// rectTouches reports whether the polygon (outer ring, then holes) and
+// the closed rectangle share a point, given the boundary edges that can
 // touch the rectangle (all those that reach its height).
 func rectTouches(rings [][][2]float64, segs [][2][2]float64, r [4]float64) bool {
 	for _, s := range segs {
@@ -102,25 +103,6 @@ func ringBBox(r [][2]float64) [4]float64 {
 		b[2], b[3] = math.Max(b[2], p[0]), math.Max(b[3], p[1])
 	}
 	return b
-}
-
-// polygonTouchesRect reports whether the polygon (outer ring, then holes)
-// and the closed rectangle share a point.
-func polygonTouchesRect(rings [][][2]float64, r [4]float64) bool {
-	outer := rings[0]
-	bb := ringBBox(outer)
-	if bb[0] > r[2] || bb[2] < r[0] || bb[1] > r[3] || bb[3] < r[1] {
-		return false
-	}
-	// A boundary edge crossing or touching the rectangle.
-	for _, ring := range rings {
-		for i := 0; i+1 < len(ring); i++ {
-			if segmentTouchesRect(ring[i], ring[i+1], r) {
-				return true
-			}
-		}
-	}
-	return centreInside(rings, r)
 }
 
 // centreInside tells, for a rectangle no boundary meets (wholly inside or

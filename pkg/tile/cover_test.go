@@ -93,6 +93,26 @@ func TestSegmentTouchesRect(t *testing.T) {
 	}
 }
 
+// polygonTouchesRect is the test against the whole boundary that
+// Touching narrows to the edges of each row: whether the polygon (outer
+// ring, then holes) and the closed rectangle share a point.
+func polygonTouchesRect(rings [][][2]float64, r [4]float64) bool {
+	outer := rings[0]
+	bb := ringBBox(outer)
+	if bb[0] > r[2] || bb[2] < r[0] || bb[1] > r[3] || bb[3] < r[1] {
+		return false
+	}
+	// A boundary edge crossing or touching the rectangle.
+	for _, ring := range rings {
+		for i := 0; i+1 < len(ring); i++ {
+			if segmentTouchesRect(ring[i], ring[i+1], r) {
+				return true
+			}
+		}
+	}
+	return centreInside(rings, r)
+}
+
 // Touching, which tests each tile only against the edges reaching its
 // row, finds exactly the tiles the whole-boundary test finds.
 func TestTouchingMatchesTheWholeBoundaryTest(t *testing.T) {
