@@ -65,23 +65,6 @@ func warm(b *testing.B, urls []string) {
 	}
 }
 
-func peakRSS(pidFile string) int64 {
-	pid, err := os.ReadFile(pidFile)
-	if err != nil {
-		return 0
-	}
-	st, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/status")
-	if err != nil {
-		return 0
-	}
-	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(st)
-	if m == nil {
-		return 0
-	}
-	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
-	return kb * 1024
-}
-
 // BenchmarkTileHits serves the same list of cached tiles from the pvs
 // cache, Apache + mod_mapcache (disk cache) and nginx serving pvs's tile
 // files statically, with the same concurrency, and reports requests/s,
@@ -114,7 +97,7 @@ func BenchmarkTileHits(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rss := peakRSS(filepath.Join(envOr("PVS_RUN_DIR", "../var/run"), "daemons", "cache.pid"))
+		rss := sumPeak(readPids(filepath.Join(runDir(), "daemons", "cache.pid"))...)
 		b.ReportMetric(rp.Rate, "pvs-req/s")
 		b.ReportMetric(rm.Rate, "mapcache-req/s")
 		b.ReportMetric(rn.Rate, "nginx-req/s")

@@ -73,7 +73,7 @@ func BenchmarkGetMap(b *testing.B) {
 				}
 			}
 		}
-		rss := peakRSS(filepath.Join(envOr("PVS_RUN_DIR", "../var/run"), "daemons", "renderer.pid"))
+		rss := sumPeak(readPids(filepath.Join(runDir(), "daemons", "renderer.pid"))...)
 		b.ReportMetric(float64(rss)/(1<<20), "renderer-peak-RSS-MB")
 		b.Logf("renderer peak RSS %d MB", rss>>20)
 	}
