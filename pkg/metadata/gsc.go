@@ -14,11 +14,6 @@ import (
 // registrar reads. Footprint coordinates are written lat lon, as GSC wants.
 func WriteGSC(w io.Writer, p Product) error {
 	var b strings.Builder
-	esc := func(s string) string {
-		var e strings.Builder
-		_ = xml.EscapeText(&e, []byte(s))
-		return e.String()
-	}
 	t := func(tt time.Time) string { return tt.UTC().Format("2006-01-02T15:04:05.999Z07:00") }
 	acquisitionType := p.Properties["acquisitionType"]
 	if acquisitionType == "" {
@@ -58,34 +53,16 @@ func WriteGSC(w io.Writer, p Product) error {
 	b.WriteString("    <gml:using>\n      <eop:EarthObservationEquipment>\n")
 	// The serial (PHR "1A", "1B") tells the satellites of a platform
 	// apart; OpenSearch and the catalogue keep both.
-	platform, serial := p.Properties["platform"], p.Properties["platformSerialIdentifier"]
-	if platform != "" || serial != "" {
-		b.WriteString("        <eop:platform><eop:Platform>")
-		if platform != "" {
-			fmt.Fprintf(&b, "<eop:shortName>%s</eop:shortName>", esc(platform))
-		}
-		if serial != "" {
-			fmt.Fprintf(&b, "<eop:serialIdentifier>%s</eop:serialIdentifier>", esc(serial))
-		}
-		b.WriteString("</eop:Platform></eop:platform>\n")
-	}
+	writeGroup(&b, "eop:platform", "eop:Platform", [2]string{"eop:shortName", p.Properties["platform"]},
+		[2]string{"eop:serialIdentifier", p.Properties["platformSerialIdentifier"]})
 	if v := p.Properties["instrument"]; v != "" {
 		fmt.Fprintf(&b, "        <eop:instrument><eop:Instrument><eop:shortName>%s</eop:shortName></eop:Instrument></eop:instrument>\n", esc(v))
 	}
 	if v := p.Properties["sensorType"]; v != "" {
 		fmt.Fprintf(&b, "        <eop:sensor><eop:Sensor><eop:sensorType>%s</eop:sensorType></eop:Sensor></eop:sensor>\n", esc(v))
 	}
-	orbit, direction := p.Properties["orbitNumber"], p.Properties["orbitDirection"]
-	if orbit != "" || direction != "" {
-		b.WriteString("        <eop:acquisitionParameters><eop:Acquisition>")
-		if orbit != "" {
-			fmt.Fprintf(&b, "<eop:orbitNumber>%s</eop:orbitNumber>", esc(orbit))
-		}
-		if direction != "" {
-			fmt.Fprintf(&b, "<eop:orbitDirection>%s</eop:orbitDirection>", esc(direction))
-		}
-		b.WriteString("</eop:Acquisition></eop:acquisitionParameters>\n")
-	}
+	writeGroup(&b, "eop:acquisitionParameters", "eop:Acquisition", [2]string{"eop:orbitNumber", p.Properties["orbitNumber"]},
+		[2]string{"eop:orbitDirection", p.Properties["orbitDirection"]})
 	b.WriteString("      </eop:EarthObservationEquipment>\n    </gml:using>\n")
 	b.WriteString("    <gml:target>\n      <eop:Footprint>\n        <gml:multiExtentOf>\n          <gml:MultiSurface srsName=\"EPSG:4326\">\n            <gml:surfaceMembers>\n")
 	for _, poly := range p.Footprint {
@@ -112,6 +89,28 @@ func WriteGSC(w io.Writer, p Product) error {
 // parentOf is the parentIdentifier written for p: the metadata's own when
 // it names p's collection (it may name a series within it), else the
 // collection.
+// esc escapes text for an XML element.
+func esc(s string) string {
+	var e strings.Builder
+	_ = xml.EscapeText(&e, []byte(s))
+	return e.String()
+}
+
+// writeGroup writes a property element wrapping an object element with
+// the fields (name, value) that have a value, in their order; nothing
+// when none has.
+func writeGroup(b *strings.Builder, property, object string, fields ...[2]string) {
+	var inner strings.Builder
+	for _, f := range fields {
+		if f[1] != "" {
+			fmt.Fprintf(&inner, "<%s>%s</%s>", f[0], esc(f[1]), f[0])
+		}
+	}
+	if inner.Len() > 0 {
+		fmt.Fprintf(b, "        <%s><%s>%s</%s></%s>\n", property, object, inner.String(), object, property)
+	}
+}
+
 func parentOf(p Product) string {
 	if p.ParentIdentifier != "" && CollectionOf(p.ParentIdentifier) == p.Collection {
 		return p.ParentIdentifier
