@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 	"math"
@@ -147,41 +148,66 @@ func (g *sampleGrid) bounds() (minX, minY, maxX, maxY float64) {
 	return
 }
 
+// gridRows interpolates the source positions of the output pixels of one
+// row at a time: rows and nearestRuns share it, so both give every pixel
+// the same position, to the bit.
+type gridRows struct {
+	g          *sampleGrid
+	ci, ci1    []int     // each column's cell: the nodes on either side
+	ct         []float64 // each column's place between them
+	rowX, rowY []float64 // the row's source positions at the nodes' columns
+}
+
+// cellOf returns the nodes either side of output position p and p's place
+// between them.
+func (g *sampleGrid) cellOf(p float64, nodes []float64) (int, int, float64) {
+	if len(nodes) < 2 {
+		return 0, 0, 0
+	}
+	i := int(p-0.5) / g.step
+	if i > len(nodes)-2 {
+		i = len(nodes) - 2
+	}
+	return i, i + 1, (p - nodes[i]) / (nodes[i+1] - nodes[i])
+}
+
+func (g *sampleGrid) newRows(w int) *gridRows {
+	r := &gridRows{g: g, ci: make([]int, w), ci1: make([]int, w), ct: make([]float64, w),
+		rowX: make([]float64, len(g.xs)), rowY: make([]float64, len(g.xs))}
+	for x := 0; x < w; x++ {
+		r.ci[x], r.ci1[x], r.ct[x] = g.cellOf(float64(x)+0.5, g.xs)
+	}
+	return r
+}
+
+// setRow interpolates the nodes' source positions for output row y.
+func (r *gridRows) setRow(y int) {
+	g := r.g
+	n := len(g.xs)
+	j, j1, ty := g.cellOf(float64(y)+0.5, g.ys)
+	for i := 0; i < n; i++ {
+		a, b := j*n+i, j1*n+i
+		r.rowX[i] = g.sx[a] + (g.sx[b]-g.sx[a])*ty
+		r.rowY[i] = g.sy[a] + (g.sy[b]-g.sy[a])*ty
+	}
+}
+
+// at returns the source position of column x in the current row.
+func (r *gridRows) at(x int) (float64, float64) {
+	i, i1, tx := r.ci[x], r.ci1[x], r.ct[x]
+	return r.rowX[i] + (r.rowX[i1]-r.rowX[i])*tx, r.rowY[i] + (r.rowY[i1]-r.rowY[i])*tx
+}
+
 // rows interpolates the source positions of the output pixels row by row:
 // for each row y it fills sx and sy (one entry per column) and calls fn.
 func (g *sampleGrid) rows(w, h int, fn func(y int, sx, sy []float64)) {
-	n := len(g.xs)
-	cellOf := func(p float64, nodes []float64) (int, int, float64) {
-		if len(nodes) < 2 {
-			return 0, 0, 0
-		}
-		i := int(p-0.5) / g.step
-		if i > len(nodes)-2 {
-			i = len(nodes) - 2
-		}
-		return i, i + 1, (p - nodes[i]) / (nodes[i+1] - nodes[i])
-	}
-	ci := make([]int, w)
-	ci1 := make([]int, w)
-	ct := make([]float64, w)
-	for x := 0; x < w; x++ {
-		ci[x], ci1[x], ct[x] = cellOf(float64(x)+0.5, g.xs)
-	}
-	rowX := make([]float64, n)
-	rowY := make([]float64, n)
+	r := g.newRows(w)
 	sx := make([]float64, w)
 	sy := make([]float64, w)
 	for y := 0; y < h; y++ {
-		j, j1, ty := cellOf(float64(y)+0.5, g.ys)
-		for i := 0; i < n; i++ {
-			a, b := j*n+i, j1*n+i
-			rowX[i] = g.sx[a] + (g.sx[b]-g.sx[a])*ty
-			rowY[i] = g.sy[a] + (g.sy[b]-g.sy[a])*ty
-		}
+		r.setRow(y)
 		for x := 0; x < w; x++ {
-			i, i1, tx := ci[x], ci1[x], ct[x]
-			sx[x] = rowX[i] + (rowX[i1]-rowX[i])*tx
-			sy[x] = rowY[i] + (rowY[i1]-rowY[i])*tx
+			sx[x], sy[x] = r.at(x)
 		}
 		fn(y, sx, sy)
 	}
@@ -534,14 +560,25 @@ func stretchLUT(rng []float64, stretch func(float32) uint8) []uint8 {
 
 // drawRGB is drawDirect's loop for three bands of integers: lut gives each
 // value's byte. checkND: a pixel whose three bands equal their nodata
-// values is empty.
+// values is empty. Magnified, it draws runs of pixels from one source pixel
+// at a time (nearestRuns); otherwise pixel by pixel.
 func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, bands [3][]T, lut []uint8, valid []byte, nd [3]float64, checkND bool, win window) {
-	r, gr, bl := bands[0], bands[1], bands[2]
+	src := rgbSource[T]{r: bands[0], g: bands[1], b: bands[2], lut: lut, valid: valid, checkND: checkND}
 	// Nodata values the type cannot hold never match.
-	var n [3]T
 	for i, v := range nd {
-		n[i] = T(v)
-		checkND = checkND && v >= 0 && v == math.Trunc(v) && float64(T(v)) == v
+		src.nd[i] = T(v)
+		src.checkND = src.checkND && v >= 0 && v == math.Trunc(v) && float64(T(v)) == v
+	}
+	if magnifiedRuns(&win) {
+		g.nearestRuns(req.Width, req.Height, &win, func(y, x0, x1, o int, ok bool) {
+			if !ok {
+				return
+			}
+			if c := src.at(o); c.A != 0 {
+				putRun(canvas.Pix[y*canvas.Stride+x0*4:y*canvas.Stride+x1*4], c)
+			}
+		})
+		return
 	}
 	g.rows(req.Width, req.Height, func(y int, sxs, sys []float64) {
 		line := canvas.Pix[y*canvas.Stride : y*canvas.Stride+len(sxs)*4]
@@ -550,24 +587,60 @@ func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, 
 			if !ok {
 				continue
 			}
-			rv, gv, bv := r[o], gr[o], bl[o]
-			a := byte(255)
-			if valid != nil {
-				if a = valid[o]; a == 0 {
-					continue
-				}
-			} else if checkND && rv == n[0] && gv == n[1] && bv == n[2] {
+			c := src.at(o)
+			if c.A == 0 {
 				continue
 			}
 			p := line[x*4 : x*4+4 : x*4+4]
-			c := color.NRGBA{lut[rv], lut[gv], lut[bv], a}
-			if a == 255 || p[3] == 0 {
-				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, a
+			if c.A == 255 || p[3] == 0 {
+				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, c.A
 			} else {
 				over(p, c)
 			}
 		}
 	})
+}
+
+// rgbSource is three bands of a window and what makes their colours.
+type rgbSource[T uint8 | uint16] struct {
+	r, g, b []T
+	lut     []uint8
+	valid   []byte // alpha per pixel, or nil
+	nd      [3]T
+	checkND bool // a pixel whose three bands hold nd is empty
+}
+
+// at is the colour of window pixel o, transparent for an empty one.
+func (s *rgbSource[T]) at(o int) color.NRGBA {
+	rv, gv, bv := s.r[o], s.g[o], s.b[o]
+	a := byte(255)
+	if s.valid != nil {
+		a = s.valid[o]
+	} else if s.checkND && rv == s.nd[0] && gv == s.nd[1] && bv == s.nd[2] {
+		a = 0
+	}
+	return color.NRGBA{s.lut[rv], s.lut[gv], s.lut[bv], a}
+}
+
+// putRun draws c over every pixel of run (NRGBA bytes): an opaque colour
+// is stored as it is, a translucent one blended over what is drawn.
+func putRun(run []byte, c color.NRGBA) {
+	if c.A == 255 {
+		v := uint32(c.R) | uint32(c.G)<<8 | uint32(c.B)<<16 | 255<<24
+		for len(run) >= 4 {
+			binary.LittleEndian.PutUint32(run, v)
+			run = run[4:]
+		}
+		return
+	}
+	for i := 0; i+4 <= len(run); i += 4 {
+		p := run[i : i+4 : i+4]
+		if p[3] == 0 {
+			p[0], p[1], p[2], p[3] = c.R, c.G, c.B, c.A
+		} else {
+			over(p, c)
+		}
+	}
 }
 
 // Window buffers are reused: a request reads a few of them, each up to
