@@ -35,8 +35,9 @@ func testImage(w, h int, opaque bool) *image.NRGBA {
 
 func TestFastPNGRoundTrip(t *testing.T) {
 	for _, opaque := range []bool{false, true} {
-		full := testImage(300, 200, opaque)
-		for _, img := range []*image.NRGBA{full, full.SubImage(image.Rect(17, 9, 273, 165)).(*image.NRGBA)} {
+		full := testImage(301, 200, opaque)
+		// Odd and even widths, whole and a view.
+		for _, img := range []*image.NRGBA{full, full.SubImage(image.Rect(17, 9, 273, 165)).(*image.NRGBA), full.SubImage(image.Rect(80, 0, 301, 7)).(*image.NRGBA)} {
 			var buf bytes.Buffer
 			if err := FastPNG(&buf, img, 1); err != nil {
 				t.Fatal(err)

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
-	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/flate"
 	"hash/crc32"
 	"image"
 	"io"
@@ -48,27 +48,47 @@ func (d idat) Write(b []byte) (int, error) {
 // pngState is what one encoding needs, kept for the next: the deflate
 // state alone is hundreds of kilobytes.
 type pngState struct {
-	level          int
-	zw             *zlib.Writer
-	bw             *bufio.Writer
-	prev, cur, out []byte
+	level     int
+	fw        *flate.Writer
+	bw        *bufio.Writer
+	zero, out []byte
 }
 
 var pngStates sync.Pool
 
-func getPNGState(level, stride int) *pngState {
+func getPNGState(level, width int) *pngState {
 	st, _ := pngStates.Get().(*pngState)
 	if st == nil || st.level != level {
-		zw, err := zlib.NewWriterLevel(io.Discard, level)
+		fw, err := flate.NewWriter(io.Discard, level)
 		if err != nil {
 			return nil
 		}
-		st = &pngState{level: level, zw: zw, bw: bufio.NewWriterSize(io.Discard, 1<<15)}
+		st = &pngState{level: level, fw: fw, bw: bufio.NewWriterSize(io.Discard, 1<<15)}
 	}
-	if cap(st.prev) < stride {
-		st.prev, st.cur, st.out = make([]byte, stride), make([]byte, stride), make([]byte, stride+1)
+	if len(st.zero) < width*4 {
+		// out has room for filterRGB's last eight-byte store.
+		st.zero, st.out = make([]byte, width*4), make([]byte, 1+width*4+8)
 	}
 	return st
+}
+
+// zlibHeader is the two bytes starting a zlib stream of deflate data with
+// a 32 KiB window compressed at level (RFC 1950: FLEVEL, and a check
+// making the pair a multiple of 31).
+func zlibHeader(level int) [2]byte {
+	var flevel byte
+	switch {
+	case level >= 7:
+		flevel = 3
+	case level == 6 || level == -1:
+		flevel = 2
+	case level >= 2:
+		flevel = 1
+	}
+	const cmf = 0x78
+	flg := flevel << 6
+	flg += byte(31 - (cmf<<8|int(flg))%31)
+	return [2]byte{cmf, flg}
 }
 
 // FastPNG writes img as an 8-bit RGBA PNG with every row filtered by Up
@@ -77,7 +97,7 @@ func getPNGState(level, stride int) *pngState {
 func FastPNG(w io.Writer, img *image.NRGBA, level int) error {
 	b := img.Bounds()
 	width, height := b.Dx(), b.Dy()
-	opaque := img.Opaque()
+	opaque := opaqueNRGBA(img)
 	n := 4
 	colorType := byte(6)
 	if opaque {
@@ -92,43 +112,89 @@ func FastPNG(w io.Writer, img *image.NRGBA, level int) error {
 	binary.BigEndian.PutUint32(ihdr[4:8], uint32(height))
 	ihdr[8], ihdr[9] = 8, colorType
 	p.chunk("IHDR", ihdr[:])
-	st := getPNGState(level, width*n)
+	st := getPNGState(level, width)
 	if st == nil {
 		return fmt.Errorf("png: invalid compression level %d", level)
 	}
 	defer pngStates.Put(st)
 	bw := st.bw
 	bw.Reset(idat{p})
-	zw := st.zw
-	zw.Reset(bw)
+	hdr := zlibHeader(level)
+	bw.Write(hdr[:])
+	fw := st.fw
+	fw.Reset(bw)
+	sum := newAdler32()
 	stride := width * n
-	prev, cur, out := st.prev[:stride], st.cur[:stride], st.out[:stride+1]
-	clear(prev)
+	out := st.out[:1+stride]
 	out[0] = 2 // Up
+	prev := st.zero[:width*4]
 	for y := 0; y < height; y++ {
 		row := img.Pix[y*img.Stride : y*img.Stride+width*4]
 		if opaque {
-			for x := 0; x < width; x++ {
-				d, s := cur[x*3:x*3+3:x*3+3], row[x*4:x*4+3:x*4+3]
-				d[0], d[1], d[2] = s[0], s[1], s[2]
-			}
+			filterRGB(st.out[1:], row, prev)
 		} else {
-			copy(cur, row)
+			upFilter(out[1:], row, prev)
 		}
-		upFilter(out[1:], cur, prev)
-		if _, err := zw.Write(out); err != nil {
+		sum.write(out)
+		if _, err := fw.Write(out); err != nil {
 			return err
 		}
-		prev, cur = cur, prev
+		prev = row
 	}
-	if err := zw.Close(); err != nil {
+	if err := fw.Close(); err != nil {
 		return err
 	}
+	var tail [4]byte
+	binary.BigEndian.PutUint32(tail[:], sum.sum())
+	bw.Write(tail[:])
 	if err := bw.Flush(); err != nil {
 		return err
 	}
 	p.chunk("IEND", nil)
 	return p.err
+}
+
+// opaqueNRGBA reports whether every pixel of img is opaque, two pixels'
+// alpha at a time.
+func opaqueNRGBA(img *image.NRGBA) bool {
+	b := img.Bounds()
+	const alpha = 0xFF000000FF000000
+	for y := 0; y < b.Dy(); y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+b.Dx()*4]
+		for len(row) >= 8 {
+			if binary.LittleEndian.Uint64(row)&alpha != alpha {
+				return false
+			}
+			row = row[8:]
+		}
+		if len(row) == 4 && row[3] != 0xFF {
+			return false
+		}
+	}
+	return true
+}
+
+// swarSub subtracts each byte of b from the same byte of a, without
+// borrows across bytes.
+func swarSub(a, b uint64) uint64 {
+	const hi = 0x8080808080808080
+	return ((a | hi) - (b &^ hi)) ^ ((a ^ ^b) & hi)
+}
+
+// filterRGB writes the Up filter of RGBA row cur over row prev as RGB
+// bytes: two pixels at a time, subtracted as words and packed to six
+// bytes. dst has room for eight bytes past the row's RGB bytes.
+func filterRGB(dst, cur, prev []byte) {
+	n := len(cur)
+	prev = prev[:n]
+	i, j := 0, 0
+	for ; i+8 <= n; i, j = i+8, j+6 {
+		d := swarSub(binary.LittleEndian.Uint64(cur[i:]), binary.LittleEndian.Uint64(prev[i:]))
+		binary.LittleEndian.PutUint64(dst[j:], d&0xFFFFFF|d>>8&0xFFFFFF000000)
+	}
+	if i < n {
+		dst[j], dst[j+1], dst[j+2] = cur[i]-prev[i], cur[i+1]-prev[i+1], cur[i+2]-prev[i+2]
+	}
 }
 
 // upFilter writes cur minus prev, byte by byte, eight bytes at a time
@@ -137,13 +203,8 @@ func upFilter(dst, cur, prev []byte) {
 	n := len(cur)
 	dst, prev = dst[:n], prev[:n]
 	i := 0
-	const hi = 0x8080808080808080
 	for ; i+8 <= n; i += 8 {
-		a := binary.LittleEndian.Uint64(cur[i:])
-		b := binary.LittleEndian.Uint64(prev[i:])
-		// Per-byte a-b without borrows across bytes.
-		d := ((a | hi) - (b &^ hi)) ^ ((a ^ ^b) & hi)
-		binary.LittleEndian.PutUint64(dst[i:], d)
+		binary.LittleEndian.PutUint64(dst[i:], swarSub(binary.LittleEndian.Uint64(cur[i:]), binary.LittleEndian.Uint64(prev[i:])))
 	}
 	for ; i < n; i++ {
 		dst[i] = cur[i] - prev[i]
