@@ -67,3 +67,19 @@ func TestFilterRGBIsUpFilterPacked(t *testing.T) {
 		}
 	}
 }
+
+func TestOpaqueRowFindsAnyTranslucentPixel(t *testing.T) {
+	for w := 0; w < 12; w++ {
+		row := bytes.Repeat([]byte{1, 2, 3, 255}, w)
+		if !OpaqueRow(row) {
+			t.Fatalf("width %d: opaque row refused", w)
+		}
+		for x := 0; x < w; x++ {
+			row[x*4+3] = 254
+			if OpaqueRow(row) {
+				t.Fatalf("width %d: pixel %d's alpha missed", w, x)
+			}
+			row[x*4+3] = 255
+		}
+	}
+}

@@ -95,9 +95,15 @@ func zlibHeader(level int) [2]byte {
 // (one fixed filter instead of trying five per row) and deflated at
 // level (1 is fastest). Fully opaque images are written as RGB.
 func FastPNG(w io.Writer, img *image.NRGBA, level int) error {
+	return FastPNGOf(w, img, level, opaqueNRGBA(img))
+}
+
+// FastPNGOf is FastPNG for an image known to be opaque or not: opaque is
+// written as RGB, dropping alpha, so it must be true only when every
+// pixel's alpha is 255 (OpaqueRow says so of a row).
+func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 	b := img.Bounds()
 	width, height := b.Dx(), b.Dy()
-	opaque := opaqueNRGBA(img)
 	n := 4
 	colorType := byte(6)
 	if opaque {
@@ -154,24 +160,30 @@ func FastPNG(w io.Writer, img *image.NRGBA, level int) error {
 	return p.err
 }
 
-// opaqueNRGBA reports whether every pixel of img is opaque, two pixels'
-// alpha at a time.
+// opaqueNRGBA reports whether every pixel of img is opaque.
 func opaqueNRGBA(img *image.NRGBA) bool {
 	b := img.Bounds()
-	const alpha = 0xFF000000FF000000
 	for y := 0; y < b.Dy(); y++ {
-		row := img.Pix[y*img.Stride : y*img.Stride+b.Dx()*4]
-		for len(row) >= 8 {
-			if binary.LittleEndian.Uint64(row)&alpha != alpha {
-				return false
-			}
-			row = row[8:]
-		}
-		if len(row) == 4 && row[3] != 0xFF {
+		if !OpaqueRow(img.Pix[y*img.Stride : y*img.Stride+b.Dx()*4]) {
 			return false
 		}
 	}
 	return true
+}
+
+// OpaqueRow reports whether every pixel of row (NRGBA bytes) is opaque,
+// two pixels' alpha at a time.
+func OpaqueRow(row []byte) bool {
+	const alpha = 0xFF000000FF000000
+	acc := uint64(alpha)
+	for len(row) >= 8 {
+		acc &= binary.LittleEndian.Uint64(row)
+		row = row[8:]
+	}
+	if len(row) >= 4 && row[3] != 0xFF {
+		return false
+	}
+	return acc&alpha == alpha
 }
 
 // swarSub subtracts each byte of b from the same byte of a, without

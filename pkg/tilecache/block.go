@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pvs/pvs/pkg/imgenc"
@@ -36,25 +37,29 @@ func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, err
 	tl := g.BBox(b.Key.Z, b.MinRow, b.MinCol)
 	br := g.BBox(b.Key.Z, b.MinRow+b.Rows-1, b.MinCol+b.Cols-1)
 	bbox := [4]float64{tl[0], br[1], br[2], tl[3]}
-	w, h := b.Cols*g.TileSize, b.Rows*g.TileSize
+	ts := g.TileSize
+	w, h := b.Cols*ts, b.Rows*ts
 	// Drawn as raw RGBA whatever the tile format: no image is encoded and
 	// decoded on the way, and the cut tiles are encoded once.
-	data, err := s.getMapFormat(ctx, b.Key, rawFormat, g, bbox, w, h)
-	if err != nil {
+	blk := rawBlock{data: getBlockBuf(w * h * 4), width: w, tileSize: ts, opaque: make([]bool, b.Rows*b.Cols)}
+	defer putBlockBuf(blk.data)
+	if _, err := s.getMapWith(ctx, b.Key, rawFormat, g, bbox, w, h, blk.read); err != nil {
 		return nil, fmt.Errorf("render block %s z%d %d/%d %dx%d: %w", b.Key.Layer, b.Key.Z, b.MinRow, b.MinCol, b.Rows, b.Cols, err)
 	}
-	if len(data) != w*h*4 {
-		return nil, fmt.Errorf("render block: %d bytes for %dx%d RGBA", len(data), w, h)
-	}
-	img := &image.NRGBA{Pix: data, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	img := &image.NRGBA{Pix: blk.data, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
 	out := make(map[tile.Pos][]byte, b.Rows*b.Cols)
-	ts := g.TileSize
 	for r := 0; r < b.Rows; r++ {
 		for c := 0; c < b.Cols; c++ {
 			// The tile is encoded from a view of the block: no copy.
 			sub := img.SubImage(image.Rect(c*ts, r*ts, (c+1)*ts, (r+1)*ts)).(*image.NRGBA)
 			var buf bytes.Buffer
-			if err := encodeTile(&buf, sub, b.Key.Format); err != nil {
+			var err error
+			if b.Key.Format == "jpeg" {
+				err = encodeTile(&buf, sub, b.Key.Format)
+			} else {
+				err = imgenc.FastPNGOf(&buf, sub, 1, blk.opaque[r*b.Cols+c])
+			}
+			if err != nil {
 				return nil, err
 			}
 			out[tile.Pos{Row: b.MinRow + r, Col: b.MinCol + c}] = buf.Bytes()
@@ -62,6 +67,56 @@ func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, err
 	}
 	return out, nil
 }
+
+// rawBlock reads a block of raw RGBA into data, noting which of its tiles
+// are opaque as the rows arrive (while they are still in the processor's
+// cache: the encoder needs to know before it starts a tile).
+type rawBlock struct {
+	data            []byte
+	width, tileSize int
+	opaque          []bool // per tile, row-major
+}
+
+// rawBand is the rows read at a time.
+const rawBand = 32
+
+func (blk *rawBlock) read(body io.Reader, n int64) ([]byte, error) {
+	if n != int64(len(blk.data)) { // the renderer announces the length
+		return nil, fmt.Errorf("%d bytes for %d RGBA pixels", n, len(blk.data)/4)
+	}
+	stride := blk.width * 4
+	cols := blk.width / blk.tileSize
+	for i := range blk.opaque {
+		blk.opaque[i] = true
+	}
+	for y0 := 0; y0*stride < len(blk.data); y0 += rawBand {
+		band := blk.data[y0*stride : min(len(blk.data), (y0+rawBand)*stride)]
+		if _, err := io.ReadFull(body, band); err != nil {
+			return nil, err
+		}
+		for y := 0; y*stride < len(band); y++ {
+			row := band[y*stride : (y+1)*stride]
+			flags := blk.opaque[(y0+y)/blk.tileSize*cols:][:cols]
+			for c := range flags {
+				flags[c] = flags[c] && imgenc.OpaqueRow(row[c*blk.tileSize*4:(c+1)*blk.tileSize*4])
+			}
+		}
+	}
+	return blk.data, nil
+}
+
+// Raw blocks are megabytes: their buffers are reused rather than cleared
+// and faulted in again for every block.
+var blockBufs sync.Pool
+
+func getBlockBuf(n int) []byte {
+	if b, ok := blockBufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putBlockBuf(b []byte) { blockBufs.Put(&b) }
 
 func encodeTile(w io.Writer, img *image.NRGBA, format string) error {
 	if format == "jpeg" {
@@ -79,6 +134,23 @@ func (s WMSSource) getMap(ctx context.Context, k tile.Key, g tile.Grid, b [4]flo
 }
 
 func (s WMSSource) getMapFormat(ctx context.Context, k tile.Key, format string, g tile.Grid, b [4]float64, w, h int) ([]byte, error) {
+	return s.getMapWith(ctx, k, format, g, b, w, h, readBody)
+}
+
+// readBody reads a body of n bytes (-1: unknown).
+func readBody(body io.Reader, n int64) ([]byte, error) {
+	if n > 0 && n <= 64<<20 {
+		// Metatiles are megabytes: one allocation of the announced size.
+		data := make([]byte, n)
+		_, err := io.ReadFull(body, data)
+		return data, err
+	}
+	return io.ReadAll(io.LimitReader(body, 64<<20))
+}
+
+// getMapWith asks the renderer for an image in format and reads the
+// answer with read (given the announced length, -1 if none).
+func (s WMSSource) getMapWith(ctx context.Context, k tile.Key, format string, g tile.Grid, b [4]float64, w, h int, read func(io.Reader, int64) ([]byte, error)) ([]byte, error) {
 	q, err := wmsQuery("GetMap", k, g, b, w, h)
 	if err != nil {
 		return nil, err
@@ -90,21 +162,11 @@ func (s WMSSource) getMapFormat(ctx context.Context, k tile.Key, format string, 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var data []byte
-	if n := resp.ContentLength; resp.StatusCode == http.StatusOK && n > 0 && n <= 64<<20 {
-		// Metatiles are megabytes: one allocation of the announced size.
-		data = make([]byte, n)
-		_, err = io.ReadFull(resp.Body, data)
-	} else {
-		data, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	}
-	if err != nil {
-		return nil, err
-	}
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != format {
-		return nil, fmt.Errorf("renderer answered %s: %.300s", resp.Status, data)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return nil, fmt.Errorf("renderer answered %s: %.300s", resp.Status, msg)
 	}
-	return data, nil
+	return read(resp.Body, resp.ContentLength)
 }
 
 // FeatureInfo asks the renderer for a GetFeatureInfo at pixel (i, j) of

@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/pvs/pvs/pkg/store"
@@ -101,5 +107,66 @@ func TestRenderBlockStoresOtherTimeKeysOnce(t *testing.T) {
 				t.Errorf("first key after purging the other: %q, %v", got, err)
 			}
 		})
+	}
+}
+
+// TestBlockTilesKeepAlphaWhereTheyHaveIt cuts a 3×2-tile raw block where
+// two tiles have one translucent pixel each, one in its last row (read in
+// the block's last band), one in a middle row: those tiles keep their
+// alpha, the others are written as RGB, and every pixel comes back as
+// drawn.
+func TestBlockTilesKeepAlphaWhereTheyHaveIt(t *testing.T) {
+	const cols, rows, ts = 3, 2, 256
+	w, h := cols*ts, rows*ts
+	pix := make([]byte, w*h*4)
+	for i := 0; i < len(pix); i += 4 {
+		p := i / 4
+		pix[i], pix[i+1], pix[i+2], pix[i+3] = byte(p%w), byte(p/w), byte(p), 255
+	}
+	// Tile row 1, column 2: its last row's first pixel; tile row 0,
+	// column 1: its row 100's last pixel.
+	pix[((h-1)*w+2*ts)*4+3] = 40
+	pix[(100*w+2*ts-1)*4+3] = 200
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", rawFormat)
+		rw.Header().Set("Content-Length", strconv.Itoa(len(pix)))
+		rw.Write(pix)
+	}))
+	defer srv.Close()
+	k := tile.Key{Layer: "L", Grid: "GoogleMapsCompatible", Time: tile.DefaultTime, Z: 5, Format: "png"}
+	tiles, err := WMSSource{URL: srv.URL}.Block(context.Background(), Block{Key: k, MinRow: 10, MinCol: 20, Rows: rows, Cols: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			data := tiles[tile.Pos{Row: 10 + r, Col: 20 + c}]
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("tile %d,%d: %v", r, c, err)
+			}
+			_, rgb := img.(*image.RGBA)
+			if translucent := r == 1 && c == 2 || r == 0 && c == 1; rgb == translucent {
+				t.Errorf("tile %d,%d decoded as %T", r, c, img)
+			}
+			for y := 0; y < ts; y++ {
+				for x := 0; x < ts; x++ {
+					o := ((r*ts+y)*w + c*ts + x) * 4
+					want := color.NRGBA{pix[o], pix[o+1], pix[o+2], pix[o+3]}
+					if got := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA); got != want {
+						t.Fatalf("tile %d,%d pixel %d,%d: %v, want %v", r, c, x, y, got, want)
+					}
+				}
+			}
+		}
+	}
+	// A body of the wrong length is an error, not tiles.
+	short := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", rawFormat)
+		rw.Write(pix[:len(pix)-4])
+	}))
+	defer short.Close()
+	if _, err := (WMSSource{URL: short.URL}).Block(context.Background(), Block{Key: k, Rows: rows, Cols: cols}); err == nil {
+		t.Error("a short block was cut into tiles")
 	}
 }
