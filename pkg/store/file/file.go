@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,35 +81,81 @@ func (s *Store) Get(_ context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Put implements store.Store.
+// Put implements store.Store: the object is written to a new file beside
+// it and renamed over it, so readers see the old object or the new one,
+// never part of one. Seeding puts thousands of small files a second: the
+// file is made with one open (its final mode, no poller registration), and
+// the directory only when that open finds it missing.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 	p, err := s.path(key)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+	f, tmp, err := createTemp(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+			f, tmp, err = createTemp(p)
+		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := io.Copy(tmp, ctxReader{ctx, r}); err != nil {
-		tmp.Close()
-		return fmt.Errorf("put %s: %w", key, err)
+	_, err = io.Copy(f, ctxReader{ctx, r})
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+	if err == nil && umaskHidesRead {
+		err = os.Chmod(tmp, 0o644)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+	if err == nil {
+		err = os.Rename(tmp, p)
 	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil
 }
+
+// tempPrefix and tempSeq name temporary files: a random prefix per
+// process (replicas share volumes, and in containers share process ids)
+// and a count.
+var (
+	tempPrefix = ".put-" + strconv.FormatUint(rand.Uint64(), 36) + "-"
+	tempSeq    atomic.Uint64
+)
+
+// createTemp creates a new, empty file beside p, mode 0644 less the umask.
+func createTemp(p string) (*os.File, string, error) {
+	for {
+		name := filepath.Join(filepath.Dir(p), tempPrefix+strconv.FormatUint(tempSeq.Add(1), 36))
+		fd, err := syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o644)
+		if err == syscall.EEXIST {
+			continue
+		}
+		if err != nil {
+			return nil, "", &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return os.NewFile(uintptr(fd), name), name, nil
+	}
+}
+
+// umaskHidesRead says whether the process's umask takes read permission
+// from group or others, so that objects must be made readable by a chmod
+// (the cache serving them may run as another user). Unknown: assume so.
+var umaskHidesRead = func() bool {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			return err != nil || m&0o044 != 0
+		}
+	}
+	return true
+}()
 
 // PutFile implements store.FilePutter: the file is hard-linked into place
 // (renamed over the old object, so still atomic), or copied when it lives on
@@ -120,8 +169,12 @@ func (s *Store) PutFile(ctx context.Context, key, path string) error {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	tmp := filepath.Join(filepath.Dir(p), ".put-link-"+filepath.Base(p))
-	os.Remove(tmp)
-	if err := os.Link(path, tmp); err == nil {
+	err = os.Link(path, tmp)
+	if errors.Is(err, fs.ErrExist) { // left by an interrupted put
+		os.Remove(tmp)
+		err = os.Link(path, tmp)
+	}
+	if err == nil {
 		if err := os.Rename(tmp, p); err != nil {
 			os.Remove(tmp)
 			return fmt.Errorf("put %s: %w", key, err)

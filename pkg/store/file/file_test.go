@@ -134,3 +134,56 @@ func TestOpenFileHandsOutTheFileWithItsSizeAndTime(t *testing.T) {
 		t.Error("OpenFile outside the root succeeded")
 	}
 }
+
+// failingReader gives some bytes, then an error.
+type failingReader struct{ sent bool }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.sent {
+		return 0, errors.New("source broke")
+	}
+	r.sent = true
+	return copy(p, "partial"), nil
+}
+
+func TestPutMakesDirectoriesReadableFilesAndLeavesNothingBehind(t *testing.T) {
+	dir := t.TempDir()
+	s, err := file.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A new prefix several levels deep, then a second object beside it
+	// and a replacement of the first.
+	for _, kv := range [][2]string{{"a/b/c/1.png", "one"}, {"a/b/c/2.png", "two"}, {"a/b/c/1.png", "uno"}} {
+		if err := s.Put(ctx, kv[0], strings.NewReader(kv[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A put whose source fails leaves the old object and no temporary file.
+	if err := s.Put(ctx, "a/b/c/2.png", &failingReader{}); err == nil || !strings.Contains(err.Error(), "source broke") {
+		t.Fatalf("failed source: %v", err)
+	}
+	names, err := os.ReadDir(filepath.Join(dir, "a/b/c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range names {
+		got = append(got, n.Name())
+	}
+	if strings.Join(got, " ") != "1.png 2.png" {
+		t.Fatalf("directory holds %v", got)
+	}
+	for name, want := range map[string]string{"1.png": "uno", "2.png": "two"} {
+		p := filepath.Join(dir, "a/b/c", name)
+		data, err := os.ReadFile(p)
+		if err != nil || string(data) != want {
+			t.Fatalf("%s: %q %v, want %q", name, data, err, want)
+		}
+		// Readable by the cache, whatever user it runs as.
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o644 {
+			t.Fatalf("%s: mode %v %v", name, st.Mode(), err)
+		}
+	}
+}
