@@ -119,6 +119,7 @@ events { worker_connections 1024; }
 http {
   access_log off;
   sendfile on;
+  tcp_nopush on;
   keepalive_requests 100000;
   client_body_temp_path $refs/tmp; proxy_temp_path $refs/tmp; fastcgi_temp_path $refs/tmp;
   uwsgi_temp_path $refs/tmp; scgi_temp_path $refs/tmp;

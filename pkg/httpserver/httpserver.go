@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"syscall"
 	"net/http"
 	"time"
 )
@@ -85,6 +86,9 @@ func ServeListener(ctx context.Context, log *slog.Logger, ln net.Listener, handl
 		WriteTimeout:      o.WriteTimeout,
 		IdleTimeout:       o.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
 	}
 	addr := ln.Addr().String()
 	served := make(chan error, 1)
@@ -111,4 +115,32 @@ func ServeListener(ctx context.Context, log *slog.Logger, ln net.Listener, handl
 		return fmt.Errorf("shut down %s: %w", addr, err)
 	}
 	return nil
+}
+
+type connKey struct{}
+
+// Cork holds back the partial segments of the TCP connection a request
+// came on until the returned function is called: a response's header and
+// the start of its body, written by separate calls (a header, then
+// sendfile), leave in the same packets, as nginx's tcp_nopush does. On
+// other connections, or when the option cannot be set, it does nothing.
+func Cork(ctx context.Context) (uncork func()) {
+	c, _ := ctx.Value(connKey{}).(*net.TCPConn)
+	if c == nil {
+		return func() {}
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return func() {}
+	}
+	set := func(v int) (err error) {
+		if cerr := rc.Control(func(fd uintptr) { err = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CORK, v) }); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+	if set(1) != nil {
+		return func() {}
+	}
+	return func() { set(0) }
 }
