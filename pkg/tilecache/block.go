@@ -38,75 +38,73 @@ func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, err
 	br := g.BBox(b.Key.Z, b.MinRow+b.Rows-1, b.MinCol+b.Cols-1)
 	bbox := [4]float64{tl[0], br[1], br[2], tl[3]}
 	ts := g.TileSize
-	w, h := b.Cols*ts, b.Rows*ts
 	// Drawn as raw RGBA whatever the tile format: no image is encoded and
-	// decoded on the way, and the cut tiles are encoded once.
-	blk := rawBlock{data: getBlockBuf(w * h * 4), width: w, tileSize: ts, opaque: make([]bool, b.Rows*b.Cols)}
-	defer putBlockBuf(blk.data)
-	if _, err := s.getMapWith(ctx, b.Key, rawFormat, g, bbox, w, h, blk.read); err != nil {
-		return nil, fmt.Errorf("render block %s z%d %d/%d %dx%d: %w", b.Key.Layer, b.Key.Z, b.MinRow, b.MinCol, b.Rows, b.Cols, err)
-	}
-	img := &image.NRGBA{Pix: blk.data, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	// decoded on the way, and the cut tiles are encoded once, each row of
+	// them as soon as it has arrived.
 	out := make(map[tile.Pos][]byte, b.Rows*b.Cols)
-	for r := 0; r < b.Rows; r++ {
-		for c := 0; c < b.Cols; c++ {
-			// The tile is encoded from a view of the block: no copy.
-			sub := img.SubImage(image.Rect(c*ts, r*ts, (c+1)*ts, (r+1)*ts)).(*image.NRGBA)
+	cut := func(body io.Reader, n int64) ([]byte, error) {
+		return nil, cutBlock(body, n, b.Rows, b.Cols, ts, func(r, c int, img *image.NRGBA, opaque bool) error {
 			var buf bytes.Buffer
 			var err error
 			if b.Key.Format == "jpeg" {
-				err = encodeTile(&buf, sub, b.Key.Format)
+				err = encodeTile(&buf, img, b.Key.Format)
 			} else {
-				err = imgenc.FastPNGOf(&buf, sub, 1, blk.opaque[r*b.Cols+c])
-			}
-			if err != nil {
-				return nil, err
+				err = imgenc.FastPNGOf(&buf, img, 1, opaque)
 			}
 			out[tile.Pos{Row: b.MinRow + r, Col: b.MinCol + c}] = buf.Bytes()
-		}
+			return err
+		})
+	}
+	if _, err := s.getMapWith(ctx, b.Key, rawFormat, g, bbox, b.Cols*ts, b.Rows*ts, cut); err != nil {
+		return nil, fmt.Errorf("render block %s z%d %d/%d %dx%d: %w", b.Key.Layer, b.Key.Z, b.MinRow, b.MinCol, b.Rows, b.Cols, err)
 	}
 	return out, nil
-}
-
-// rawBlock reads a block of raw RGBA into data, noting which of its tiles
-// are opaque as the rows arrive (while they are still in the processor's
-// cache: the encoder needs to know before it starts a tile).
-type rawBlock struct {
-	data            []byte
-	width, tileSize int
-	opaque          []bool // per tile, row-major
 }
 
 // rawBand is the rows read at a time.
 const rawBand = 32
 
-func (blk *rawBlock) read(body io.Reader, n int64) ([]byte, error) {
-	if n != int64(len(blk.data)) { // the renderer announces the length
-		return nil, fmt.Errorf("%d bytes for %d RGBA pixels", n, len(blk.data)/4)
+// cutBlock reads a raw RGBA block of rows×cols tiles of ts pixels from
+// body (n bytes) one row of tiles at a time, into one reused buffer that
+// stays in the processor's cache, and hands each tile to each (a view of
+// the buffer, valid during the call) with whether it is opaque, noted as
+// its rows arrived: the encoder needs to know before it starts a tile.
+func cutBlock(body io.Reader, n int64, rows, cols, ts int, each func(r, c int, img *image.NRGBA, opaque bool) error) error {
+	stride := cols * ts * 4
+	if n != int64(rows*ts*stride) { // the renderer announces the length
+		return fmt.Errorf("%d bytes for %d RGBA pixels", n, rows*cols*ts*ts)
 	}
-	stride := blk.width * 4
-	cols := blk.width / blk.tileSize
-	for i := range blk.opaque {
-		blk.opaque[i] = true
-	}
-	for y0 := 0; y0*stride < len(blk.data); y0 += rawBand {
-		band := blk.data[y0*stride : min(len(blk.data), (y0+rawBand)*stride)]
-		if _, err := io.ReadFull(body, band); err != nil {
-			return nil, err
+	stripe := getBlockBuf(ts * stride)
+	defer putBlockBuf(stripe)
+	opaque := make([]bool, cols)
+	img := &image.NRGBA{Pix: stripe, Stride: stride, Rect: image.Rect(0, 0, cols*ts, ts)}
+	for r := 0; r < rows; r++ {
+		for c := range opaque {
+			opaque[c] = true
 		}
-		for y := 0; y*stride < len(band); y++ {
-			row := band[y*stride : (y+1)*stride]
-			flags := blk.opaque[(y0+y)/blk.tileSize*cols:][:cols]
-			for c := range flags {
-				flags[c] = flags[c] && imgenc.OpaqueRow(row[c*blk.tileSize*4:(c+1)*blk.tileSize*4])
+		for y0 := 0; y0 < ts; y0 += rawBand {
+			band := stripe[y0*stride : min(ts, y0+rawBand)*stride]
+			if _, err := io.ReadFull(body, band); err != nil {
+				return err
+			}
+			for y := 0; y*stride < len(band); y++ {
+				row := band[y*stride : (y+1)*stride]
+				for c := range opaque {
+					opaque[c] = opaque[c] && imgenc.OpaqueRow(row[c*ts*4:(c+1)*ts*4])
+				}
+			}
+		}
+		for c := 0; c < cols; c++ {
+			if err := each(r, c, img.SubImage(image.Rect(c*ts, 0, (c+1)*ts, ts)).(*image.NRGBA), opaque[c]); err != nil {
+				return err
 			}
 		}
 	}
-	return blk.data, nil
+	return nil
 }
 
-// Raw blocks are megabytes: their buffers are reused rather than cleared
-// and faulted in again for every block.
+// Raw rows of tiles are megabytes: their buffers are reused rather than
+// cleared and faulted in again for every block.
 var blockBufs sync.Pool
 
 func getBlockBuf(n int) []byte {
