@@ -58,6 +58,9 @@ func (b OGC) Render(ctx context.Context, m wms.MapRequest) (*image.NRGBA, error)
 	return img, err
 }
 
+// Recycle implements wms.Recycler: the renderer reuses the canvas.
+func (b OGC) Recycle(img *image.NRGBA) { render.Recycle(img) }
+
 // ProductLayer implements wms.ProductLayers: a registered product of the
 // served collections, drawn with the collection's default browse.
 func (b OGC) ProductLayer(ctx context.Context, name string) (layer.Layer, bool, error) {

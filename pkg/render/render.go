@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/airbusgeo/godal"
 
@@ -156,7 +157,7 @@ func checkRequest(req Request) error {
 
 // newCanvas returns the empty canvas of req, filled with its background.
 func newCanvas(req Request) *image.NRGBA {
-	canvas := image.NewNRGBA(image.Rect(0, 0, req.Width, req.Height))
+	canvas := &image.NRGBA{Pix: getCanvasPix(4 * req.Width * req.Height), Stride: 4 * req.Width, Rect: image.Rect(0, 0, req.Width, req.Height)}
 	if bg := req.Background; bg != nil {
 		fill := [4]byte{bg.R, bg.G, bg.B, 255}
 		for i := 0; i < len(canvas.Pix); i += 4 {
@@ -164,6 +165,35 @@ func newCanvas(req Request) *image.NRGBA {
 		}
 	}
 	return canvas
+}
+
+// Canvases of a megabyte and more (seeding blocks, large maps) are reused:
+// clearing one costs less than the page faults of a new one.
+var canvases sync.Pool
+
+const minPooledCanvas = 1 << 20
+
+func getCanvasPix(n int) []byte {
+	if n >= minPooledCanvas {
+		if b, ok := canvases.Get().(*[]byte); ok {
+			if cap(*b) >= n {
+				pix := (*b)[:n]
+				clear(pix)
+				return pix
+			}
+			canvases.Put(b)
+		}
+	}
+	return make([]byte, n)
+}
+
+// Recycle hands back a canvas Render drew, once it has been sent; the
+// caller must not use it after.
+func Recycle(img *image.NRGBA) {
+	if img != nil && cap(img.Pix) >= minPooledCanvas {
+		pix := img.Pix
+		canvases.Put(&pix)
+	}
 }
 
 // newest returns the newest products matching q, at most MaxProducts.

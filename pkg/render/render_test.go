@@ -357,3 +357,31 @@ func TestBackgroundFlattensAsItDraws(t *testing.T) {
 		}
 	}
 }
+
+// TestRecycledCanvasesComeBackEmpty draws on a large canvas, hands it back,
+// and asks for canvases of the same and a smaller size, with and without
+// a background: no pixel of the first drawing shows through.
+func TestRecycledCanvasesComeBackEmpty(t *testing.T) {
+	req := Request{Width: 1024, Height: 512}
+	first := newCanvas(req)
+	for i := range first.Pix {
+		first.Pix[i] = 0xAB
+	}
+	Recycle(first)
+	for _, r := range []Request{req, {Width: 700, Height: 400}, {Width: 1024, Height: 512, Background: &color.NRGBA{1, 2, 3, 255}}} {
+		c := newCanvas(r)
+		if c.Rect.Dx() != r.Width || c.Rect.Dy() != r.Height || len(c.Pix) != 4*r.Width*r.Height || c.Stride != 4*r.Width {
+			t.Fatalf("%dx%d: canvas %v, %d bytes, stride %d", r.Width, r.Height, c.Rect, len(c.Pix), c.Stride)
+		}
+		want := [4]byte{}
+		if r.Background != nil {
+			want = [4]byte{1, 2, 3, 255}
+		}
+		for i := 0; i < len(c.Pix); i += 4 {
+			if [4]byte(c.Pix[i:i+4]) != want {
+				t.Fatalf("%dx%d: pixel %d is %v, want %v", r.Width, r.Height, i/4, c.Pix[i:i+4], want)
+			}
+		}
+		Recycle(c)
+	}
+}

@@ -57,6 +57,12 @@ type Backend interface {
 	Render(ctx context.Context, req MapRequest) (*image.NRGBA, error)
 }
 
+// Recycler is a Backend that reuses the images it draws: Recycle is called
+// with each image once it has been sent.
+type Recycler interface {
+	Recycle(img *image.NRGBA)
+}
+
 // RawFormat is an internal GetMap format, not advertised: the image as
 // WIDTH x HEIGHT non-premultiplied RGBA bytes, row by row. The cache asks
 // for metatiles in it, to cut them without decoding a PNG.
@@ -199,6 +205,9 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		h.Log.Error("render", "layer", mr.layer.Name, "err", err)
 		fail(&ows.Exception{Code: CodeNoApplicableCode, Message: "the map could not be drawn; the error is logged", Status: http.StatusInternalServerError})
 		return
+	}
+	if rc, ok := h.Backend.(Recycler); ok {
+		defer rc.Recycle(img)
 	}
 	if mr.format == RawFormat {
 		w.Header().Set("Content-Type", RawFormat)

@@ -509,3 +509,35 @@ func FuzzGetFeatureInfo(f *testing.F) {
 		}
 	})
 }
+
+// recyclingBackend records the images handed back to it.
+type recyclingBackend struct {
+	*fakeBackend
+	recycled []*image.NRGBA
+}
+
+func (r *recyclingBackend) Recycle(img *image.NRGBA) { r.recycled = append(r.recycled, img) }
+
+func TestDrawnImagesAreHandedBackOnceSent(t *testing.T) {
+	h, fb := newHandler()
+	rb := &recyclingBackend{fakeBackend: fb}
+	h.Backend = rb
+	for _, f := range []string{"image/png", "image/jpeg", RawFormat} {
+		rec := get(h, with(okMap, "FORMAT", f))
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != f {
+			t.Fatalf("%s: %d %s", f, rec.Code, rec.Body.String())
+		}
+		if f == RawFormat && (rec.Body.Len() != 256*256*4 || rec.Body.Bytes()[0] != 10) {
+			t.Fatalf("raw body of %d bytes starting %v", rec.Body.Len(), rec.Body.Bytes()[:4])
+		}
+	}
+	if len(rb.recycled) != 3 {
+		t.Fatalf("%d images handed back, want 3", len(rb.recycled))
+	}
+	// A failed drawing hands nothing back.
+	fb.err = errors.New("broken")
+	get(h, okMap)
+	if len(rb.recycled) != 3 {
+		t.Fatalf("%d images handed back after a failure", len(rb.recycled))
+	}
+}
