@@ -587,10 +587,17 @@ func drawRGB[T uint8 | uint16](canvas *image.NRGBA, req Request, g *sampleGrid, 
 			if !ok {
 				continue
 			}
-			c := src.at(o)
-			if c.A == 0 {
+			// src.at's body, which the inliner does not take in.
+			rv, gv, bv := src.r[o], src.g[o], src.b[o]
+			a := byte(255)
+			if src.valid != nil {
+				if a = src.valid[o]; a == 0 {
+					continue
+				}
+			} else if src.checkND && rv == src.nd[0] && gv == src.nd[1] && bv == src.nd[2] {
 				continue
 			}
+			c := color.NRGBA{src.lut[rv], src.lut[gv], src.lut[bv], a}
 			p := line[x*4 : x*4+4 : x*4+4]
 			if c.A == 255 || p[3] == 0 {
 				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, c.A
