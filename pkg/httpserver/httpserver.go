@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"syscall"
 	"net/http"
+	"syscall"
 	"time"
 )
 
