@@ -45,12 +45,7 @@ func (s WMSSource) Block(ctx context.Context, b Block) (map[tile.Pos][]byte, err
 	cut := func(body io.Reader, n int64) ([]byte, error) {
 		return nil, cutBlock(body, n, b.Rows, b.Cols, ts, func(r, c int, img *image.NRGBA, opaque bool) error {
 			var buf bytes.Buffer
-			var err error
-			if b.Key.Format == "jpeg" {
-				err = encodeTile(&buf, img, b.Key.Format)
-			} else {
-				err = imgenc.FastPNGOf(&buf, img, 1, opaque)
-			}
+			err := encodeTile(&buf, img, b.Key.Format, opaque)
 			out[tile.Pos{Row: b.MinRow + r, Col: b.MinCol + c}] = buf.Bytes()
 			return err
 		})
@@ -116,11 +111,13 @@ func getBlockBuf(n int) []byte {
 
 func putBlockBuf(b []byte) { blockBufs.Put(&b) }
 
-func encodeTile(w io.Writer, img *image.NRGBA, format string) error {
+// encodeTile encodes a tile in format; opaque says whether every pixel is
+// (a PNG of an opaque tile is written as RGB).
+func encodeTile(w io.Writer, img *image.NRGBA, format string, opaque bool) error {
 	if format == "jpeg" {
 		return imgenc.JPEG(w, img, color.NRGBA{255, 255, 255, 255}, 85)
 	}
-	return imgenc.FastPNG(w, img, 1)
+	return imgenc.FastPNGOf(w, img, 1, opaque)
 }
 
 // rawFormat is the renderer's internal raw RGBA format (wms.RawFormat).
