@@ -15,23 +15,26 @@ import (
 	"github.com/pvs/pvs/pkg/store/storetest"
 )
 
+// newStore is a file store rooted at dir.
+func newStore(t *testing.T, dir string) *file.Store {
+	t.Helper()
+	s, err := file.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := file.New(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return newStore(t, t.TempDir())
 	})
 }
 
 func TestKeysCannotLeaveTheRoot(t *testing.T) {
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
-	s, err := file.New(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, root)
 	for _, k := range []string{"../escape", "a/../../escape", "a//b", "./a", `a\b`} {
 		if err := s.Put(context.Background(), k, strings.NewReader("x")); err == nil {
 			t.Errorf("Put(%q) succeeded", k)
@@ -44,10 +47,7 @@ func TestKeysCannotLeaveTheRoot(t *testing.T) {
 
 func TestLinkGivesAnIndependentSecondKey(t *testing.T) {
 	ctx := context.Background()
-	s, err := file.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, t.TempDir())
 	var l store.Linker = s
 	if err := s.Put(ctx, "a/1.png", strings.NewReader("one")); err != nil {
 		t.Fatal(err)
@@ -98,10 +98,7 @@ func TestLinkGivesAnIndependentSecondKey(t *testing.T) {
 
 func TestOpenFileHandsOutTheFileWithItsSizeAndTime(t *testing.T) {
 	ctx := context.Background()
-	s, err := file.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, t.TempDir())
 	var fo store.FileOpener = s
 	if err := s.Put(ctx, "z/1/2.png", strings.NewReader("tile bytes")); err != nil {
 		t.Fatal(err)
@@ -148,10 +145,7 @@ func (r *failingReader) Read(p []byte) (int, error) {
 
 func TestPutMakesDirectoriesReadableFilesAndLeavesNothingBehind(t *testing.T) {
 	dir := t.TempDir()
-	s, err := file.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, dir)
 	ctx := context.Background()
 	// A new prefix several levels deep, then a second object beside it
 	// and a replacement of the first.
