@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -104,7 +105,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && umaskHidesRead {
+	if err == nil && umaskHidesRead() {
 		err = os.Chmod(tmp, 0o644)
 	}
 	if err == nil {
@@ -143,7 +144,8 @@ func createTemp(p string) (*os.File, string, error) {
 // umaskHidesRead says whether the process's umask takes read permission
 // from group or others, so that objects must be made readable by a chmod
 // (the cache serving them may run as another user). Unknown: assume so.
-var umaskHidesRead = func() bool {
+// Read at the first put, not at start-up.
+var umaskHidesRead = sync.OnceValue(func() bool {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return true
@@ -155,7 +157,7 @@ var umaskHidesRead = func() bool {
 		}
 	}
 	return true
-}()
+})
 
 // PutFile implements store.FilePutter: the file is hard-linked into place
 // (renamed over the old object, so still atomic), or copied when it lives on
