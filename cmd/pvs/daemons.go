@@ -15,6 +15,7 @@ import (
 
 	"github.com/airbusgeo/godal"
 	"github.com/spf13/cobra"
+	"github.com/valyala/fasthttp"
 
 	"github.com/pvs/pvs/pkg/backend"
 	"github.com/pvs/pvs/pkg/cog"
@@ -408,7 +409,21 @@ func newCacheCmd(g *globals) *cobra.Command {
 			health := &telemetry.Health{Ready: []telemetry.Check{redisCheck(e.rdb), postgisCheck(reg.Pool()), dr.check()}}
 			ctx, stop := dr.context(cmd.Context(), e.log)
 			defer stop()
-			return serve(ctx, e.log, e.cfg.Cache.Listen, serviceMux("cache", app, health, m))
+			// Tile hits are answered on fasthttp's own path; the rest
+			// through net/http's handlers.
+			hit := func(c *fasthttp.RequestCtx) bool {
+				t0 := time.Now()
+				protocol, op, ok := h.ServeHit(c)
+				if ok {
+					m.Observe("cache", protocol, op, c.Response.StatusCode(), time.Since(t0), "HIT")
+				}
+				return ok
+			}
+			ln, err := net.Listen("tcp", e.cfg.Cache.Listen)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", e.cfg.Cache.Listen, err)
+			}
+			return httpserver.ServeFast(ctx, e.log, ln, hit, serviceMux("cache", app, health, m), serverOptions)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default cache.listen)")
@@ -419,10 +434,13 @@ func newCacheCmd(g *globals) *cobra.Command {
 // serve runs an HTTP server with every timeout set until ctx ends, then
 // shuts it down gracefully.
 func serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler) error {
-	return httpserver.Serve(ctx, log, addr, h, httpserver.Options{ShutdownGrace: 15 * time.Second})
+	return httpserver.Serve(ctx, log, addr, h, serverOptions)
 }
+
+// serverOptions are the daemons' HTTP timeouts.
+var serverOptions = httpserver.Options{ShutdownGrace: 15 * time.Second}
 
 // serveOn is serve on a listener already open.
 func serveOn(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler) error {
-	return httpserver.ServeListener(ctx, log, ln, h, httpserver.Options{ShutdownGrace: 15 * time.Second})
+	return httpserver.ServeListener(ctx, log, ln, h, serverOptions)
 }

@@ -90,27 +90,34 @@ func ServeListener(ctx context.Context, log *slog.Logger, ln net.Listener, handl
 			return context.WithValue(ctx, connKey{}, c)
 		},
 	}
+	// Handlers stuck past the grace (in a cgo call, say) cannot be
+	// stopped; closing their connections cancels their contexts and frees
+	// the clients.
+	return run(ctx, log, ln, o.ShutdownGrace, srv.Serve, srv.Shutdown, func() { srv.Close() })
+}
+
+// run serves ln until ctx is done, then shuts down with grace to finish
+// the requests in flight and calls cutOff on those that did not.
+func run(ctx context.Context, log *slog.Logger, ln net.Listener, grace time.Duration,
+	serve func(net.Listener) error, shutdown func(context.Context) error, cutOff func()) error {
 	addr := ln.Addr().String()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- serve(ln) }()
 	log.Info("listening", "addr", addr)
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "addr", addr, "grace", o.ShutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownGrace)
+	log.Info("shutting down", "addr", addr, "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err = srv.Shutdown(sctx)
-	<-served // http.ErrServerClosed, now that Shutdown has begun
+	err := shutdown(sctx)
+	<-served // the server's "closed", now that the shutdown has begun
 	if err != nil {
-		// Handlers stuck past the grace (in a cgo call, say) cannot be
-		// stopped; closing their connections cancels their contexts and
-		// frees the clients.
-		srv.Close()
+		cutOff()
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("shut down %s: requests still in flight after %s were cut off", addr, o.ShutdownGrace)
+			return fmt.Errorf("shut down %s: requests still in flight after %s were cut off", addr, grace)
 		}
 		return fmt.Errorf("shut down %s: %w", addr, err)
 	}
@@ -126,6 +133,12 @@ type connKey struct{}
 // other connections, or when the option cannot be set, it does nothing.
 func Cork(ctx context.Context) (uncork func()) {
 	c, _ := ctx.Value(connKey{}).(*net.TCPConn)
+	return corkConn(c)
+}
+
+// corkConn sets TCP_CORK on c and returns the function that clears it; on
+// a nil connection, or when the option cannot be set, it does nothing.
+func corkConn(c *net.TCPConn) (uncork func()) {
 	if c == nil {
 		return func() {}
 	}

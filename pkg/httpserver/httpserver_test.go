@@ -13,9 +13,23 @@ import (
 	"time"
 )
 
+// server is a way to serve: ServeListener, or ServeFast with every request
+// left to the net/http handler.
+type server struct {
+	name  string
+	serve func(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, o Options) error
+}
+
+var servers = []server{
+	{"net/http", ServeListener},
+	{"fasthttp", func(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, o Options) error {
+		return ServeFast(ctx, log, ln, nil, h, o)
+	}},
+}
+
 // start serves h on a free port of the loopback until the test ends or
-// stop is called; served reports what ServeListener returned.
-func start(t *testing.T, h http.Handler, o Options) (url string, stop context.CancelFunc, served <-chan error) {
+// stop is called; served reports what the server's serve returned.
+func (s server) start(t *testing.T, h http.Handler, o Options) (url string, stop context.CancelFunc, served <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -24,7 +38,7 @@ func start(t *testing.T, h http.Handler, o Options) (url string, stop context.Ca
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- ServeListener(ctx, slog.New(slog.DiscardHandler), ln, h, o)
+		done <- s.serve(ctx, slog.New(slog.DiscardHandler), ln, h, o)
 		close(done)
 	}()
 	t.Cleanup(func() {
@@ -48,6 +62,12 @@ func closedWithin(t *testing.T, c net.Conn, d time.Duration, what string) {
 }
 
 func TestTimeouts(t *testing.T) {
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) { s.testTimeouts(t) })
+	}
+}
+
+func (s server) testTimeouts(t *testing.T) {
 	t.Parallel()
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
@@ -57,7 +77,7 @@ func TestTimeouts(t *testing.T) {
 	})
 	// ReadTimeout, which would also end slow headers and idle waits, is
 	// longer than the tests wait: each shows its own timeout at work.
-	url, _, _ := start(t, h, Options{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 10 * time.Second,
+	url, _, _ := s.start(t, h, Options{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 300 * time.Millisecond, IdleTimeout: 200 * time.Millisecond})
 	addr := strings.TrimPrefix(url, "http://")
 
@@ -82,6 +102,9 @@ func TestTimeouts(t *testing.T) {
 		closedWithin(t, c, 2*time.Second, "ReadHeaderTimeout")
 	})
 	t.Run("a response past the write timeout is cut off", func(t *testing.T) {
+		if s.name == "fasthttp" {
+			t.Skip("fasthttp's write timeout starts when the handler returns")
+		}
 		resp, err := http.Get(url + "/slow")
 		if err == nil {
 			resp.Body.Close()
@@ -107,14 +130,24 @@ func TestTimeouts(t *testing.T) {
 // On shutdown a request in flight finishes, and the server then returns
 // without error; new connections are refused.
 func TestGracefulShutdown(t *testing.T) {
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) { s.testGracefulShutdown(t) })
+	}
+}
+
+func (s server) testGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	entered := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
-		time.Sleep(300 * time.Millisecond)
-		w.Write([]byte("finished"))
+		select {
+		case <-time.After(300 * time.Millisecond):
+			w.Write([]byte("finished"))
+		case <-r.Context().Done():
+			w.Write([]byte("cancelled by the shutdown"))
+		}
 	})
-	url, stop, served := start(t, h, Options{ShutdownGrace: 5 * time.Second})
+	url, stop, served := s.start(t, h, Options{ShutdownGrace: 5 * time.Second})
 	got := make(chan string, 1)
 	go func() {
 		resp, err := http.Get(url)
@@ -132,7 +165,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("the request in flight got %q", s)
 	}
 	if err := <-served; err != nil {
-		t.Errorf("ServeListener: %v", err)
+		t.Errorf("serve: %v", err)
 	}
 	if _, err := http.Get(url); err == nil {
 		t.Error("a request after shutdown was served")
@@ -141,27 +174,48 @@ func TestGracefulShutdown(t *testing.T) {
 
 // A request that outlives the grace is cut off, and the server says so.
 func TestShutdownGraceRunsOut(t *testing.T) {
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) { s.testShutdownGraceRunsOut(t) })
+	}
+}
+
+func (s server) testShutdownGraceRunsOut(t *testing.T) {
 	t.Parallel()
 	entered := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
-		<-r.Context().Done() // closing the connection cancels it
+		select {
+		case <-r.Context().Done(): // net/http: closing the connection cancels it
+		case <-time.After(3 * time.Second): // fasthttp: nothing does
+		}
 	})
-	url, stop, served := start(t, h, Options{ShutdownGrace: 100 * time.Millisecond})
+	url, stop, served := s.start(t, h, Options{ShutdownGrace: 100 * time.Millisecond})
+	freed := make(chan error, 1)
 	go func() {
-		if resp, err := http.Get(url); err == nil {
+		resp, err := http.Get(url)
+		if err == nil {
 			resp.Body.Close()
 		}
+		freed <- err
 	}()
 	<-entered
 	stop()
 	select {
 	case err := <-served:
 		if err == nil || !strings.Contains(err.Error(), "cut off") {
-			t.Errorf("ServeListener: %v, want an error saying requests were cut off", err)
+			t.Errorf("serve: %v, want an error saying requests were cut off", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("ServeListener did not return after the grace")
+		t.Fatal("serve did not return after the grace")
+	}
+	// Its connection is closed: the client is not left waiting.
+	select {
+	case err := <-freed:
+		if err == nil {
+			t.Error("the request cut off got a response")
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("the client of the request cut off is still waiting")
 	}
 }
 

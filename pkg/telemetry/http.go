@@ -20,12 +20,19 @@ func (m *Metrics) HTTP(service string, next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		t0 := time.Now()
 		next.ServeHTTP(rec, r)
-		m.latency.WithLabelValues(service, protocol, op).Observe(time.Since(t0).Seconds())
-		m.requests.WithLabelValues(service, protocol, op, strconv.Itoa(rec.code())).Inc()
-		if res := cacheResult(w.Header().Get("X-Cache")); res != "" {
-			m.countTile(res)
-		}
+		m.Observe(service, protocol, op, rec.code(), time.Since(t0), w.Header().Get("X-Cache"))
 	})
+}
+
+// Observe records a request as HTTP's middleware does, for requests served
+// outside it: its latency d, its status code and the tile cache's result
+// from its X-Cache header (none when empty).
+func (m *Metrics) Observe(service, protocol, op string, code int, d time.Duration, xCache string) {
+	m.latency.WithLabelValues(service, protocol, op).Observe(d.Seconds())
+	m.requests.WithLabelValues(service, protocol, op, strconv.Itoa(code)).Inc()
+	if res := cacheResult(xCache); res != "" {
+		m.countTile(res)
+	}
 }
 
 // countTile counts a tile cache result. The first result brings in the

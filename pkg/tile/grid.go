@@ -210,4 +210,7 @@ type Content struct {
 	Size    int64
 	Version string // changes whenever the tile does
 	Hit     bool   // served from the cache
+	// Data is the body's bytes when they are in memory (nil otherwise):
+	// a server may send them without reading Body, which it still closes.
+	Data []byte
 }

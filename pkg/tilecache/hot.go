@@ -146,7 +146,7 @@ func (h *Hot) Purge(ctx context.Context, k tile.Key) error {
 func (h *Hot) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
 	key := k.Path()
 	if e, ok := h.lookup(key); ok {
-		return tile.Content{Body: io.NopCloser(bytes.NewReader(e.data)), Size: int64(len(e.data)), Hit: true, Version: e.version}, nil
+		return tile.Content{Body: io.NopCloser(bytes.NewReader(e.data)), Size: int64(len(e.data)), Hit: true, Version: e.version, Data: e.data}, nil
 	}
 	o, ok := h.Cache.(Opener)
 	if !ok {
@@ -169,5 +169,5 @@ func (h *Hot) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
 		return tile.Content{}, err
 	}
 	h.keep(key, data, c.Version)
-	return tile.Content{Body: io.NopCloser(bytes.NewReader(data)), Size: c.Size, Hit: true, Version: c.Version}, nil
+	return tile.Content{Body: io.NopCloser(bytes.NewReader(data)), Size: c.Size, Hit: true, Version: c.Version, Data: data}, nil
 }

@@ -146,31 +146,37 @@ func fileVersion(mod time.Time, size int64) string {
 
 func contentOf(data []byte, hit bool) tile.Content {
 	return tile.Content{Body: io.NopCloser(bytes.NewReader(data)), Size: int64(len(data)), Hit: hit,
-		Version: strconv.FormatUint(xxhash.Sum64(data), 36)}
+		Version: strconv.FormatUint(xxhash.Sum64(data), 36), Data: data}
 }
 
 // Open returns the tile, from the cache when it is there, else rendered
 // (once for concurrent requests) and stored. The caller closes the body.
 func (t *Tiler) Open(ctx context.Context, k tile.Key) (tile.Content, error) {
-	if o, ok := t.Cache.(Opener); ok {
-		c, err := o.Open(ctx, k)
-		if err == nil {
-			return c, nil
-		}
-		if !errors.Is(err, ErrMiss) {
-			return tile.Content{}, fmt.Errorf("read cached tile %s: %w", k, err)
-		}
-		data, err := t.Render(ctx, k)
-		if err != nil {
-			return tile.Content{}, err
-		}
-		return contentOf(data, false), nil
+	c, err := t.OpenCached(ctx, k)
+	if err == nil {
+		return c, nil
 	}
-	data, hit, err := t.Get(ctx, k)
+	if !errors.Is(err, ErrMiss) {
+		return tile.Content{}, fmt.Errorf("read cached tile %s: %w", k, err)
+	}
+	data, err := t.Render(ctx, k)
 	if err != nil {
 		return tile.Content{}, err
 	}
-	return contentOf(data, hit), nil
+	return contentOf(data, false), nil
+}
+
+// OpenCached returns the tile when the cache has it, without drawing it:
+// ErrMiss when it does not. The caller closes the body.
+func (t *Tiler) OpenCached(ctx context.Context, k tile.Key) (tile.Content, error) {
+	if o, ok := t.Cache.(Opener); ok {
+		return o.Open(ctx, k)
+	}
+	data, err := t.Cache.Get(ctx, k)
+	if err != nil {
+		return tile.Content{}, err
+	}
+	return contentOf(data, true), nil
 }
 
 // Get returns the tile and whether it came from the cache.

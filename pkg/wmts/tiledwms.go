@@ -30,7 +30,7 @@ func (h *Handler) tiledWMS(w http.ResponseWriter, r *http.Request, q map[string]
 // exists and its time meets the layer's extent. Otherwise the renderer
 // answers, with the WMS exception a WMS client expects.
 func (h *Handler) servable(r *http.Request, k tile.Key) bool {
-	lyr, _, _ := h.findLayer(r, k)
+	lyr, _, _ := h.findLayer(r.Context(), k)
 	return lyr != nil
 }
 

@@ -108,16 +108,7 @@ func (h *Handler) kvp(w http.ResponseWriter, r *http.Request) {
 	case "getcapabilities":
 		h.capabilities(w, r)
 	case "gettile":
-		if e := missing(q, "FORMAT"); e != nil {
-			writeError(w, e)
-			return
-		}
-		format, err := tile.FormatOf(q["FORMAT"])
-		if err != nil {
-			writeError(w, bad("InvalidParameterValue", "format", "%v", err))
-			return
-		}
-		k, e := h.kvpKey(q, format)
+		k, e := h.getTileKey(q)
 		if e != nil {
 			writeError(w, e)
 			return
@@ -150,6 +141,18 @@ func missing(q map[string]string, extra ...string) *ows.Exception {
 		}
 	}
 	return nil
+}
+
+// getTileKey reads the key of the tile a KVP GetTile names.
+func (h *Handler) getTileKey(q map[string]string) (tile.Key, *ows.Exception) {
+	if e := missing(q, "FORMAT"); e != nil {
+		return tile.Key{}, e
+	}
+	format, err := tile.FormatOf(q["FORMAT"])
+	if err != nil {
+		return tile.Key{}, bad("InvalidParameterValue", "format", "%v", err)
+	}
+	return h.kvpKey(q, format)
 }
 
 // kvpKey reads the key of the tile a KVP request names (TIME included).
@@ -253,7 +256,7 @@ func (h *Handler) key(layerName, style, timeKey, tms, z, row, col, format string
 // layerOf finds the key's layer and checks its time against the extent;
 // it answers with the exception when it cannot.
 func (h *Handler) layerOf(w http.ResponseWriter, r *http.Request, k tile.Key) *layer.Layer {
-	lyr, e, err := h.findLayer(r, k)
+	lyr, e, err := h.findLayer(r.Context(), k)
 	switch {
 	case err != nil:
 		h.Log.Error("list layers", "err", err)
@@ -267,8 +270,8 @@ func (h *Handler) layerOf(w http.ResponseWriter, r *http.Request, k tile.Key) *l
 // findLayer returns the key's layer, or the client's error (an unknown
 // layer, a time outside the layer's extent), or the server's (the layers
 // not being available).
-func (h *Handler) findLayer(r *http.Request, k tile.Key) (*layer.Layer, *ows.Exception, error) {
-	layers, err := h.Layers.Layers(r.Context())
+func (h *Handler) findLayer(ctx context.Context, k tile.Key) (*layer.Layer, *ows.Exception, error) {
+	layers, err := h.Layers.Layers(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -350,10 +353,10 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 		return
 	}
 	defer c.Body.Close()
-	etag := `"` + c.Version + `"`
+	etag := etagOf(c)
 	hd := w.Header()
 	hd.Set("ETag", etag)
-	hd.Set("Cache-Control", "public, max-age="+strconv.Itoa(h.MaxAge))
+	hd.Set("Cache-Control", h.cacheControl())
 	if c.Hit {
 		hd.Set("X-Cache", "HIT")
 	} else {
@@ -376,6 +379,10 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 	}
 	io.Copy(w, body)
 }
+
+func etagOf(c tile.Content) string { return `"` + c.Version + `"` }
+
+func (h *Handler) cacheControl() string { return "public, max-age=" + strconv.Itoa(h.MaxAge) }
 
 // outside reports whether a tile cannot show anything of the layer: the
 // layer has no products, or the tile misses its bbox.
@@ -424,7 +431,7 @@ func (h *Handler) serveBlank(w http.ResponseWriter, r *http.Request, k tile.Key)
 	etag := `"blank-` + k.Format + `"`
 	hd := w.Header()
 	hd.Set("ETag", etag)
-	hd.Set("Cache-Control", "public, max-age="+strconv.Itoa(h.MaxAge))
+	hd.Set("Cache-Control", h.cacheControl())
 	hd.Set("X-Cache", "BLANK")
 	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)
