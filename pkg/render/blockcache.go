@@ -29,6 +29,8 @@ type BlockCache struct {
 	free [][]byte
 	// Counters for Stats.
 	hits, misses int64
+	// evictions since the blocks' use counts were last halved.
+	evictions int
 }
 
 type blockKey struct {
@@ -43,6 +45,7 @@ type block struct {
 	mem     []byte // off the Go heap; nil once freed
 	size    int64
 	pins    int
+	uses    uint32 // hits since decoded, halved as the cache turns over
 	evicted bool
 	at      int // index in all
 	ready   chan struct{}
@@ -60,6 +63,7 @@ func (c *BlockCache) get(key blockKey, n int, load func([]byte) error) (*block, 
 	c.mu.Lock()
 	if b, ok := c.m[key]; ok {
 		b.pins++
+		b.uses++
 		c.hits++
 		c.mu.Unlock()
 		<-b.ready
@@ -148,15 +152,35 @@ func (c *BlockCache) recycleLocked(b *block) {
 	b.mem = nil
 }
 
-// evictLocked drops blocks chosen at random until the budget holds.
-// A map's blocks come back in no order an LRU list could follow: a request
-// load over more blocks than the budget, repeated (users panning over a
-// large scene, a seeding run), would find none of them under LRU, each
-// pushed out just before its next use; at random a share of them stays.
+// evictSample is how many blocks an eviction weighs.
+const evictSample = 5
+
+// evictLocked drops blocks until the budget holds: each time, of a few
+// blocks drawn at random, the least used. Once as many blocks have been
+// dropped as the cache holds, every use count is halved, so that use long
+// past fades. A map's blocks come back in no order an LRU list could
+// follow: a request load over more blocks than the budget, repeated
+// (users panning over a large scene, a seeding run), would find none of
+// them under LRU, each pushed out just before its next use; drawn at
+// random a share of them stays. Weighing use keeps what most requests
+// share (the overviews' blocks, which the zoomed-out maps read) over the
+// full-resolution blocks each deep zoom reads once.
 // Pinned blocks are dropped too: their memory goes with their last user.
 func (c *BlockCache) evictLocked() {
 	for c.used > c.max && len(c.all) > 0 {
-		c.dropLocked(c.all[rand.IntN(len(c.all))])
+		victim := c.all[rand.IntN(len(c.all))]
+		for range evictSample - 1 {
+			if b := c.all[rand.IntN(len(c.all))]; b.uses < victim.uses {
+				victim = b
+			}
+		}
+		c.dropLocked(victim)
+		if c.evictions++; c.evictions >= len(c.all) {
+			for _, b := range c.all {
+				b.uses /= 2
+			}
+			c.evictions = 0
+		}
 	}
 }
 
