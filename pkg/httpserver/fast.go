@@ -59,13 +59,17 @@ func ServeFast(ctx context.Context, log *slog.Logger, ln net.Listener, fast Fast
 	var mu sync.Mutex
 	conns := map[net.Conn]struct{}{}
 	srv.ConnState = func(c net.Conn, st fasthttp.ConnState) {
-		mu.Lock()
-		defer mu.Unlock()
+		// Called at each request too (active, idle): only a connection's
+		// first and last states take the lock.
 		switch st {
 		case fasthttp.StateNew:
+			mu.Lock()
 			conns[c] = struct{}{}
+			mu.Unlock()
 		case fasthttp.StateClosed, fasthttp.StateHijacked:
+			mu.Lock()
 			delete(conns, c)
+			mu.Unlock()
 		}
 	}
 	cutOff := func() {

@@ -152,3 +152,34 @@ func TestOpenServesFilesWithAStableValidator(t *testing.T) {
 		t.Error("the validator did not change when the tile was stored again")
 	}
 }
+
+// OpenCached reads the cache and never draws: a miss is ErrMiss, through
+// the memory layer too, and a tile held in memory comes with its bytes.
+func TestOpenCachedNeverDraws(t *testing.T) {
+	src := &countingSource{}
+	tl, _ := newTiler(t, src)
+	tl.Cache = &Hot{Cache: tl.Cache, MaxBytes: 1 << 20}
+	ctx := context.Background()
+	if _, err := tl.OpenCached(ctx, key); !errors.Is(err, ErrMiss) {
+		t.Fatalf("OpenCached of a tile not drawn: %v, want ErrMiss", err)
+	}
+	if n := src.calls.Load(); n != 0 {
+		t.Fatalf("OpenCached drew %d tiles", n)
+	}
+	c, err := tl.Open(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Body.Close()
+	c, err = tl.OpenCached(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Body.Close()
+	if !c.Hit || string(c.Data) != "tile "+key.Path() || c.Size != int64(len(c.Data)) {
+		t.Errorf("OpenCached after drawing: hit=%v data %q size %d", c.Hit, c.Data, c.Size)
+	}
+	if n := src.calls.Load(); n != 1 {
+		t.Errorf("drawn %d times, want once", n)
+	}
+}
