@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/valyala/fasthttp"
@@ -42,6 +43,17 @@ func ServeFast(ctx context.Context, log *slog.Logger, ln net.Listener, fast Fast
 	}))
 	srv := &fasthttp.Server{
 		Handler: func(c *fasthttp.RequestCtx) {
+			// fasthttp does not recover a handler's panic (net/http
+			// does, and the adaptor does for the net/http handler): one
+			// bad request must not take the server down.
+			defer func() {
+				if v := recover(); v != nil {
+					log.Error("panic serving a request", "uri", string(c.RequestURI()), "panic", v, "stack", string(debug.Stack()))
+					c.ResetBody()
+					c.Error("internal error; it is logged", fasthttp.StatusInternalServerError)
+					c.SetConnectionClose()
+				}
+			}()
 			if fast == nil || !fast(c) {
 				slow(c)
 			}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // server is a way to serve: ServeListener, or ServeFast with every request
@@ -228,5 +230,44 @@ func TestOptionsRefuseNegativeTimeouts(t *testing.T) {
 	o, err := Options{WriteTimeout: time.Hour}.withDefaults()
 	if err != nil || o.WriteTimeout != time.Hour || o.ReadHeaderTimeout != 5*time.Second || o.ShutdownGrace != 30*time.Second {
 		t.Errorf("defaults: %+v %v", o, err)
+	}
+}
+
+// A panic on fasthttp's path is logged and answered, and the server goes
+// on serving.
+func TestServeFastSurvivesAPanic(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := func(c *fasthttp.RequestCtx) bool {
+		if string(c.Path()) == "/boom" {
+			panic("boom")
+		}
+		return false
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeFast(ctx, slog.New(slog.DiscardHandler), ln, fast, ok, Options{}) }()
+	defer func() { cancel(); <-done }()
+	url := "http://" + ln.Addr().String()
+	resp, err := http.Get(url + "/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("a panicking request got %d, want 500", resp.StatusCode)
+	}
+	resp, err = http.Get(url + "/after")
+	if err != nil {
+		t.Fatalf("the server is down after a panic: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "ok" {
+		t.Errorf("after the panic: %d %q", resp.StatusCode, body)
 	}
 }
