@@ -109,11 +109,21 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 		err = os.Chmod(tmp, 0o644)
 	}
 	if err == nil {
-		err = os.Rename(tmp, p)
+		err = rename(tmp, p)
 	}
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// rename is os.Rename without its Lstat of the new name (a check that it
+// is no directory, which rename(2) makes itself for a file): one system
+// call less per object.
+func rename(from, to string) error {
+	if err := syscall.Rename(from, to); err != nil {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
 	return nil
 }
@@ -167,20 +177,20 @@ func (s *Store) PutFile(ctx context.Context, key, path string) error {
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	tmp := filepath.Join(filepath.Dir(p), ".put-link-"+filepath.Base(p))
-	err = os.Link(path, tmp)
-	if errors.Is(err, fs.ErrExist) { // left by an interrupted put
-		os.Remove(tmp)
-		err = os.Link(path, tmp)
-	}
-	if err == nil {
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
+	// A new key takes the link at once, a seeding's common case: one
+	// system call. Else its directory is missing (or the file is: the
+	// copy below says so), or an object is there to replace.
+	err = syscall.Link(path, p)
+	if err == syscall.ENOENT {
+		if err = os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("put %s: %w", key, err)
 		}
+		err = syscall.Link(path, p)
+	}
+	if err == syscall.EEXIST {
+		err = replaceWithLink(path, p)
+	}
+	if err == nil {
 		return nil
 	}
 	f, err := os.Open(path)
@@ -189,6 +199,24 @@ func (s *Store) PutFile(ctx context.Context, key, path string) error {
 	}
 	defer f.Close()
 	return s.Put(ctx, key, f)
+}
+
+// replaceWithLink links path beside p and renames the link over p.
+func replaceWithLink(path, p string) error {
+	tmp := filepath.Join(filepath.Dir(p), ".put-link-"+filepath.Base(p))
+	err := syscall.Link(path, tmp)
+	if err == syscall.EEXIST { // left by an interrupted put
+		os.Remove(tmp)
+		err = syscall.Link(path, tmp)
+	}
+	if err != nil {
+		return err
+	}
+	if err := rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // OpenFile implements store.FileOpener with the fewest system calls (open

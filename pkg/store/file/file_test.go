@@ -181,3 +181,44 @@ func TestPutMakesDirectoriesReadableFilesAndLeavesNothingBehind(t *testing.T) {
 		}
 	}
 }
+
+// A link onto a key that holds an object replaces it, also past a
+// temporary link an interrupted put left, and leaves no temporary file.
+func TestLinkReplacesAnObject(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := newStore(t, dir)
+	for k, v := range map[string]string{"a.png": "new", "b/a.png": "old"} {
+		if err := s.Put(ctx, k, strings.NewReader(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b", ".put-link-a.png"), []byte("left over"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Link(ctx, "a.png", "b/a.png"); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Get(ctx, "b/a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "new" {
+		t.Errorf("b/a.png reads %q after the link, want new", b)
+	}
+	st1, err1 := os.Stat(filepath.Join(dir, "a.png"))
+	st2, err2 := os.Stat(filepath.Join(dir, "b", "a.png"))
+	if err1 != nil || err2 != nil || !os.SameFile(st1, st2) {
+		t.Errorf("b/a.png is not a link to a.png (copied instead?): %v %v", err1, err2)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "b"))
+	if len(entries) != 1 {
+		t.Errorf("b holds %d entries after the link, want only a.png: %v", len(entries), entries)
+	}
+	// The same link again: the key already is that file.
+	if err := s.Link(ctx, "a.png", "b/a.png"); err != nil {
+		t.Errorf("linking again: %v", err)
+	}
+}
