@@ -86,9 +86,6 @@ func ServeListener(ctx context.Context, log *slog.Logger, ln net.Listener, handl
 		WriteTimeout:      o.WriteTimeout,
 		IdleTimeout:       o.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
-		},
 	}
 	// Handlers stuck past the grace (in a cgo call, say) cannot be
 	// stopped; closing their connections cancels their contexts and frees
@@ -124,20 +121,11 @@ func run(ctx context.Context, log *slog.Logger, ln net.Listener, grace time.Dura
 	return nil
 }
 
-type connKey struct{}
-
-// Cork holds back the partial segments of the TCP connection a request
-// came on until the returned function is called: a response's header and
-// the start of its body, written by separate calls (a header, then
-// sendfile), leave in the same packets, as nginx's tcp_nopush does. On
-// other connections, or when the option cannot be set, it does nothing.
-func Cork(ctx context.Context) (uncork func()) {
-	c, _ := ctx.Value(connKey{}).(*net.TCPConn)
-	return corkConn(c)
-}
-
-// corkConn sets TCP_CORK on c and returns the function that clears it; on
-// a nil connection, or when the option cannot be set, it does nothing.
+// corkConn holds back the partial segments of c until the returned
+// function is called (TCP_CORK): a response's header and the start of its
+// body, written by separate calls (a header, then sendfile), leave in the
+// same packets, as nginx's tcp_nopush does. On a nil connection, or when
+// the option cannot be set, it does nothing.
 func corkConn(c *net.TCPConn) (uncork func()) {
 	if c == nil {
 		return func() {}

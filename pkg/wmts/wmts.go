@@ -9,12 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/pvs/pvs/pkg/httpserver"
 	"github.com/pvs/pvs/pkg/imgenc"
 	"github.com/pvs/pvs/pkg/layer"
 	"github.com/pvs/pvs/pkg/ows"
@@ -368,16 +366,10 @@ func (h *Handler) serveTile(w http.ResponseWriter, r *http.Request, k tile.Key) 
 	}
 	hd.Set("Content-Type", k.MediaType())
 	hd.Set("Content-Length", strconv.FormatInt(c.Size, 10))
-	// A file body goes out with sendfile: limited to its size, in one call,
-	// and corked so that the header, written first on its own, leaves in
-	// the body's first packet rather than one of its own (a body from
-	// memory is written with the header already).
-	var body io.Reader = c.Body
-	if f, ok := c.Body.(*os.File); ok {
-		body = io.LimitReader(f, c.Size)
-		defer httpserver.Cork(r.Context())()
-	}
-	io.Copy(w, body)
+	// Limited to the announced size: a file may have grown since. (Hits
+	// are sent by ServeHit, with sendfile; here the cache's server buffers
+	// the answer.)
+	io.Copy(w, io.LimitReader(c.Body, c.Size))
 }
 
 func etagOf(c tile.Content) string { return `"` + c.Version + `"` }
