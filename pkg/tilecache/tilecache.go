@@ -179,17 +179,22 @@ func (t *Tiler) OpenCached(ctx context.Context, k tile.Key) (tile.Content, error
 	return contentOf(data, true), nil
 }
 
-// Get returns the tile and whether it came from the cache.
+// Get returns the tile's bytes, as Open finds or draws it, and whether it
+// came from the cache.
 func (t *Tiler) Get(ctx context.Context, k tile.Key) ([]byte, bool, error) {
-	data, err := t.Cache.Get(ctx, k)
-	if err == nil {
-		return data, true, nil
+	c, err := t.Open(ctx, k)
+	if err != nil {
+		return nil, false, err
 	}
-	if !errors.Is(err, ErrMiss) {
+	defer c.Body.Close()
+	if c.Data != nil {
+		return c.Data, c.Hit, nil
+	}
+	data, err := io.ReadAll(c.Body)
+	if err != nil {
 		return nil, false, fmt.Errorf("read cached tile %s: %w", k, err)
 	}
-	data, err = t.Render(ctx, k)
-	return data, false, err
+	return data, c.Hit, nil
 }
 
 // Render draws the tile and stores it, replacing any cached copy. Concurrent
