@@ -114,56 +114,108 @@ func BenchmarkTileHits(b *testing.B) {
 
 // BenchmarkSeeding seeds zooms 8-13 over the sample product's footprint with
 // `pvs seed` and with `mapcache_seed` (the faster of -n 2 and -n 3) fed by
-// MapServer, both from an
-// empty cache, and reports tiles/s and distinct images drawn per second:
-// once with the caches on the disk, once with both on a tmpfs (when
-// /dev/shm is one), where the filesystem's inode allocation is out of the
-// figure.
+// MapServer, and reports tiles/s and distinct images drawn per second, with
+// the caches on the disk (beside the cache store), on a new ext4 with a
+// journal (mkfs.ext4's default, as a host's cache volume would be; made in a
+// file on the disk and mounted through a loop device, when the benchmark
+// runs as root) and on a tmpfs (when /dev/shm is one).
+//
+// Each seeding starts from an empty cache in a directory made for it.
+// Seeding into a cache just emptied is measured too, on the disks, for both
+// sides (`pvs seed --truncate`, and the removal of mapcache's tiles; the
+// "-after-truncate" figures): on an ext4 without a journal, which may be the
+// disk's (this machine's root is one), the kernel will not reuse an inode
+// freed less than 5 minutes ago (5 s once its inode table is written back),
+// and checks every such inode of the block group, from its start, at every
+// file it creates, so each file created costs time in proportion to the
+// files deleted before it there; a run started within 5 minutes of another
+// meets the files that one deleted too.
 func BenchmarkSeeding(b *testing.B) {
 	requireRefs(b)
-	pvsBin := pvsBinary(b)
-	refs := filepath.Join(envOr("PVS_RUN_DIR", "../var/run"), "refs")
 	fp := os.Getenv("PVS_BENCH_FOOTPRINT")
 	if fp == "" {
 		b.Skip("PVS_BENCH_FOOTPRINT (the product footprint in EPSG:3857, for mapcache_seed -d) is not set")
 	}
-	type place struct{ name, pvsCache, mapcacheXML, mapcacheDir string }
-	places := []place{{"disk", envOr("PVS_CACHE_STORE", "../var/data/vhr18/cache"), filepath.Join(refs, "mapcache.xml"), filepath.Join(refs, "mapcache")}}
+	xml, err := os.ReadFile(filepath.Join(runDir(), "refs", "mapcache.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	type place struct {
+		name, parent string
+		truncate     bool // measure a seeding after a truncation too
+	}
+	disk := filepath.Dir(envOr("PVS_CACHE_STORE", "../var/data/vhr18/cache"))
+	places := []place{{"disk", disk, true}}
+	if mnt, err := journaledExt4(b, disk); err != nil {
+		b.Logf("no ext4 with a journal: %v", err)
+	} else {
+		places = append(places, place{"ext4-journal", mnt, true})
+	}
 	if shm := "/dev/shm"; isTmpfs(shm) {
-		dir, err := os.MkdirTemp(shm, "pvs-bench-seed-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		xml, err := os.ReadFile(filepath.Join(refs, "mapcache.xml"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		mcDir := filepath.Join(dir, "mapcache")
-		xml = regexp.MustCompile(`<base>[^<]*</base>`).ReplaceAll(xml, []byte("<base>"+mcDir+"</base>"))
-		if err := os.WriteFile(filepath.Join(dir, "mapcache.xml"), xml, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		places = append(places, place{"tmpfs", filepath.Join(dir, "pvs"), filepath.Join(dir, "mapcache.xml"), mcDir})
+		places = append(places, place{"tmpfs", shm, false})
 	}
 	for i := 0; i < b.N; i++ {
 		for _, pl := range places {
-			r := seedBoth(b, pvsBin, fp, pl.pvsCache, pl.mapcacheXML, pl.mapcacheDir)
-			pr, mr := float64(r.pvsTiles)/r.pvs.Seconds(), float64(r.mcTiles)/r.mc.Seconds()
-			pi := float64(r.pvsImages) / r.pvs.Seconds()
-			suffix := ""
-			if pl.name != "disk" {
-				suffix = "-" + pl.name
+			dir, err := os.MkdirTemp(pl.parent, "pvs-bench-seed-")
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(pr, "pvs-tiles/s"+suffix)
-			b.ReportMetric(pi, "pvs-images/s"+suffix)
-			b.ReportMetric(mr, "mapcache_seed-tiles/s"+suffix)
-			b.ReportMetric(pr/mr, "ratio"+suffix)
-			b.ReportMetric(pi/mr, "images-ratio"+suffix)
-			b.Logf("zoom 8-13 over the footprint, caches on the %s: pvs seed %d tiles (%d distinct images: %.0f images/s) in %.1fs (%.0f tiles/s, 2 layers of time keys), mapcache_seed -n %s %d tiles in %.1fs (%.0f tiles/s): %.2fx per tile stored, %.2fx per distinct image",
-				pl.name, r.pvsTiles, r.pvsImages, pi, r.pvs.Seconds(), pr, r.mcThreads, r.mcTiles, r.mc.Seconds(), mr, pr/mr, pi/mr)
+			defer os.RemoveAll(dir)
+			s := seeding{b: b, pvsBin: pvsBinary(b), footprint: fp, mapcacheXML: xml, dir: dir}
+			r := s.fresh()
+			s.report(pl.name, "", r)
+			if pl.truncate {
+				s.report(pl.name, "after-truncate", s.afterTruncate(r.mcThreads))
+			}
 		}
 	}
+}
+
+// journaledExt4 makes a 2 GiB ext4 with a journal in a sparse file under
+// dir, mounts it through a loop device and returns where; it is unmounted
+// and its file removed when b ends.
+func journaledExt4(b *testing.B, dir string) (string, error) {
+	if os.Geteuid() != 0 {
+		return "", fmt.Errorf("mounting needs root")
+	}
+	mkfs, err := exec.LookPath("mkfs.ext4")
+	if err != nil {
+		return "", err
+	}
+	img, err := os.CreateTemp(dir, "pvs-bench-ext4-*.img")
+	if err != nil {
+		return "", err
+	}
+	img.Close()
+	b.Cleanup(func() { os.Remove(img.Name()) })
+	if err := os.Truncate(img.Name(), 2<<30); err != nil {
+		return "", err
+	}
+	if out, err := exec.Command(mkfs, "-q", "-F", "-j", img.Name()).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mkfs.ext4: %v: %s", err, out)
+	}
+	mnt, err := os.MkdirTemp(dir, "pvs-bench-ext4-")
+	if err != nil {
+		return "", err
+	}
+	b.Cleanup(func() { os.Remove(mnt) })
+	if out, err := exec.Command("mount", "-o", "loop", img.Name(), mnt).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mount: %v: %s", err, out)
+	}
+	b.Cleanup(func() {
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			b.Errorf("umount %s: %v: %s", mnt, err, out)
+		}
+	})
+	return mnt, nil
+}
+
+// seeding seeds both sides under dir.
+type seeding struct {
+	b                 *testing.B
+	pvsBin, footprint string
+	mapcacheXML       []byte // refs' configuration, its cache base replaced
+	dir               string
 }
 
 // seeded is what one seeding of each side did.
@@ -173,54 +225,111 @@ type seeded struct {
 	mcThreads                    string // mapcache_seed -n of its best run
 }
 
-// seedBoth empties both caches, then seeds with pvs (its cache store at
-// pvsCache) and with mapcache_seed (configured by mapcacheXML, its disk
-// cache under mapcacheDir).
-func seedBoth(b *testing.B, pvsBin, footprint, pvsCache, mapcacheXML, mapcacheDir string) seeded {
-	seedArgs := []string{"seed", "--interval", "2018-06-15T00:00:00Z/2018-06-16T00:00:00Z", "--zoom", "8-13"}
-	env := append(os.Environ(), "PVS_CACHE_STORE="+pvsCache)
-	trunc := exec.Command(pvsBin, append(seedArgs, "--truncate")...)
-	trunc.Env = env
-	if out, err := trunc.CombinedOutput(); err != nil {
-		b.Fatalf("truncate: %v\n%s", err, out)
-	}
+var pvsSeedArgs = []string{"seed", "--interval", "2018-06-15T00:00:00Z/2018-06-16T00:00:00Z", "--zoom", "8-13"}
+
+// fresh seeds pvs into dir/pvs and mapcache_seed at 2 and 3 threads (pvs
+// draws CPUs + 1 blocks at once by default) into a new directory each.
+func (s seeding) fresh() seeded {
 	var r seeded
+	r.pvsTiles, r.pvsImages, r.pvs = s.pvs(false)
+	for _, threads := range []string{"2", "3"} {
+		n, d := s.mapcache("mapcache-"+threads, threads)
+		if r.mc == 0 || d < r.mc {
+			r.mc, r.mcThreads, r.mcTiles = d, threads, n
+		}
+	}
+	return r
+}
+
+// afterTruncate empties what fresh seeded and seeds it again: pvs after its
+// own truncation, mapcache_seed at its best thread count after the removal
+// of its tiles.
+func (s seeding) afterTruncate(threads string) seeded {
+	r := seeded{mcThreads: threads}
+	r.pvsTiles, r.pvsImages, r.pvs = s.pvs(true)
+	if err := os.RemoveAll(filepath.Join(s.dir, "mapcache-"+threads)); err != nil {
+		s.b.Fatal(err)
+	}
+	r.mcTiles, r.mc = s.mapcache("mapcache-"+threads, threads)
+	return r
+}
+
+// pvs seeds with `pvs seed` into dir/pvs, truncating first if asked, and
+// returns the tiles stored, the distinct images drawn and the time taken.
+func (s seeding) pvs(truncate bool) (tiles, images int, d time.Duration) {
+	store := filepath.Join(s.dir, "pvs")
+	env := append(os.Environ(), "PVS_CACHE_STORE="+store)
+	if truncate {
+		trunc := exec.Command(s.pvsBin, append(pvsSeedArgs, "--truncate")...)
+		trunc.Env = env
+		if out, err := trunc.CombinedOutput(); err != nil {
+			s.b.Fatalf("truncate: %v\n%s", err, out)
+		}
+	}
 	t0 := time.Now()
-	cmd := exec.Command(pvsBin, seedArgs...)
+	cmd := exec.Command(s.pvsBin, pvsSeedArgs...)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	r.pvs = time.Since(t0)
+	d = time.Since(t0)
 	if err != nil {
-		b.Fatalf("pvs seed: %v\n%s", err, out)
+		s.b.Fatalf("pvs seed: %v\n%s", err, out)
 	}
 	m := regexp.MustCompile(`seed: (\d+) tiles in`).FindSubmatch(out)
 	if m == nil {
-		b.Fatalf("pvs seed output: %s", out)
+		s.b.Fatalf("pvs seed output: %s", out)
 	}
-	r.pvsTiles, _ = strconv.Atoi(string(m[1]))
-	r.pvsImages = distinctTiles(filepath.Join(pvsCache, "VHR_IMAGE_2018", "GoogleMapsCompatible"), t0)
+	tiles, _ = strconv.Atoi(string(m[1]))
+	images = distinctTiles(filepath.Join(store, "VHR_IMAGE_2018", "GoogleMapsCompatible"), t0)
+	return tiles, images, d
+}
 
-	// mapcache_seed at its best of 2 and 3 threads (pvs draws CPUs + 1
-	// blocks at once by default).
-	for _, threads := range []string{"2", "3"} {
-		os.RemoveAll(filepath.Join(mapcacheDir, "sample"))
-		t0 = time.Now()
-		mc := exec.Command("mapcache_seed", "-c", mapcacheXML, "-t", "sample", "-g", "GoogleMapsCompatible",
-			"-z", "8,13", "-n", threads, "-d", footprint, "-q")
-		if out, err := mc.CombinedOutput(); err != nil {
-			b.Fatalf("mapcache_seed: %v\n%s", err, out)
-		}
-		if el := time.Since(t0); r.mc == 0 || el < r.mc {
-			r.mc, r.mcThreads = el, threads
-		}
+// mapcache seeds with mapcache_seed at the given thread count into
+// dir/name, and returns the tiles stored and the time taken.
+func (s seeding) mapcache(name, threads string) (tiles int, d time.Duration) {
+	base := filepath.Join(s.dir, name)
+	conf := base + ".xml"
+	xml := regexp.MustCompile(`<base>[^<]*</base>`).ReplaceAll(s.mapcacheXML, []byte("<base>"+base+"</base>"))
+	if err := os.WriteFile(conf, xml, 0o644); err != nil {
+		s.b.Fatal(err)
 	}
-	filepath.Walk(filepath.Join(mapcacheDir, "sample"), func(p string, info os.FileInfo, err error) error {
+	t0 := time.Now()
+	mc := exec.Command("mapcache_seed", "-c", conf, "-t", "sample", "-g", "GoogleMapsCompatible",
+		"-z", "8,13", "-n", threads, "-d", s.footprint, "-q")
+	if out, err := mc.CombinedOutput(); err != nil {
+		s.b.Fatalf("mapcache_seed: %v\n%s", err, out)
+	}
+	d = time.Since(t0)
+	filepath.Walk(base, func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() && strings.HasSuffix(p, ".png") {
-			r.mcTiles++
+			tiles++
 		}
 		return nil
 	})
-	return r
+	return tiles, d
+}
+
+// report reports r's figures, their names suffixed with the place (but the
+// disk's) and what else says how the seeding started.
+func (s seeding) report(place, how string, r seeded) {
+	suffix := ""
+	for _, part := range []string{place, how} {
+		if part != "" && part != "disk" {
+			suffix += "-" + part
+		}
+	}
+	pr, mr := float64(r.pvsTiles)/r.pvs.Seconds(), float64(r.mcTiles)/r.mc.Seconds()
+	pi := float64(r.pvsImages) / r.pvs.Seconds()
+	s.b.ReportMetric(pr, "pvs-tiles/s"+suffix)
+	s.b.ReportMetric(pi, "pvs-images/s"+suffix)
+	s.b.ReportMetric(mr, "mapcache_seed-tiles/s"+suffix)
+	s.b.ReportMetric(pr/mr, "ratio"+suffix)
+	s.b.ReportMetric(pi/mr, "images-ratio"+suffix)
+	start := "an empty cache"
+	if how != "" {
+		start = "a cache just emptied"
+	}
+	s.b.Logf("zoom 8-13 over the footprint, caches on the %s, from %s: pvs seed %d tiles (%d distinct images: %.0f images/s) in %.1fs (%.0f tiles/s, 2 layers of time keys), mapcache_seed -n %s %d tiles in %.1fs (%.0f tiles/s): %.2fx per tile stored, %.2fx per distinct image",
+		place, start, r.pvsTiles, r.pvsImages, pi, r.pvs.Seconds(), pr, r.mcThreads, r.mcTiles, r.mc.Seconds(), mr, pr/mr, pi/mr)
 }
 
 // isTmpfs reports whether dir is a writable tmpfs mount.

@@ -10,6 +10,8 @@ command -v mapcache_seed >/dev/null || pkgs+=(mapcache-tools)
 command -v nginx >/dev/null || pkgs+=(nginx-light)
 command -v spawn-fcgi >/dev/null || pkgs+=(spawn-fcgi)
 command -v wrk >/dev/null || pkgs+=(wrk)
+# mkfs.ext4, for the seeding benchmark's journaled ext4.
+command -v mkfs.ext4 >/dev/null || pkgs+=(e2fsprogs)
 if [ ${#pkgs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
