@@ -44,4 +44,9 @@ func (a *adler32) write(p []byte) {
 	a.s1, a.s2 = s1, s2
 }
 
+// zeros adds n zero bytes: s1 stays, s2 grows by n·s1.
+func (a *adler32) zeros(n int) {
+	a.s2 = (a.s2 + uint64(n%adlerMod)*a.s1) % adlerMod
+}
+
 func (a *adler32) sum() uint32 { return uint32(a.s2<<16 | a.s1) }

@@ -83,3 +83,21 @@ func TestOpaqueRowFindsAnyTranslucentPixel(t *testing.T) {
 		}
 	}
 }
+
+func TestAdler32OfZerosMatchesTheStandardLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 767, adlerMod, adlerMod + 1, 3*adlerMod + 5, adlerChunk + 3} {
+		head := make([]byte, rng.IntN(3000))
+		for i := range head {
+			head[i] = byte(rng.IntN(256))
+		}
+		a := newAdler32()
+		a.write(head)
+		a.zeros(n)
+		a.write([]byte{2, 9})
+		want := stdadler.Checksum(append(append(head, make([]byte, n)...), 2, 9))
+		if got := a.sum(); got != want {
+			t.Fatalf("%d bytes then %d zeros: %08x, want %08x", len(head), n, got, want)
+		}
+	}
+}

@@ -2,11 +2,14 @@ package imgenc
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -262,5 +265,64 @@ func TestJPEGOfAnOpaqueImage(t *testing.T) {
 	}
 	if worst > 24 {
 		t.Errorf("a channel is off by %.0f: colours or rows mixed up", worst)
+	}
+}
+
+// TestFastPNGOfRepeatedRows encodes images whose rows repeat in runs, as a
+// magnified map's do (and, translucent, a first row of zeros, which repeats
+// the zero row above the image), and checks the pixels and the zlib
+// stream's checksum, which the repeated rows move by a formula.
+func TestFastPNGOfRepeatedRows(t *testing.T) {
+	for _, opaque := range []bool{false, true} {
+		src := testImage(37, 20, opaque)
+		img := image.NewNRGBA(image.Rect(0, 0, 37, 160))
+		for y := 0; y < 160; y++ {
+			sy := y / 8
+			if !opaque && y < 3 {
+				continue // transparent black: all zero bytes
+			}
+			copy(img.Pix[y*img.Stride:(y+1)*img.Stride], src.Pix[sy*src.Stride:(sy+1)*src.Stride])
+		}
+		var buf bytes.Buffer
+		if err := FastPNG(&buf, img, 1); err != nil {
+			t.Fatal(err)
+		}
+		// The zlib stream, from the IDAT chunks, checks its Adler-32 at
+		// its end.
+		var stream []byte
+		for p := buf.Bytes()[8:]; len(p) >= 12; {
+			n := int(binary.BigEndian.Uint32(p))
+			if string(p[4:8]) == "IDAT" {
+				stream = append(stream, p[8:8+n]...)
+			}
+			p = p[12+n:]
+		}
+		zr, err := zlib.NewReader(bytes.NewReader(stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("opaque %v: zlib stream: %v", opaque, err)
+		}
+		n := 4
+		if opaque {
+			n = 3
+		}
+		if len(raw) != 160*(1+37*n) {
+			t.Fatalf("opaque %v: %d bytes of filtered rows", opaque, len(raw))
+		}
+		got, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for y := 0; y < 160; y++ {
+			for x := 0; x < 37; x++ {
+				want := img.NRGBAAt(x, y)
+				if c := color.NRGBAModel.Convert(got.At(x, y)).(color.NRGBA); c != want && want.A != 0 {
+					t.Fatalf("opaque %v: pixel %d,%d = %v, want %v", opaque, x, y, c, want)
+				}
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package imgenc
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"github.com/klauspost/compress/flate"
@@ -134,14 +135,29 @@ func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 	out := st.out[:1+stride]
 	out[0] = 2 // Up
 	prev := st.zero[:width*4]
+	zeros := false // out's filtered bytes are all zero
 	for y := 0; y < height; y++ {
 		row := img.Pix[y*img.Stride : y*img.Stride+width*4]
-		if opaque {
+		switch {
+		case bytes.Equal(row, prev):
+			// A row repeating the one above, as most rows of a magnified
+			// map do, filters to zeros, and moves the checksum by a
+			// formula.
+			if !zeros {
+				clear(out[1:])
+				zeros = true
+			}
+			sum.write(out[:1])
+			sum.zeros(stride)
+		case opaque:
 			filterRGB(st.out[1:], row, prev)
-		} else {
+			zeros = false
+			sum.write(out)
+		default:
 			upFilter(out[1:], row, prev)
+			zeros = false
+			sum.write(out)
 		}
-		sum.write(out)
 		if _, err := fw.Write(out); err != nil {
 			return err
 		}
