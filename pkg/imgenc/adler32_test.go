@@ -3,6 +3,7 @@ package imgenc
 import (
 	"bytes"
 	stdadler "hash/adler32"
+	"image"
 	"math/rand/v2"
 	"testing"
 )
@@ -98,6 +99,26 @@ func TestAdler32OfZerosMatchesTheStandardLibrary(t *testing.T) {
 		want := stdadler.Checksum(append(append(head, make([]byte, n)...), 2, 9))
 		if got := a.sum(); got != want {
 			t.Fatalf("%d bytes then %d zeros: %08x, want %08x", len(head), n, got, want)
+		}
+	}
+}
+
+func TestOpaqueAgreesWithTheStandardLibrary(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 9, 7))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	views := []image.Rectangle{img.Rect, image.Rect(1, 1, 8, 6), image.Rect(3, 2, 4, 3)}
+	for y := 0; y < 7; y++ {
+		for x := 0; x < 9; x++ {
+			img.Pix[img.PixOffset(x, y)+3] = 17
+			for _, r := range views {
+				v := img.SubImage(r).(*image.NRGBA)
+				if got, want := Opaque(v), v.Opaque(); got != want {
+					t.Fatalf("translucent pixel %d,%d, view %v: Opaque %v, want %v", x, y, r, got, want)
+				}
+			}
+			img.Pix[img.PixOffset(x, y)+3] = 255
 		}
 	}
 }

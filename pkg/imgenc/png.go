@@ -96,7 +96,7 @@ func zlibHeader(level int) [2]byte {
 // (one fixed filter instead of trying five per row) and deflated at
 // level (1 is fastest). Fully opaque images are written as RGB.
 func FastPNG(w io.Writer, img *image.NRGBA, level int) error {
-	return FastPNGOf(w, img, level, opaqueNRGBA(img))
+	return FastPNGOf(w, img, level, Opaque(img))
 }
 
 // FastPNGOf is FastPNG for an image known to be opaque or not: opaque is
@@ -176,8 +176,9 @@ func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 	return p.err
 }
 
-// opaqueNRGBA reports whether every pixel of img is opaque.
-func opaqueNRGBA(img *image.NRGBA) bool {
+// Opaque reports whether every pixel of img is opaque, as img.Opaque
+// does, two pixels at a time (OpaqueRow).
+func Opaque(img *image.NRGBA) bool {
 	b := img.Bounds()
 	for y := 0; y < b.Dy(); y++ {
 		if !OpaqueRow(img.Pix[y*img.Stride : y*img.Stride+b.Dx()*4]) {

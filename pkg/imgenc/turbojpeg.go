@@ -36,7 +36,7 @@ func JPEG(w io.Writer, img *image.NRGBA, bg color.NRGBA, quality int) error {
 	if b.Empty() {
 		return errors.New("jpeg: empty image")
 	}
-	if img.Opaque() {
+	if Opaque(img) {
 		return compress(w, img.Pix, b.Dx(), img.Stride, b.Dy(), true, quality)
 	}
 	return compress(w, Flatten(img, bg), b.Dx(), b.Dx()*3, b.Dy(), false, quality)

@@ -360,7 +360,8 @@ func TestBackgroundFlattensAsItDraws(t *testing.T) {
 
 // TestRecycledCanvasesComeBackEmpty draws on a large canvas, hands it back,
 // and asks for canvases of the same and a smaller size, with and without
-// a background: no pixel of the first drawing shows through.
+// a background (filled whatever the number of pixels): no pixel of the
+// first drawing shows through.
 func TestRecycledCanvasesComeBackEmpty(t *testing.T) {
 	req := Request{Width: 1024, Height: 512}
 	first := newCanvas(req)
@@ -368,7 +369,9 @@ func TestRecycledCanvasesComeBackEmpty(t *testing.T) {
 		first.Pix[i] = 0xAB
 	}
 	Recycle(first)
-	for _, r := range []Request{req, {Width: 700, Height: 400}, {Width: 1024, Height: 512, Background: &color.NRGBA{1, 2, 3, 255}}} {
+	bg := &color.NRGBA{1, 2, 3, 255}
+	for _, r := range []Request{req, {Width: 700, Height: 400}, {Width: 1024, Height: 512, Background: bg},
+		{Width: 1, Height: 1, Background: bg}, {Width: 7, Height: 3, Background: bg}, {Width: 701, Height: 300, Background: bg}} {
 		c := newCanvas(r)
 		if c.Rect.Dx() != r.Width || c.Rect.Dy() != r.Height || len(c.Pix) != 4*r.Width*r.Height || c.Stride != 4*r.Width {
 			t.Fatalf("%dx%d: canvas %v, %d bytes, stride %d", r.Width, r.Height, c.Rect, len(c.Pix), c.Stride)

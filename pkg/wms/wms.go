@@ -216,7 +216,7 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		return
 	}
 	var buf bytes.Buffer
-	if !mr.transparent && mr.format != "image/jpeg" && !img.Opaque() { // JPEG is flattened as it is encoded
+	if !mr.transparent && mr.format != "image/jpeg" && !imgenc.Opaque(img) { // JPEG is flattened as it is encoded
 		flatten(img, mr.bg)
 	}
 	if err := encode(&buf, img, mr.format, mr.bg); err != nil {
