@@ -138,8 +138,7 @@ func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 	zeros := false // out's filtered bytes are all zero
 	for y := 0; y < height; y++ {
 		row := img.Pix[y*img.Stride : y*img.Stride+width*4]
-		switch {
-		case bytes.Equal(row, prev):
+		if bytes.Equal(row, prev) {
 			// A row repeating the one above, as most rows of a magnified
 			// map do, filters to zeros, and moves the checksum by a
 			// formula.
@@ -149,12 +148,12 @@ func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 			}
 			sum.write(out[:1])
 			sum.zeros(stride)
-		case opaque:
-			filterRGB(st.out[1:], row, prev)
-			zeros = false
-			sum.write(out)
-		default:
-			upFilter(out[1:], row, prev)
+		} else {
+			if opaque {
+				filterRGB(st.out[1:], row, prev)
+			} else {
+				upFilter(out[1:], row, prev)
+			}
 			zeros = false
 			sum.write(out)
 		}
