@@ -132,6 +132,7 @@ func BenchmarkTileHits(b *testing.B) {
 // meets the files that one deleted too.
 func BenchmarkSeeding(b *testing.B) {
 	requireRefs(b)
+	pvsBin := pvsBinary(b)
 	fp := os.Getenv("PVS_BENCH_FOOTPRINT")
 	if fp == "" {
 		b.Skip("PVS_BENCH_FOOTPRINT (the product footprint in EPSG:3857, for mapcache_seed -d) is not set")
@@ -161,7 +162,7 @@ func BenchmarkSeeding(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer os.RemoveAll(dir)
-			s := seeding{b: b, pvsBin: pvsBinary(b), footprint: fp, mapcacheXML: xml, dir: dir}
+			s := seeding{b: b, pvsBin: pvsBin, footprint: fp, mapcacheXML: xml, dir: dir}
 			r := s.fresh()
 			s.report(pl.name, "", r)
 			if pl.truncate {
