@@ -165,16 +165,22 @@ func BenchmarkEncoders(b *testing.B) {
 		}
 		b.ReportMetric(float64(buf.Len()), "bytes")
 	})
+	images := []struct {
+		name string
+		img  *image.NRGBA
+	}{{"fast-png-", img}, {"fast-png-noise-", noisyImage(256, 256)}}
 	for _, lvl := range []int{-2, 1} {
-		b.Run("fast-png-"+strconv.Itoa(lvl), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				buf.Reset()
-				if err := FastPNG(&buf, img, lvl); err != nil {
-					b.Fatal(err)
+		for _, im := range images {
+			b.Run(im.name+strconv.Itoa(lvl), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					buf.Reset()
+					if err := FastPNG(&buf, im.img, lvl); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(buf.Len()), "bytes")
-		})
+				b.ReportMetric(float64(buf.Len()), "bytes")
+			})
+		}
 	}
 }
 
@@ -324,5 +330,52 @@ func TestFastPNGOfRepeatedRows(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// noisyImage is an opaque image of noise a few grey levels deep around a
+// smooth field, as a stretched scene's sensor noise at full resolution: no
+// string repeats, but the filtered bytes take few values.
+func noisyImage(w, h int) *image.NRGBA {
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(img.Pix); i += 4 {
+		base := uint8(80 + i/4%w/8)
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = base+uint8(rng.IntN(24)), base+uint8(rng.IntN(24)), base+uint8(rng.IntN(24)), 255
+	}
+	return img
+}
+
+// TestFastPNGCompressesNoise encodes noise that deflate's fast levels find
+// no repeated string in, and checks that it is compressed all the same
+// (Huffman codes: about 5 bits a byte here) and decodes to its pixels.
+func TestFastPNGCompressesNoise(t *testing.T) {
+	img := noisyImage(256, 256)
+	var buf bytes.Buffer
+	if err := FastPNG(&buf, img, 1); err != nil {
+		t.Fatal(err)
+	}
+	raw := 256 * (1 + 256*3)
+	if buf.Len() > raw*3/4 {
+		t.Errorf("noise tile of %d bytes, %d bytes of filtered rows: not compressed", buf.Len(), raw)
+	}
+	got, err := png.Decode(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < 256; y++ {
+		for x := 0; x < 256; x++ {
+			if c := color.NRGBAModel.Convert(got.At(x, y)).(color.NRGBA); c != img.NRGBAAt(x, y) {
+				t.Fatalf("pixel %d,%d = %v, want %v", x, y, c, img.NRGBAAt(x, y))
+			}
+		}
+	}
+	// A compressible image keeps the fast level's stream.
+	var smooth bytes.Buffer
+	if err := FastPNG(&smooth, testImage(256, 256, true), 1); err != nil {
+		t.Fatal(err)
+	}
+	if h := smooth.Bytes()[8+8+13+4+8+1]; h != zlibHeader(1)[1] {
+		t.Errorf("smooth image: zlib header %#x, want level 1's %#x", h, zlibHeader(1)[1])
 	}
 }

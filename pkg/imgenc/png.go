@@ -1,7 +1,6 @@
 package imgenc
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -38,24 +37,20 @@ func (p *pngWriter) chunk(kind string, data []byte) {
 	}
 }
 
-// idat collects the zlib stream into IDAT chunks.
-type idat struct{ p *pngWriter }
-
-func (d idat) Write(b []byte) (int, error) {
-	d.p.chunk("IDAT", b)
-	return len(b), d.p.err
-}
-
 // pngState is what one encoding needs, kept for the next: the deflate
-// state alone is hundreds of kilobytes.
+// states alone are hundreds of kilobytes.
 type pngState struct {
 	level     int
 	fw        *flate.Writer
-	bw        *bufio.Writer
+	huff      *flate.Writer // Huffman codes only, made when first needed
+	zlib      bytes.Buffer  // the zlib stream, in full
 	zero, out []byte
 }
 
 var pngStates sync.Pool
+
+// maxKeptStream is the largest zlib stream buffer a pooled state keeps.
+const maxKeptStream = 8 << 20
 
 func getPNGState(level, width int) *pngState {
 	st, _ := pngStates.Get().(*pngState)
@@ -64,13 +59,20 @@ func getPNGState(level, width int) *pngState {
 		if err != nil {
 			return nil
 		}
-		st = &pngState{level: level, fw: fw, bw: bufio.NewWriterSize(io.Discard, 1<<15)}
+		st = &pngState{level: level, fw: fw}
 	}
 	if len(st.zero) < width*4 {
 		// out has room for filterRGB's last eight-byte store.
 		st.zero, st.out = make([]byte, width*4), make([]byte, 1+width*4+8)
 	}
 	return st
+}
+
+func putPNGState(st *pngState) {
+	if st.zlib.Cap() > maxKeptStream {
+		st.zlib = bytes.Buffer{}
+	}
+	pngStates.Put(st)
 }
 
 // zlibHeader is the two bytes starting a zlib stream of deflate data with
@@ -94,7 +96,9 @@ func zlibHeader(level int) [2]byte {
 
 // FastPNG writes img as an 8-bit RGBA PNG with every row filtered by Up
 // (one fixed filter instead of trying five per row) and deflated at
-// level (1 is fastest). Fully opaque images are written as RGB.
+// level (1 is fastest), or with Huffman codes only where that level
+// would store the rows as they are. Fully opaque images are written as
+// RGB.
 func FastPNG(w io.Writer, img *image.NRGBA, level int) error {
 	return FastPNGOf(w, img, level, Opaque(img))
 }
@@ -123,15 +127,50 @@ func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 	if st == nil {
 		return fmt.Errorf("png: invalid compression level %d", level)
 	}
-	defer pngStates.Put(st)
-	bw := st.bw
-	bw.Reset(idat{p})
-	hdr := zlibHeader(level)
-	bw.Write(hdr[:])
-	fw := st.fw
-	fw.Reset(bw)
+	defer putPNGState(st)
+	// The zlib stream is made in memory, so that it can be made again
+	// with Huffman codes only when deflate at a fast level stored it: its
+	// fast levels store a block in which they found no repeated string
+	// (noise, fine texture) without trying Huffman codes, which take a
+	// third off such rows. The checksum is taken in the first pass.
+	z := &st.zlib
+	z.Reset()
+	z.Write([]byte{0, 0}) // the header, once the level is known
 	sum := newAdler32()
-	stride := width * n
+	if err := deflateRows(z, st.fw, st, img, opaque, &sum); err != nil {
+		return err
+	}
+	raw := height * (1 + width*n)
+	if z.Len()-2 >= raw-raw/32 && level != flate.HuffmanOnly {
+		if st.huff == nil {
+			st.huff, _ = flate.NewWriter(io.Discard, flate.HuffmanOnly)
+		}
+		z.Truncate(2)
+		if err := deflateRows(z, st.huff, st, img, opaque, nil); err != nil {
+			return err
+		}
+		level = flate.HuffmanOnly
+	}
+	hdr := zlibHeader(level)
+	copy(z.Bytes(), hdr[:])
+	var tail [4]byte
+	binary.BigEndian.PutUint32(tail[:], sum.sum())
+	z.Write(tail[:])
+	p.chunk("IDAT", z.Bytes())
+	p.chunk("IEND", nil)
+	return p.err
+}
+
+// deflateRows compresses img's rows, each filtered by Up (as RGB when
+// opaque), with fw into z, and adds the filtered bytes to sum unless it
+// is nil.
+func deflateRows(z io.Writer, fw *flate.Writer, st *pngState, img *image.NRGBA, opaque bool, sum *adler32) error {
+	width, height := img.Bounds().Dx(), img.Bounds().Dy()
+	stride := width * 4
+	if opaque {
+		stride = width * 3
+	}
+	fw.Reset(z)
 	out := st.out[:1+stride]
 	out[0] = 2 // Up
 	prev := st.zero[:width*4]
@@ -146,8 +185,10 @@ func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 				clear(out[1:])
 				zeros = true
 			}
-			sum.write(out[:1])
-			sum.zeros(stride)
+			if sum != nil {
+				sum.write(out[:1])
+				sum.zeros(stride)
+			}
 		} else {
 			if opaque {
 				filterRGB(st.out[1:], row, prev)
@@ -155,24 +196,16 @@ func FastPNGOf(w io.Writer, img *image.NRGBA, level int, opaque bool) error {
 				upFilter(out[1:], row, prev)
 			}
 			zeros = false
-			sum.write(out)
+			if sum != nil {
+				sum.write(out)
+			}
 		}
 		if _, err := fw.Write(out); err != nil {
 			return err
 		}
 		prev = row
 	}
-	if err := fw.Close(); err != nil {
-		return err
-	}
-	var tail [4]byte
-	binary.BigEndian.PutUint32(tail[:], sum.sum())
-	bw.Write(tail[:])
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	p.chunk("IEND", nil)
-	return p.err
+	return fw.Close()
 }
 
 // Opaque reports whether every pixel of img is opaque, as img.Opaque
