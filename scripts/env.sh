@@ -34,6 +34,14 @@ export PVS_CACHE_DIR TRAEFIK_VERSION VERSITYGW_VERSION TRAEFIK_BIN VERSITYGW_BIN
   PVS_REDIS_PORT PVS_PG_PORT PVS_S3_PORT PVS_HTTP_PORT PVS_RENDERER_PORT PVS_CACHE_PORT PVS_INGESTOR_PORT PVS_CLIENT_PORT PVS_ADMIN_PORT \
   PVS_S3_ACCESS_KEY PVS_S3_SECRET_KEY
 
+# local_routes writes Traefik's routes to the local processes
+# (stacks/traefik/local.yml with this machine's ports) to standard output.
+local_routes() {
+  sed -e "s/\${PVS_RENDERER_PORT}/$PVS_RENDERER_PORT/g" -e "s/\${PVS_CACHE_PORT}/$PVS_CACHE_PORT/g" \
+    -e "s/\${PVS_INGESTOR_PORT}/$PVS_INGESTOR_PORT/g" -e "s/\${PVS_CLIENT_PORT}/$PVS_CLIENT_PORT/g" -e "s/\${PVS_ADMIN_PORT}/$PVS_ADMIN_PORT/g" \
+    "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/stacks/traefik/local.yml"
+}
+
 # export_test_env points the integration tests and benchmarks at the local
 # services.
 export_test_env() {

@@ -227,8 +227,7 @@ accessLog:
   format: json
 YAML
   mkdir -p "$refs/traefik/dynamic"
-  sed -e "s/\${PVS_RENDERER_PORT}/$PVS_RENDERER_PORT/g" -e "s/\${PVS_CACHE_PORT}/$PVS_CACHE_PORT/g" \
-    "$here/stacks/traefik/local.yml" >"$refs/traefik/dynamic/pvs.yml"
+  local_routes >"$refs/traefik/dynamic/pvs.yml"
   cat >"$refs/traefik/dynamic/mapcache.yml" <<YAML
 http:
   routers:

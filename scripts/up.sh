@@ -79,9 +79,7 @@ log:
 accessLog:
   filePath: "$run/log/traefik-access.log"
 YAML
-sed -e "s/\${PVS_RENDERER_PORT}/$PVS_RENDERER_PORT/g" -e "s/\${PVS_CACHE_PORT}/$PVS_CACHE_PORT/g" \
-  -e "s/\${PVS_INGESTOR_PORT}/$PVS_INGESTOR_PORT/g" -e "s/\${PVS_CLIENT_PORT}/$PVS_CLIENT_PORT/g" -e "s/\${PVS_ADMIN_PORT}/$PVS_ADMIN_PORT/g" \
-  "$here/stacks/traefik/local.yml" >"$run/traefik/dynamic/pvs.yml"
+local_routes >"$run/traefik/dynamic/pvs.yml"
 if ! alive "$run/traefik/traefik.pid"; then
   setsid nohup "$TRAEFIK_BIN" --configFile="$run/traefik/traefik.yml" >"$run/log/traefik.log" 2>&1 &
   echo $! >"$run/traefik/traefik.pid"
