@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"log/slog"
 	"math"
+	"math/bits"
 	"strconv"
 	"sync"
 
@@ -157,8 +158,9 @@ func checkRequest(req Request) error {
 
 // newCanvas returns the empty canvas of req, filled with its background.
 func newCanvas(req Request) *image.NRGBA {
-	canvas := &image.NRGBA{Pix: getCanvasPix(4 * req.Width * req.Height), Stride: 4 * req.Width, Rect: image.Rect(0, 0, req.Width, req.Height)}
-	if bg := req.Background; bg != nil && len(canvas.Pix) > 0 {
+	bg := req.Background
+	canvas := &image.NRGBA{Pix: getCanvasPix(4*req.Width*req.Height, bg == nil), Stride: 4 * req.Width, Rect: image.Rect(0, 0, req.Width, req.Height)}
+	if bg != nil && len(canvas.Pix) > 0 {
 		// One pixel, then what is filled copied after itself: memmove's
 		// speed rather than a store per pixel.
 		pix := canvas.Pix
@@ -170,33 +172,42 @@ func newCanvas(req Request) *image.NRGBA {
 	return canvas
 }
 
-// Canvases of a megabyte and more (seeding blocks, large maps) are reused:
-// clearing one costs less than the page faults of a new one.
-var canvases sync.Pool
+// Canvases are reused once sent (Recycle): a new large one costs page
+// faults, and new small ones, a thousand 256 KB maps a second, a garbage
+// collection every few dozen maps (the Go heap the renderer keeps is a few
+// megabytes). One pool per power of two of the size: a canvas is made
+// with a power of two of capacity, and a request takes one of its own
+// size class.
+var canvases [48]sync.Pool
 
-const minPooledCanvas = 1 << 20
+// canvasClass is the power of two a canvas of n bytes is made with.
+func canvasClass(n int) int { return bits.Len(uint(n - 1)) }
 
-func getCanvasPix(n int) []byte {
-	if n >= minPooledCanvas {
-		if b, ok := canvases.Get().(*[]byte); ok {
-			if cap(*b) >= n {
-				pix := (*b)[:n]
-				clear(pix)
-				return pix
-			}
-			canvases.Put(b)
+// getCanvasPix returns n bytes for a canvas, zero if zero is set (else
+// as a drawing left them: for a canvas filled next).
+func getCanvasPix(n int, zero bool) []byte {
+	c := canvasClass(n)
+	if b, ok := canvases[c].Get().(*[]byte); ok {
+		pix := (*b)[:n]
+		if zero {
+			clear(pix)
 		}
+		return pix
 	}
-	return make([]byte, n)
+	return make([]byte, n, 1<<c)
 }
 
 // Recycle hands back a canvas Render drew, once it has been sent; the
-// caller must not use it after.
+// caller must not use it after. Other images are left alone.
 func Recycle(img *image.NRGBA) {
-	if img != nil && cap(img.Pix) >= minPooledCanvas {
-		pix := img.Pix
-		canvases.Put(&pix)
+	if img == nil {
+		return
 	}
+	pix := img.Pix[:cap(img.Pix)]
+	if c := len(pix); c == 0 || c&(c-1) != 0 || canvasClass(c) >= len(canvases) {
+		return
+	}
+	canvases[canvasClass(len(pix))].Put(&pix)
 }
 
 // newest returns the newest products matching q, at most MaxProducts.

@@ -358,20 +358,16 @@ func TestBackgroundFlattensAsItDraws(t *testing.T) {
 	}
 }
 
-// TestRecycledCanvasesComeBackEmpty draws on a large canvas, hands it back,
-// and asks for canvases of the same and a smaller size, with and without
-// a background (filled whatever the number of pixels): no pixel of the
-// first drawing shows through.
+// TestRecycledCanvasesComeBackEmpty draws over every canvas it gets and
+// hands it back, asking for canvases of the same, smaller and larger sizes,
+// with and without a background (filled whatever the number of pixels): no
+// pixel of an earlier drawing shows through.
 func TestRecycledCanvasesComeBackEmpty(t *testing.T) {
-	req := Request{Width: 1024, Height: 512}
-	first := newCanvas(req)
-	for i := range first.Pix {
-		first.Pix[i] = 0xAB
-	}
-	Recycle(first)
 	bg := &color.NRGBA{1, 2, 3, 255}
-	for _, r := range []Request{req, {Width: 700, Height: 400}, {Width: 1024, Height: 512, Background: bg},
-		{Width: 1, Height: 1, Background: bg}, {Width: 7, Height: 3, Background: bg}, {Width: 701, Height: 300, Background: bg}} {
+	for _, r := range []Request{{Width: 1024, Height: 512}, {Width: 700, Height: 400}, {Width: 1024, Height: 512, Background: bg},
+		{Width: 1, Height: 1, Background: bg}, {Width: 7, Height: 3, Background: bg}, {Width: 701, Height: 300, Background: bg},
+		{Width: 256, Height: 256}, {Width: 256, Height: 256, Background: bg}, {Width: 256, Height: 256}, {Width: 200, Height: 256},
+		{Width: 256, Height: 256, Background: bg}, {Width: 7, Height: 3}} {
 		c := newCanvas(r)
 		if c.Rect.Dx() != r.Width || c.Rect.Dy() != r.Height || len(c.Pix) != 4*r.Width*r.Height || c.Stride != 4*r.Width {
 			t.Fatalf("%dx%d: canvas %v, %d bytes, stride %d", r.Width, r.Height, c.Rect, len(c.Pix), c.Stride)
@@ -385,6 +381,13 @@ func TestRecycledCanvasesComeBackEmpty(t *testing.T) {
 				t.Fatalf("%dx%d: pixel %d is %v, want %v", r.Width, r.Height, i/4, c.Pix[i:i+4], want)
 			}
 		}
+		for i := range c.Pix {
+			c.Pix[i] = 0xAB
+		}
 		Recycle(c)
 	}
+	// Images not made as canvases are left alone.
+	Recycle(image.NewNRGBA(image.Rect(0, 0, 3, 5)))
+	Recycle(&image.NRGBA{})
+	Recycle(nil)
 }

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pvs/pvs/pkg/crs"
 	"github.com/pvs/pvs/pkg/imgenc"
@@ -215,11 +216,12 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 		w.Write(img.Pix)
 		return
 	}
-	var buf bytes.Buffer
+	buf := getMapBuffer()
+	defer putMapBuffer(buf)
 	if !mr.transparent && mr.format != "image/jpeg" && !imgenc.Opaque(img) { // JPEG is flattened as it is encoded
 		flatten(img, mr.bg)
 	}
-	if err := encode(&buf, img, mr.format, mr.bg); err != nil {
+	if err := encode(buf, img, mr.format, mr.bg); err != nil {
 		h.Log.Error("encode", "err", err)
 		fail(&ows.Exception{Code: CodeNoApplicableCode, Message: "the map could not be encoded", Status: http.StatusInternalServerError})
 		return
@@ -227,6 +229,28 @@ func (h *Handler) getMap(w http.ResponseWriter, r *http.Request, p params, versi
 	w.Header().Set("Content-Type", mr.format)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.Write(buf.Bytes())
+}
+
+// Encoded maps are written into buffers reused once sent: a buffer grown
+// from nothing for each map allocated twice the map's size, a large share
+// of what the renderer allocates per request. Buffers above maxMapBuffer are
+// dropped.
+var mapBuffers sync.Pool
+
+const maxMapBuffer = 4 << 20
+
+func getMapBuffer() *bytes.Buffer {
+	if b, ok := mapBuffers.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func putMapBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxMapBuffer {
+		mapBuffers.Put(b)
+	}
 }
 
 func (h *Handler) findLayer(ctx context.Context, name string) (Layer, *ows.Exception) {
