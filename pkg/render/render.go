@@ -198,7 +198,8 @@ func getCanvasPix(n int, zero bool) []byte {
 }
 
 // Recycle hands back a canvas Render drew, once it has been sent; the
-// caller must not use it after. Other images are left alone.
+// caller must not use it after. An image whose pixels' capacity is not a
+// power of two (not made as a canvas) is left alone.
 func Recycle(img *image.NRGBA) {
 	if img == nil {
 		return

@@ -386,8 +386,12 @@ func TestRecycledCanvasesComeBackEmpty(t *testing.T) {
 		}
 		Recycle(c)
 	}
-	// Images not made as canvases are left alone.
+	// An image not made as a canvas (60 bytes) is left alone, as are
+	// empty ones.
 	Recycle(image.NewNRGBA(image.Rect(0, 0, 3, 5)))
 	Recycle(&image.NRGBA{})
 	Recycle(nil)
+	if b := canvases[canvasClass(60)].Get(); b != nil {
+		t.Errorf("a 60-byte image was pooled as a canvas: %d bytes", cap(*b.(*[]byte)))
+	}
 }
