@@ -205,10 +205,12 @@ func Recycle(img *image.NRGBA) {
 		return
 	}
 	pix := img.Pix[:cap(img.Pix)]
-	if c := len(pix); c == 0 || c&(c-1) != 0 || canvasClass(c) >= len(canvases) {
+	if c := len(pix); c == 0 || c&(c-1) != 0 {
 		return
 	}
-	canvases[canvasClass(len(pix))].Put(&pix)
+	if k := canvasClass(len(pix)); k < len(canvases) {
+		canvases[k].Put(&pix)
+	}
 }
 
 // newest returns the newest products matching q, at most MaxProducts.
